@@ -1,0 +1,28 @@
+package formats
+
+// ReadSpaces reads a whole space stream and returns its spaces, validated.
+func ReadSpaces(rd *Reader) ([]*Space, error) {
+	if err := CheckKind(rd.Schema(), KindSpace); err != nil {
+		return nil, err
+	}
+	var d SpaceDecoder
+	for rd.Next() {
+		if err := d.Add(rd.Record()); err != nil {
+			return nil, err
+		}
+	}
+	if err := rd.Err(); err != nil {
+		return nil, err
+	}
+	return d.Spaces()
+}
+
+// SourceSpace returns the space a config stream's schema says its configs were drawn
+// from, or nil when it carries none.
+func SourceSpace(rd *Reader) (*Space, error) {
+	js, ok := rd.Schema().Metadata().GetValue(KeySpace)
+	if !ok {
+		return nil, nil
+	}
+	return SpaceFromJSON(js)
+}
