@@ -36,18 +36,18 @@ func IsTerminal(f *os.File) bool {
 // on Commit, removed on Abort).
 type Output struct {
 	*bufio.Writer
-	f     *os.File
-	final string // target path; "" for standard output
+	f     *os.File // the temporary file; nil for stdout
+	final string   // target path
 }
 
-// CreateOutput opens path for a binary stream; "-" or "" is standard output, which
-// must not be a terminal.
-func CreateOutput(path string) (*Output, error) {
+// CreateOutput opens path for a binary stream; "-" or "" is stdout, which must not
+// be a terminal.
+func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	if path == "" || path == "-" {
-		if IsTerminal(os.Stdout) {
+		if f, ok := stdout.(*os.File); ok && IsTerminal(f) {
 			return nil, ErrTerminal
 		}
-		return &Output{Writer: bufio.NewWriterSize(os.Stdout, 1<<16), f: os.Stdout}, nil
+		return &Output{Writer: bufio.NewWriterSize(stdout, 1<<16)}, nil
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -62,7 +62,7 @@ func (o *Output) Commit() error {
 		o.Abort()
 		return err
 	}
-	if o.final == "" {
+	if o.f == nil {
 		return nil
 	}
 	tmp := o.f.Name()
@@ -84,7 +84,7 @@ func (o *Output) Commit() error {
 // Abort ends a failed output. Standard output gets what was written so far (which,
 // lacking its end-of-stream marker, reads as truncated); a file output leaves no file.
 func (o *Output) Abort() {
-	if o.final == "" {
+	if o.f == nil {
 		o.Flush()
 		return
 	}

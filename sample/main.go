@@ -1,0 +1,205 @@
+// Command sample draws network configs from a design space, or emits a model of the
+// pycls RegNet zoo, as an Arrow config stream.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/formats/anynet"
+	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/sample/sampler"
+)
+
+const synopsis = `
+usage: sample --space NAME|FILE|- [-n N] [--seed S] [--flops LO:HI] [--params LO:HI] [--acts LO:HI] [--shard I/N] [-o FILE]
+       sample --model NAME [--geometry imagenet|cifar10|mnist] [--res R] [--channels C] [--classes K] [-o FILE]
+       sample --list
+
+Draws configs from a built-in design space or a space stream (a file, or - for stdin),
+and writes them as an Arrow config stream to stdout (or -o FILE, written atomically).
+Bounds take K/M/G suffixes; either end may be left empty (":2M"). The same flags and
+seed give byte-identical output, and the first k configs of -n N are the output of -n k.
+View the output with: sample ... | show`
+
+func main() { cli.Main("sample", run) }
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("sample", synopsis, stderr)
+	spaceArg := fs.String("space", "", "design space: a built-in name (see --list), a space stream file, or - for stdin")
+	model := fs.String("model", "", "emit this zoo model instead of sampling (see --list)")
+	geometry := fs.String("geometry", "imagenet", "input geometry of --model: imagenet, cifar10 or mnist")
+	res := fs.Int("res", 0, "override the input resolution of --model")
+	channels := fs.Int("channels", 0, "override the input channels of --model")
+	classes := fs.Int("classes", 0, "override the number of classes of --model")
+	n := fs.Int("n", 10, "number of configs to draw")
+	seed := fs.Uint64("seed", 1, "random seed")
+	flops := fs.String("flops", "", "flops bounds LO:HI (replaces the space's)")
+	params := fs.String("params", "", "params bounds LO:HI (replaces the space's)")
+	acts := fs.String("acts", "", "acts bounds LO:HI (replaces the space's)")
+	maxTries := fs.Int("max-tries", sampler.DefaultMaxTries, "give up after this many rejected draws in a row")
+	shard := fs.String("shard", "", "keep only shard I of N (0-based), e.g. 2/8")
+	out := fs.String("o", "-", "output file, - for stdout")
+	list := fs.Bool("list", false, "list the built-in spaces and zoo models")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if *list {
+		return writeList(stdout)
+	}
+	prov := formats.Provenance{Producer: "sample", Args: args}
+	switch {
+	case *model != "" && *spaceArg != "":
+		return cli.Usagef("give --space or --model, not both")
+	case *model != "":
+		geo, err := anynet.LookupGeometry(*geometry)
+		if err != nil {
+			return cli.Usagef("%v", err)
+		}
+		for _, o := range []struct {
+			v   int
+			dst *int
+		}{{*res, &geo.Res}, {*channels, &geo.Channels}, {*classes, &geo.Classes}} {
+			if o.v < 0 {
+				return cli.Usagef("--res, --channels and --classes must be positive")
+			} else if o.v > 0 {
+				*o.dst = o.v
+			}
+		}
+		m, err := anynet.LookupModel(*model)
+		if err != nil {
+			return err
+		}
+		c, err := sampler.ModelConfig(m, geo)
+		if err != nil {
+			return err
+		}
+		return writeOutput(*out, stdout, func(w io.Writer) error {
+			return sampler.WriteConfigs(w, []formats.Config{c}, prov, nil)
+		})
+	case *spaceArg == "":
+		return cli.Usagef("give --space NAME|FILE|- or --model NAME (--list shows both)")
+	}
+	if *n < 0 {
+		return cli.Usagef("-n must not be negative")
+	}
+	opt := sampler.Options{N: *n, Seed: *seed, MaxTries: *maxTries}
+	if *shard != "" {
+		var err error
+		if opt.Shard, opt.Shards, err = parseShard(*shard); err != nil {
+			return err
+		}
+	}
+	space, err := loadSpace(*spaceArg, stdin)
+	if err != nil {
+		return err
+	}
+	for _, b := range []struct {
+		flag, val string
+		dst       *formats.Bounds
+	}{{"--flops", *flops, &space.Flops}, {"--params", *params, &space.Params}, {"--acts", *acts, &space.Acts}} {
+		if b.val == "" {
+			continue
+		}
+		v, err := formats.ParseBounds(b.val)
+		if err != nil {
+			return cli.Usagef("%s: %v", b.flag, err)
+		}
+		*b.dst = v
+	}
+	return writeOutput(*out, stdout, func(w io.Writer) error {
+		return sampler.WriteStream(w, space, opt, prov, nil)
+	})
+}
+
+// writeOutput opens the output, runs write on it, and commits it only on success.
+func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
+	o, err := formats.CreateOutput(path, stdout)
+	if err != nil {
+		return err
+	}
+	if err := write(o); err != nil {
+		o.Abort()
+		return err
+	}
+	return o.Commit()
+}
+
+// loadSpace resolves --space: "-" reads a space stream from stdin, an existing path
+// reads that file, anything else names a built-in space.
+func loadSpace(arg string, stdin io.Reader) (*formats.Space, error) {
+	if arg != "-" {
+		if _, err := os.Stat(arg); err != nil {
+			if strings.ContainsAny(arg, "/.") {
+				return nil, fmt.Errorf("space file: %v", err)
+			}
+			return formats.LookupSpace(arg)
+		}
+	}
+	in, name, closeIn, err := formats.OpenInput(arg)
+	if err != nil {
+		return nil, err
+	}
+	defer closeIn()
+	if arg == "-" {
+		in = stdin
+	}
+	rd, err := formats.NewReader(in, name, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Release()
+	spaces, err := formats.ReadSpaces(rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if len(spaces) != 1 {
+		names := make([]string, len(spaces))
+		for i, s := range spaces {
+			names[i] = s.Name
+		}
+		return nil, fmt.Errorf("%s holds %d spaces (%s); sample takes one", name, len(spaces), strings.Join(names, ", "))
+	}
+	return spaces[0], nil
+}
+
+// parseShard parses "I/N" with 0 ≤ I < N.
+func parseShard(s string) (int, int, error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, cli.Usagef("--shard %q: want I/N with 0 ≤ I < N, e.g. 0/4", s)
+	}
+	return i, n, nil
+}
+
+// writeList prints the built-in spaces and the zoo models.
+func writeList(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SPACE\tFAMILY\tINPUT\tBLOCK\tFLOPS\tCONSTRAINTS")
+	for _, s := range formats.BuiltinSpaces() {
+		fmt.Fprintf(tw, "%s\t%s\t%dx%dx%d/%d\t%s\t%s\t%s\n", s.Name, s.Family, s.Res, s.Res, s.Channels, s.Classes,
+			s.Block, s.Flops, strings.Join(s.Constraints, ","))
+	}
+	fmt.Fprintln(tw, "\nMODEL\tFLOPS\tPARAMS\tACTS\tDEPTHS\tWIDTHS")
+	for _, m := range anynet.Zoo {
+		n, err := m.Net(anynet.ImageNet)
+		if err != nil {
+			return err
+		}
+		c := n.Complexity()
+		var ds, ws []string
+		for _, s := range n.Stages {
+			ds, ws = append(ds, strconv.Itoa(s.D)), append(ws, strconv.Itoa(s.W))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Name, formats.FormatCount(c.Flops), formats.FormatCount(c.Params),
+			formats.FormatCount(c.Acts), strings.Join(ds, ","), strings.Join(ws, ","))
+	}
+	return tw.Flush()
+}
