@@ -139,7 +139,8 @@ func ConfigRecord(mem memory.Allocator, schema *arrow.Schema, cs []Config) arrow
 // DecodeConfigs reads the config columns of rec by name; other columns are ignored.
 // It fails with a clear message when a column is missing or has the wrong type, and
 // when a row does not describe a valid network.
-func DecodeConfigs(rec arrow.RecordBatch) ([]Config, error) {
+func DecodeConfigs(rec arrow.RecordBatch) (_ []Config, err error) {
+	defer guard(&err)
 	cols := make([]arrow.Array, len(ConfigFields))
 	for i, f := range ConfigFields {
 		a, err := column(rec, f)
@@ -191,7 +192,7 @@ func DecodeConfigs(rec arrow.RecordBatch) ([]Config, error) {
 	return out, nil
 }
 
-// column returns rec's column named f.Name, checking its type.
+// column returns rec's column named f.Name, checking its type and buffers.
 func column(rec arrow.RecordBatch, f arrow.Field) (arrow.Array, error) {
 	idx := rec.Schema().FieldIndices(f.Name)
 	if len(idx) == 0 {
@@ -200,6 +201,9 @@ func column(rec arrow.RecordBatch, f arrow.Field) (arrow.Array, error) {
 	a := rec.Column(idx[0])
 	if !arrow.TypeEqual(a.DataType(), f.Type) {
 		return nil, fmt.Errorf("column %q has type %s, want %s", f.Name, a.DataType(), f.Type)
+	}
+	if err := checkColumn(a, int(rec.NumRows())); err != nil {
+		return nil, fmt.Errorf("corrupt column %q: %v", f.Name, err)
 	}
 	return a, nil
 }

@@ -1,5 +1,26 @@
 package formats
 
+import (
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// WriteSpaces writes spaces as one complete space stream.
+func WriteSpaces(w io.Writer, spaces []*Space, p Provenance, mem memory.Allocator) error {
+	schema := SpaceSchema(p)
+	rec, err := SpaceRecord(mem, schema, spaces)
+	if err != nil {
+		return err
+	}
+	defer rec.Release()
+	sw := NewWriter(w, schema, mem)
+	if err := sw.Write(rec); err != nil {
+		return err
+	}
+	return sw.Close()
+}
+
 // ReadSpaces reads a whole space stream and returns its spaces, validated.
 func ReadSpaces(rd *Reader) ([]*Space, error) {
 	if err := CheckKind(rd.Schema(), KindSpace); err != nil {

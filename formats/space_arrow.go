@@ -137,7 +137,8 @@ type SpaceDecoder struct {
 }
 
 // Add decodes the rows of rec.
-func (d *SpaceDecoder) Add(rec arrow.RecordBatch) error {
+func (d *SpaceDecoder) Add(rec arrow.RecordBatch) (err error) {
+	defer guard(&err)
 	if d.byName == nil {
 		d.byName = map[string]*Space{}
 	}

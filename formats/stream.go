@@ -9,38 +9,10 @@ import (
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
-
-// eos is the IPC end-of-stream marker: a continuation token and a zero length.
-var eos = []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}
-
-// tailReader remembers the last 8 bytes read through it, so the end of a stream can
-// be told apart from a cut at a message boundary.
-type tailReader struct {
-	r    *bufio.Reader
-	tail [8]byte
-	n    int // bytes held in tail (≤ 8)
-}
-
-func (t *tailReader) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	if n >= 8 {
-		copy(t.tail[:], p[n-8:n])
-		t.n = 8
-	} else if n > 0 {
-		keep := min(t.n, 8-n)
-		copy(t.tail[:], t.tail[t.n-keep:t.n])
-		copy(t.tail[keep:], p[:n])
-		t.n = keep + n
-	}
-	return n, err
-}
-
-func (t *tailReader) endedWithEOS() bool {
-	return t.n == 8 && bytes.Equal(t.tail[:], eos)
-}
 
 // Reader reads one or more Arrow IPC streams written back to back from an io.Reader
 // as one sequence of record batches. Every stream must have the same fields as the
@@ -48,7 +20,7 @@ func (t *tailReader) endedWithEOS() bool {
 // A stream that ends without its end-of-stream marker is an error.
 type Reader struct {
 	name   string
-	in     *tailReader
+	in     *framer
 	mem    memory.Allocator
 	cur    *ipc.Reader
 	schema *arrow.Schema
@@ -64,7 +36,7 @@ func NewReader(r io.Reader, name string, mem memory.Allocator) (*Reader, error) 
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	rd := &Reader{name: name, in: &tailReader{r: bufio.NewReaderSize(r, 1<<16)}, mem: mem}
+	rd := &Reader{name: name, in: &framer{r: bufio.NewReaderSize(r, 1<<16)}, mem: mem}
 	if _, err := rd.in.r.Peek(1); err == io.EOF {
 		return nil, fmt.Errorf("%s: empty input, expected an Arrow IPC stream", name)
 	} else if err != nil {
@@ -78,6 +50,7 @@ func NewReader(r io.Reader, name string, mem memory.Allocator) (*Reader, error) 
 }
 
 func (r *Reader) open() error {
+	r.in.reset()
 	cur, err := ipc.NewReader(r.in, ipc.WithAllocator(r.mem), ipc.WithDelayReadSchema(false))
 	if err != nil {
 		return r.wrap(err)
@@ -91,6 +64,12 @@ func (r *Reader) open() error {
 }
 
 func (r *Reader) wrap(err error) error {
+	if r.in.err != nil {
+		err = r.in.err
+	}
+	if errors.Is(err, errCorrupt) {
+		return fmt.Errorf("%s: %v", r.name, err)
+	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("%s: truncated Arrow stream (input ends inside a message; did the producer fail?)", r.name)
 	}
@@ -119,7 +98,7 @@ func (r *Reader) Next() bool {
 		}
 		r.cur.Release()
 		r.cur = nil
-		if !r.in.endedWithEOS() {
+		if !r.in.eos {
 			r.err = fmt.Errorf("%s: truncated Arrow stream (no end-of-stream marker; did the producer fail?)", r.name)
 			break
 		}
@@ -195,3 +174,53 @@ func (w *Writer) Write(rec arrow.RecordBatch) error { return w.w.Write(rec) }
 // Close ends the stream: it writes the schema if no batch was written, then the
 // end-of-stream marker.
 func (w *Writer) Close() error { return w.w.Close() }
+
+// guard turns a panic raised while reading array values into an error. arrow-go does
+// not validate offsets of arrays it reads from IPC, so a corrupt buffer that passes
+// the framing checks can still index out of range when its values are read.
+func guard(err *error) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("corrupt record batch: %v", p)
+	}
+}
+
+// checkColumn verifies that a column read from IPC has rows values and buffers large
+// enough for them (validity bitmap, fixed-width data, offsets within their values),
+// recursively through lists and structs, before any value is read.
+func checkColumn(a arrow.Array, rows int) error {
+	if a.Len() != rows {
+		return fmt.Errorf("column has %d values for %d rows", a.Len(), rows)
+	}
+	d := a.Data()
+	end := d.Offset() + d.Len()
+	bufs := d.Buffers()
+	if len(bufs) > 0 && bufs[0] != nil && bufs[0].Len()*8 < end {
+		return fmt.Errorf("validity bitmap too short")
+	}
+	if fw, ok := a.DataType().(arrow.FixedWidthDataType); ok && a.DataType().ID() != arrow.BOOL {
+		if len(bufs) < 2 || bufs[1] == nil || bufs[1].Len() < end*fw.BitWidth()/8 {
+			return fmt.Errorf("data buffer too short")
+		}
+	}
+	if v, ok := a.(interface{ ValidateFull() error }); ok {
+		if err := v.ValidateFull(); err != nil {
+			return err
+		}
+	}
+	switch a := a.(type) {
+	case *array.List:
+		vals := a.ListValues()
+		return checkColumn(vals, vals.Len())
+	case *array.Struct:
+		for i := 0; i < a.NumField(); i++ {
+			f := a.Field(i)
+			if f.Len() < a.Len() {
+				return fmt.Errorf("struct field shorter than its struct")
+			}
+			if err := checkColumn(f, f.Len()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -42,7 +42,8 @@ func (o TextOptions) selected(s *arrow.Schema) ([]int, error) {
 // WriteTable writes the stream as an aligned text table with a header line. Nested
 // stage lists print as one list per field (d=1,1,4,7 w=24,56,152,368 ...), binary
 // values as their size.
-func WriteTable(w io.Writer, rd *Reader, o TextOptions) error {
+func WriteTable(w io.Writer, rd *Reader, o TextOptions) (err error) {
+	defer guard(&err)
 	idx, err := o.selected(rd.Schema())
 	if err != nil {
 		return err
@@ -82,8 +83,7 @@ func WriteTable(w io.Writer, rd *Reader, o TextOptions) error {
 				b.WriteString(strings.Repeat(" ", width[j]-utf8.RuneCountInString(c)))
 			}
 		}
-		b.WriteByte('\n')
-		if _, err := io.WriteString(w, b.String()); err != nil {
+		if _, err := io.WriteString(w, strings.TrimRight(b.String(), " ")+"\n"); err != nil {
 			return err
 		}
 	}
@@ -92,7 +92,8 @@ func WriteTable(w io.Writer, rd *Reader, o TextOptions) error {
 
 // WriteJSONL writes each row as one JSON object with the columns in schema order;
 // nested values stay nested, binary values are base64 strings, nulls are null.
-func WriteJSONL(w io.Writer, rd *Reader, o TextOptions) error {
+func WriteJSONL(w io.Writer, rd *Reader, o TextOptions) (err error) {
+	defer guard(&err)
 	idx, err := o.selected(rd.Schema())
 	if err != nil {
 		return err

@@ -1,0 +1,29 @@
+package formats
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// WithColumns returns rec with the given columns set: a column whose name rec already
+// has replaces it in place, the others are appended in order. Every other column of
+// rec passes through untouched, so a program that adds results never drops what it
+// does not know. The schema metadata is md when non-nil, rec's otherwise. The caller
+// releases the result; rec and cols keep their own references.
+func WithColumns(rec arrow.RecordBatch, fields []arrow.Field, cols []arrow.Array, md *arrow.Metadata) arrow.RecordBatch {
+	outF := append([]arrow.Field(nil), rec.Schema().Fields()...)
+	outC := append([]arrow.Array(nil), rec.Columns()...)
+	for i, f := range fields {
+		if idx := rec.Schema().FieldIndices(f.Name); len(idx) > 0 {
+			outF[idx[0]], outC[idx[0]] = f, cols[i]
+			continue
+		}
+		outF = append(outF, f)
+		outC = append(outC, cols[i])
+	}
+	meta := rec.Schema().Metadata()
+	if md != nil {
+		meta = *md
+	}
+	return array.NewRecordBatch(arrow.NewSchema(outF, &meta), outC, rec.NumRows())
+}
