@@ -11,14 +11,14 @@ import (
 
 // Limits on what one IPC message may claim before its bytes are trusted.
 const (
-	maxMetadataSize   = 16 << 20 // flatbuffer metadata of one message
+	maxMetadataSize = 16 << 20 // flatbuffer metadata of one message
 	// A message's compressed buffers may claim at most uncompressedSlack plus
 	// maxCompressionRatio times the body size in all: real data (near-incompressible
 	// weights, or small batches of metadata columns) stays far inside it, while a
 	// corrupt size field cannot make the reader allocate gigabytes.
 	uncompressedSlack   = 64 << 20
 	maxCompressionRatio = 64
-	maxFlatbufferNest = 64       // nesting depth of fields in a schema
+	maxFlatbufferNest   = 64 // nesting depth of fields in a schema
 )
 
 // errCorrupt marks input whose framing or metadata is inconsistent.

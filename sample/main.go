@@ -18,6 +18,7 @@ import (
 
 const synopsis = `
 usage: sample --space NAME|FILE|- [-n N] [--seed S] [--flops LO:HI] [--params LO:HI] [--acts LO:HI] [--shard I/N] [-o FILE]
+       sample --space NAME|FILE|- --print-space [--flops LO:HI] ... [-o FILE]
        sample --model NAME [--geometry imagenet|cifar10|mnist] [--res R] [--channels C] [--classes K] [-o FILE]
        sample --list
 
@@ -25,6 +26,8 @@ Draws configs from a built-in design space or a space stream (a file, or - for s
 and writes them as an Arrow config stream to stdout (or -o FILE, written atomically).
 Bounds take K/M/G suffixes; either end may be left empty (":2M"). The same flags and
 seed give byte-identical output, and the first k configs of -n N are the output of -n k.
+--print-space writes the space as a table-shaped stream (one row per parameter) that
+any Arrow tool can edit and sample --space FILE reads back.
 View the output with: sample ... | show`
 
 func main() { cli.Main("sample", run) }
@@ -46,13 +49,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	shard := fs.String("shard", "", "keep only shard I of N (0-based), e.g. 2/8")
 	out := fs.String("o", "-", "output file, - for stdout")
 	list := fs.Bool("list", false, "list the built-in spaces and zoo models")
-	if err := cli.Parse(fs, args); err != nil {
+	printSpace := fs.Bool("print-space", false, "write the space itself (after bound flags) as a space stream instead of sampling")
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *list {
 		return writeList(stdout)
 	}
-	prov := formats.Provenance{Producer: "sample", Args: args}
+	prov := formats.Provenance{Producer: "sample", Args: cli.Recorded(args, "o")}
 	switch {
 	case *model != "" && *spaceArg != "":
 		return cli.Usagef("give --space or --model, not both")
@@ -111,6 +115,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return cli.Usagef("%s: %v", b.flag, err)
 		}
 		*b.dst = v
+	}
+	if err := space.Validate(); err != nil {
+		return err
+	}
+	if *printSpace {
+		return writeOutput(*out, stdout, func(w io.Writer) error {
+			return formats.WriteSpaces(w, []*formats.Space{space}, prov, nil)
+		})
 	}
 	return writeOutput(*out, stdout, func(w io.Writer) error {
 		return sampler.WriteStream(w, space, opt, prov, nil)

@@ -23,7 +23,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	format := fs.String("f", "table", "output format: table or jsonl")
 	cols := fs.String("c", "", "comma-separated columns to show (default all)")
 	limit := fs.Int("limit", 0, "show at most this many rows (0: all)")
-	file, err := cli.ParseFile(fs, args)
+	file, err := fs.ParseFile(args)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -21,46 +22,69 @@ func (e *UsageError) Error() string { return e.Msg }
 // Usagef returns a UsageError with a formatted message.
 func Usagef(format string, a ...any) error { return &UsageError{fmt.Sprintf(format, a...)} }
 
-// NewFlags returns a flag set for program name that reports errors instead of
-// exiting, with usage text from the given synopsis.
-func NewFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // Parse reports errors as one line; -h prints the usage
-	fs.Usage = func() {
-		fs.SetOutput(stderr)
-		fmt.Fprintf(stderr, "%s\n\nFlags:\n", strings.TrimSpace(synopsis))
-		fs.PrintDefaults()
-	}
-	return fs
+// Flags is a flag set that reports parse errors as one line and prints its usage
+// only when asked with -h.
+type Flags struct {
+	*flag.FlagSet
+	synopsis string
+	stderr   io.Writer
 }
 
-// Parse parses args into fs, which takes no positional arguments. It prints the
+// NewFlags returns the flag set of program name with usage text from synopsis.
+func NewFlags(name, synopsis string, stderr io.Writer) *Flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &Flags{FlagSet: fs, synopsis: synopsis, stderr: stderr}
+}
+
+// Parse parses args into a program that takes no positional arguments. It prints the
 // usage and returns flag.ErrHelp for -h, and returns a UsageError for bad flags.
-func Parse(fs *flag.FlagSet, args []string) error {
-	_, err := ParseFile(fs, args)
-	if err == nil && fs.NArg() > 0 {
-		return Usagef("unexpected argument %q", fs.Arg(0))
+func (f *Flags) Parse(args []string) error {
+	_, err := f.ParseFile(args)
+	if err == nil && f.NArg() > 0 {
+		return Usagef("unexpected argument %q", f.Arg(0))
 	}
 	return err
 }
 
 // ParseFile is Parse for a program that takes at most one positional argument, an
 // input file, which it returns ("" when absent).
-func ParseFile(fs *flag.FlagSet, args []string) (string, error) {
-	if err := fs.Parse(args); err != nil {
+func (f *Flags) ParseFile(args []string) (string, error) {
+	if err := f.FlagSet.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			fmt.Fprintf(f.stderr, "%s\n\nFlags:\n", strings.TrimSpace(f.synopsis))
+			f.SetOutput(f.stderr)
+			f.PrintDefaults()
 			return "", err
 		}
 		return "", &UsageError{Msg: err.Error()}
 	}
-	switch fs.NArg() {
+	switch f.NArg() {
 	case 0:
 		return "", nil
 	case 1:
-		return fs.Arg(0), nil
+		return f.Arg(0), nil
 	}
-	return "", Usagef("unexpected argument %q (one input file at most; join streams with cat)", fs.Arg(1))
+	return "", Usagef("unexpected argument %q (one input file at most; join streams with cat)", f.Arg(1))
+}
+
+// Recorded returns args without the named flags and their values, for provenance
+// that should not depend on, say, where the output was written.
+func Recorded(args []string, drop ...string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		name := strings.TrimLeft(args[i], "-")
+		name, _, hasValue := strings.Cut(name, "=")
+		if strings.HasPrefix(args[i], "-") && slices.Contains(drop, name) {
+			if !hasValue {
+				i++
+			}
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
 }
 
 // Code maps err to an exit code and prints it as one line "name: message" on stderr.

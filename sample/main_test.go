@@ -1,0 +1,167 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/cli"
+)
+
+// call runs sample in-process and returns stdout, stderr and the exit code.
+func call(t *testing.T, stdin []byte, args ...string) ([]byte, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := cli.Code("sample", run(args, bytes.NewReader(stdin), &out, &errb), &errb)
+	return out.Bytes(), errb.String(), code
+}
+
+func TestModel(t *testing.T) {
+	out, stderr, code := call(t, nil, "--model", "RegNetX-200MF")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	rd, err := formats.NewReader(bytes.NewReader(out), "out", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Release()
+	rd.Next()
+	cs, err := formats.DecodeConfigs(rd.Record())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cs[0]
+	if c.Complexity.Flops != 199040872 || c.Complexity.Params != 2684792 || c.Complexity.Acts != 2164056 {
+		t.Errorf("complexity %+v", c.Complexity)
+	}
+	var tab bytes.Buffer
+	rd2, _ := formats.NewReader(bytes.NewReader(out), "out", nil)
+	defer rd2.Release()
+	formats.WriteTable(&tab, rd2, formats.TextOptions{Columns: []string{"stages"}})
+	if !strings.Contains(tab.String(), "d=1,1,4,7 w=24,56,152,368 s=2,2,2,2 b=1,1,1,1 g=8,8,8,8") {
+		t.Errorf("stages: %s", tab.String())
+	}
+}
+
+func TestFileOutputIsByteIdentical(t *testing.T) {
+	dir := t.TempDir()
+	args := func(name string) []string {
+		if name == "-" {
+			return []string{"--space", "regnetx", "-n", "100", "--flops", "360M:400M", "--seed", "1"}
+		}
+		return []string{"--space", "regnetx", "-n", "100", "--flops", "360M:400M", "--seed", "1", "-o", filepath.Join(dir, name)}
+	}
+	for _, name := range []string{"a.arrows", "b.arrows"} {
+		if _, stderr, code := call(t, nil, args(name)...); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+	}
+	stdout, _, _ := call(t, nil, args("-")...)
+	a, _ := os.ReadFile(filepath.Join(dir, "a.arrows"))
+	b, _ := os.ReadFile(filepath.Join(dir, "b.arrows"))
+	if len(a) == 0 || !bytes.Equal(a, b) || !bytes.Equal(a, stdout) {
+		t.Fatal("runs with the same flags differ")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+// TestSpaceRoundTrip feeds --print-space output back through --space - and a file.
+func TestSpaceRoundTrip(t *testing.T) {
+	sp, stderr, code := call(t, nil, "--space", "anynetx-e-mnist", "--print-space", "--params", ":200K")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	fromStdin, stderr, code := call(t, sp, "--space", "-", "-n", "12", "--seed", "4")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	direct, _, _ := call(t, nil, "--space", "anynetx-e-mnist", "--params", ":200K", "-n", "12", "--seed", "4")
+	decode := func(b []byte) []formats.Config {
+		rd, err := formats.NewReader(bytes.NewReader(b), "x", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rd.Release()
+		var all []formats.Config
+		for rd.Next() {
+			cs, err := formats.DecodeConfigs(rd.Record())
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, cs...)
+		}
+		return all
+	}
+	a, b := decode(fromStdin), decode(direct)
+	if len(a) != 12 || len(b) != 12 {
+		t.Fatalf("got %d and %d configs", len(a), len(b))
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID || a[i].Complexity.Params > 200e3 {
+			t.Errorf("config %d: %s vs %s, params %d", i, a[i].ID, b[i].ID, a[i].Complexity.Params)
+		}
+	}
+}
+
+// TestBadInput checks each mistake gives one line on stderr and exit 1 or 2.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.arrows")
+	os.WriteFile(garbage, []byte("this is not arrow"), 0o644)
+	sp, _, _ := call(t, nil, "--space", "regnetx", "--print-space")
+	truncated := filepath.Join(dir, "cut.arrows")
+	os.WriteFile(truncated, sp[:len(sp)-8], 0o644)
+	configs, _, _ := call(t, nil, "--space", "regnetx-mnist", "-n", "2")
+	cases := []struct {
+		name  string
+		stdin []byte
+		args  []string
+		code  int
+		want  string
+	}{
+		{"unknown space", nil, []string{"--space", "anynetx-z"}, 1, "unknown space"},
+		{"unknown model", nil, []string{"--model", "RegNetZ-1GF"}, 1, "unknown model"},
+		{"reversed bounds", nil, []string{"--space", "regnetx", "--flops", "400M:360M"}, 2, "exceeds upper bound"},
+		{"bad count", nil, []string{"--space", "regnetx", "--flops", "lots"}, 2, "bad count"},
+		{"unsatisfiable", nil, []string{"--space", "regnetx-mnist", "--flops", "1:2", "--max-tries", "500"}, 1, "flops outside 1:2"},
+		{"garbage space file", nil, []string{"--space", garbage}, 1, "corrupt Arrow IPC message"},
+		{"truncated space file", nil, []string{"--space", truncated}, 1, "truncated"},
+		{"missing space file", nil, []string{"--space", "./nope.arrows"}, 1, "no such file"},
+		{"config stream as space", configs, []string{"--space", "-"}, 1, "want a space stream"},
+		{"empty stdin", nil, []string{"--space", "-"}, 1, "empty input"},
+		{"negative n", nil, []string{"--space", "regnetx", "-n", "-1"}, 2, "-n"},
+		{"bad shard", nil, []string{"--space", "regnetx", "--shard", "4/4"}, 2, "--shard"},
+		{"both", nil, []string{"--space", "regnetx", "--model", "RegNetX-200MF"}, 2, "not both"},
+		{"neither", nil, nil, 2, "give --space"},
+		{"unknown flag", nil, []string{"--spaces", "x"}, 2, "flag provided but not defined"},
+		{"stray argument", nil, []string{"--space", "regnetx", "extra"}, 2, "unexpected argument"},
+		{"bad geometry", nil, []string{"--model", "RegNetX-200MF", "--geometry", "svhn"}, 2, "unknown geometry"},
+	}
+	for _, c := range cases {
+		out, stderr, code := call(t, c.stdin, c.args...)
+		if code != c.code {
+			t.Errorf("%s: exit %d, want %d (stderr %q)", c.name, code, c.code, stderr)
+		}
+		if strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "sample: ") || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s: stderr %q, want one line with %q", c.name, stderr, c.want)
+		}
+		if c.name != "unsatisfiable" && len(out) > 0 {
+			t.Errorf("%s: wrote %d bytes to stdout", c.name, len(out))
+		}
+	}
+}
+
+func TestList(t *testing.T) {
+	out, _, code := call(t, nil, "--list")
+	s := string(out)
+	if code != 0 || !strings.Contains(s, "regnety-cifar10") || !strings.Contains(s, "RegNetY-32GF") || !strings.Contains(s, "360M:400M") {
+		t.Errorf("list:\n%s", s)
+	}
+}
