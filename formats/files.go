@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrTerminal is returned when binary output would go to a terminal.
@@ -25,10 +27,11 @@ func OpenInput(path string) (io.Reader, string, func() error, error) {
 	return f, path, f.Close, nil
 }
 
-// IsTerminal reports whether f is a character device such as a terminal.
+// IsTerminal reports whether f is a terminal (it answers the terminal-attributes
+// ioctl; /dev/null and other character devices do not).
 func IsTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // Output is a buffered destination for a binary stream: standard output, or a file
