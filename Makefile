@@ -1,0 +1,38 @@
+# dds — build, demo and test targets. Binaries land in bin/.
+GO      ?= go
+BIN     := bin
+CMDS    := sample show
+FUZZTIME ?= 20s
+
+.PHONY: all build demo test vet race fuzz bench clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ $(addprefix ./,$(CMDS))
+
+# The main job on the embedded default: sample a small MNIST-scale RegNetX sweep and
+# print it as a table.
+demo: build
+	$(BIN)/sample --space regnetx-mnist -n 8 --seed 1 \
+	  | $(BIN)/show -c id,stages,regnet_d,regnet_w0,regnet_wa,regnet_wm,flops,params,acts
+
+# The test suite CI runs: formatting, vet, all tests (the JavaScript Arrow interop test
+# included), the race detector on the concurrent packages, the pipeline scripts, and a
+# short fuzz run of the stream reader.
+test: vet
+	$(GO) test ./...
+	$(GO) test -race ./bootstrap/... ./formats/...
+	bash pipelines/test.sh
+	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./formats/
+
+vet:
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./sample/sampler/ ./bootstrap/stats/
+
+clean:
+	rm -rf $(BIN)
