@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/bits"
 	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync"
+
+	"github.com/ddstools/dds/internal/rng"
 )
 
 // BootstrapOptions configures Bootstrap and BootstrapMany. The zero value of
@@ -100,10 +101,10 @@ func BootstrapMany(params [][]float64, errs []float64, opt BootstrapOptions) ([]
 	parallel(opt.B, opt.Workers, func(lo, hi int) {
 		src := rand.NewPCG(0, 0)
 		for r := lo; r < hi; r++ {
-			src.Seed(splitmix64(opt.Seed, uint64(2*r+1)), splitmix64(opt.Seed, uint64(2*r+2)))
+			src.Seed(rng.SplitMix64(opt.Seed, uint64(2*r+1)), rng.SplitMix64(opt.Seed, uint64(2*r+2)))
 			best := -1
 			for range m {
-				i := uniformIndex(src, n)
+				i := int(rng.Intn(src, uint64(n)))
 				if best < 0 || errs[i] < errs[best] || (errs[i] == errs[best] && i < best) {
 					best = i
 				}
@@ -184,28 +185,4 @@ func parallel(n, workers int, f func(lo, hi int)) {
 		wg.Go(func() { f(lo, hi) })
 	}
 	wg.Wait()
-}
-
-// splitmix64 returns output k (counting from 1) of the splitmix64 generator
-// started at state seed: the mixing function applied to seed + k·γ.
-func splitmix64(seed, k uint64) uint64 {
-	z := seed + k*0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
-// uniformIndex returns a uniform integer in [0, n) from src, by Lemire's
-// multiply-and-reject method. It is written out here, rather than taken from
-// rand.Rand, so that the sequence depends only on the PCG algorithm.
-func uniformIndex(src *rand.PCG, n int) int {
-	un := uint64(n)
-	hi, lo := bits.Mul64(src.Uint64(), un)
-	if lo < un {
-		threshold := -un % un
-		for lo < threshold {
-			hi, lo = bits.Mul64(src.Uint64(), un)
-		}
-	}
-	return int(hi)
 }

@@ -27,7 +27,7 @@ func onGrid(k int64, q float64) float64 {
 //   - uniform without quantum: lo + (hi−lo)·U;
 //   - log-uniform: exp(U(log lo, log hi)), then with quantum q the nearest multiple of
 //     q, kept inside the multiples that lie in [lo, hi].
-func draw(r rng, p *formats.Param) float64 {
+func draw(r source, p *formats.Param) float64 {
 	switch p.Dist {
 	case formats.DistChoice:
 		vals := p.InRange()

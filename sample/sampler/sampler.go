@@ -28,7 +28,7 @@ type Sampler struct {
 	space  *formats.Space
 	vars   []*formats.Param // generative parameters in draw order
 	filter []*formats.Param // restricted derived quantities present in the space
-	rng    rng
+	rng    source
 	seen   map[string]bool
 	// rejections counts the reasons draws were rejected since the last kept config.
 	rejections map[string]int
@@ -39,7 +39,7 @@ func New(s *formats.Space, seed uint64) (*Sampler, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	sm := &Sampler{space: s, rng: newRNG(seed), seen: map[string]bool{}, rejections: map[string]int{}}
+	sm := &Sampler{space: s, rng: newSource(seed), seen: map[string]bool{}, rejections: map[string]int{}}
 	for _, name := range s.GenerativeVars() {
 		sm.vars = append(sm.vars, s.Var(name))
 	}

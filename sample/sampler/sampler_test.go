@@ -242,7 +242,7 @@ func TestFailedStreamIsTruncated(t *testing.T) {
 }
 
 func TestDrawDistributions(t *testing.T) {
-	r := newRNG(9)
+	r := newSource(9)
 	counts := map[float64]int{}
 	p := &formats.Param{Dist: formats.DistUniform, Lo: 1, Hi: 4, Quantum: 1}
 	lw := &formats.Param{Dist: formats.DistLogUniform, Lo: 8, Hi: 1024, Quantum: 8}
