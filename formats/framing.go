@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // Limits on what one IPC message may claim before its bytes are trusted.
@@ -36,6 +38,10 @@ type framer struct {
 	eos     bool   // the current stream's end-of-stream marker was read
 	err     error  // why the input was rejected
 	msg     bytes.Buffer
+	// nodes and buffers are how many field nodes and buffers a record batch of the
+	// current stream's schema has (arrow-go reads them by index without checking
+	// the lengths of the vectors that hold them); -1 until the schema is known.
+	nodes, buffers int
 }
 
 func (f *framer) Read(p []byte) (int, error) {
@@ -59,7 +65,62 @@ func (f *framer) Read(p []byte) (int, error) {
 }
 
 // reset starts the next stream of a concatenated input.
-func (f *framer) reset() { f.eos, f.pending = false, nil }
+func (f *framer) reset() { f.eos, f.pending, f.nodes, f.buffers = false, nil, -1, -1 }
+
+// setSchema records the layout of record batches of schema s. Streams with
+// dictionary-encoded, view, union or run-end-encoded columns are refused.
+func (f *framer) setSchema(s *arrow.Schema) error {
+	f.nodes, f.buffers = 0, 0
+	for _, fd := range s.Fields() {
+		if err := f.count(fd.Type); err != nil {
+			return fmt.Errorf("column %q: %v", fd.Name, err)
+		}
+	}
+	return nil
+}
+
+// count adds the field nodes and buffers that arrow-go's IPC loader reads for one
+// array of type dt: one node per array, a validity bitmap for every type but null,
+// then one data buffer (fixed width), offsets and data (binary, string), or offsets
+// (list, map) before the children.
+func (f *framer) count(dt arrow.DataType) error {
+	f.nodes++
+	switch dt := dt.(type) {
+	case *arrow.NullType:
+	case *arrow.BinaryType, *arrow.StringType, *arrow.LargeBinaryType, *arrow.LargeStringType:
+		f.buffers += 3
+	case *arrow.ListType:
+		f.buffers += 2
+		return f.count(dt.Elem())
+	case *arrow.LargeListType:
+		f.buffers += 2
+		return f.count(dt.Elem())
+	case *arrow.MapType:
+		f.buffers += 2
+		return f.count(dt.Elem())
+	case *arrow.FixedSizeListType:
+		f.buffers++
+		return f.count(dt.Elem())
+	case *arrow.StructType:
+		f.buffers++
+		for _, c := range dt.Fields() {
+			if err := f.count(c.Type); err != nil {
+				return err
+			}
+		}
+	case arrow.ExtensionType:
+		f.nodes--
+		return f.count(dt.StorageType())
+	case arrow.FixedWidthDataType:
+		if dt.ID() == arrow.DICTIONARY {
+			return fmt.Errorf("dictionary-encoded columns are not supported")
+		}
+		f.buffers += 2
+	default:
+		return fmt.Errorf("columns of type %s are not supported", dt)
+	}
+	return nil
+}
 
 // next reads the next message into pending. It returns io.EOF when the input ends at
 // a message boundary, io.ErrUnexpectedEOF when it ends inside a message.
@@ -93,6 +154,10 @@ func (f *framer) next() error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errCorrupt, err)
 	}
+	if info.batch && (f.nodes < 0 || info.nodes < f.nodes || len(info.buffers) < f.buffers) {
+		return fmt.Errorf("%w: record batch has %d field nodes and %d buffers, its schema needs %d and %d",
+			errCorrupt, info.nodes, len(info.buffers), f.nodes, f.buffers)
+	}
 	if _, err := io.CopyN(&f.msg, f.r, info.bodyLen); err != nil {
 		return unexpected(err)
 	}
@@ -100,16 +165,20 @@ func (f *framer) next() error {
 		body := f.msg.Bytes()[8+int(n):]
 		budget := uncompressedSlack + maxCompressionRatio*info.bodyLen
 		for _, b := range info.buffers {
-			if b.length >= 8 {
-				size := int64(binary.LittleEndian.Uint64(body[b.offset:]))
-				if size == -1 {
-					continue
-				}
-				if size < 0 || size > budget {
-					return fmt.Errorf("%w: compressed buffers claim more than %d bytes", errCorrupt, uncompressedSlack+maxCompressionRatio*info.bodyLen)
-				}
-				budget -= size
+			if b.length == 0 {
+				continue
 			}
+			if b.length < 8 { // every compressed buffer starts with its 8-byte size
+				return fmt.Errorf("%w: compressed buffer of %d bytes", errCorrupt, b.length)
+			}
+			size := int64(binary.LittleEndian.Uint64(body[b.offset:]))
+			if size == -1 {
+				continue
+			}
+			if size < 0 || size > budget {
+				return fmt.Errorf("%w: compressed buffers claim more than %d bytes", errCorrupt, uncompressedSlack+maxCompressionRatio*info.bodyLen)
+			}
+			budget -= size
 		}
 	}
 	f.pending = f.msg.Bytes()
@@ -126,6 +195,8 @@ func unexpected(err error) error {
 // messageInfo is what the framer needs from a message's metadata.
 type messageInfo struct {
 	bodyLen    int64
+	batch      bool // a record batch (dictionary batches are refused)
+	nodes      int
 	compressed bool
 	buffers    []span
 }
@@ -245,7 +316,8 @@ func (f *fb) schemaField(t, depth int) {
 
 // recordBatch checks a RecordBatch table and returns its buffers and compression.
 func (f *fb) recordBatch(t int, info *messageInfo) {
-	f.vector(t, 1, 16) // field nodes
+	info.batch = true
+	_, info.nodes = f.vector(t, 1, 16)
 	start, n := f.vector(t, 2, 16)
 	for i := 0; i < n && !f.bad; i++ {
 		b := span{f.i64(start + 16*i), f.i64(start + 16*i + 8)}
@@ -284,10 +356,8 @@ func checkMessage(meta []byte) (messageInfo, error) {
 		f.tables(h, 1, func(t int) { f.schemaField(t, 0) })
 		f.keyValues(h, 2)
 		f.vector(h, 3, 8)
-	case 2: // DictionaryBatch
-		if rb := f.ref(h, 1); rb >= 0 {
-			f.recordBatch(rb, &info)
-		}
+	case 2:
+		return info, fmt.Errorf("dictionary batches are not supported")
 	case 3: // RecordBatch
 		f.recordBatch(h, &info)
 	default:

@@ -36,7 +36,7 @@ func NewReader(r io.Reader, name string, mem memory.Allocator) (*Reader, error) 
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	rd := &Reader{name: name, in: &framer{r: bufio.NewReaderSize(r, 1<<16)}, mem: mem}
+	rd := &Reader{name: name, in: &framer{r: bufio.NewReaderSize(r, 1<<16), nodes: -1, buffers: -1}, mem: mem}
 	if _, err := rd.in.r.Peek(1); err == io.EOF {
 		return nil, fmt.Errorf("%s: empty input, expected an Arrow IPC stream", name)
 	} else if err != nil {
@@ -54,6 +54,10 @@ func (r *Reader) open() error {
 	cur, err := ipc.NewReader(r.in, ipc.WithAllocator(r.mem), ipc.WithDelayReadSchema(false))
 	if err != nil {
 		return r.wrap(err)
+	}
+	if err := r.in.setSchema(cur.Schema()); err != nil {
+		cur.Release()
+		return fmt.Errorf("%s: %v", r.name, err)
 	}
 	if r.schema != nil && !sameFields(r.schema, cur.Schema()) {
 		cur.Release()
