@@ -4,7 +4,7 @@ BIN     := bin
 CMDS    := sample show
 FUZZTIME ?= 20s
 
-.PHONY: all build demo test vet race fuzz bench clean
+.PHONY: all build demo test vet bench clean
 
 all: build
 
