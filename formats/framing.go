@@ -237,7 +237,7 @@ func (f *fb) u16(pos int) int {
 func (f *fb) field(table, slot int) int {
 	vt := table - int(int32(f.u32(table)))
 	vtSize := f.u16(vt)
-	if f.bad || 4+2*slot+2 > vtSize {
+	if f.bad || 4+2*slot >= vtSize { // as flatbuffers does: a slot starting inside the vtable counts
 		return -1
 	}
 	off := f.u16(vt + 4 + 2*slot)
