@@ -1,0 +1,147 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+const bnEps = 1e-5
+
+var bnShapes = []struct{ m, c int }{{1, 1}, {35, 3}, {70, 16}, {300, 70}, {9, 130}, {2001, 40}} // the last is split over workers
+
+func TestBatchNormForward(t *testing.T) {
+	for i, sh := range bnShapes {
+		m, c := sh.m, sh.c
+		for _, mode := range []struct{ res, relu bool }{{false, false}, {false, true}, {true, false}, {true, true}} {
+			t.Run(fmt.Sprintf("m=%d,c=%d,res=%v,relu=%v", m, c, mode.res, mode.relu), func(t *testing.T) {
+				r := newRand(uint64(100 + i))
+				x := randSlice(r, m*c, 2)
+				for k := range x {
+					x[k] += 3 // a non-zero mean
+				}
+				gamma := randSlice(r, c, 1)
+				beta := randSlice(r, c, 1)
+				var res []float32
+				if mode.res {
+					res = randSlice(r, m*c, 1)
+				}
+				want, wmean, wvar := refBatchNorm(x, res, gamma, beta, m, c, bnEps, mode.relu)
+				mean, variance, y := guarded(c), guarded(c), guarded(m*c)
+				BatchNormStats(mean, variance, x, m, c)
+				BatchNormApply(y, x, res, gamma, beta, mean, variance, m, c, bnEps, mode.relu)
+				// Statistics are summed in float64 and rounded once; the output is float32
+				// arithmetic on values of size ~ |x|·gamma/std.
+				checkSlice(t, "mean", mean, wmean, 1e-6, 1e-6)
+				checkSlice(t, "variance", variance, wvar, 1e-6, 1e-5)
+				checkSlice(t, "y", y, want, 2e-5, 1e-5)
+				checkGuard(t, "mean", mean, c)
+				checkGuard(t, "variance", variance, c)
+				checkGuard(t, "y", y, m*c)
+			})
+		}
+	}
+}
+
+// TestBatchNormRunning checks the running statistics against values worked out by hand.
+func TestBatchNormRunning(t *testing.T) {
+	// Two channels over m = 4 rows: channel 0 is 1, 2, 3, 6; channel 1 is 5, 5, 5, 5.
+	x := []float32{1, 5, 2, 5, 3, 5, 6, 5}
+	gamma := []float32{1, 1}
+	beta := []float32{0, 0}
+	runMean := guardedCopy([]float32{0, 1})
+	runVar := guardedCopy([]float32{1, 2})
+	mean, variance, y := guarded(2), guarded(2), guarded(8)
+	BatchNormTrainForward(y, x, gamma, beta, mean, variance, runMean, runVar, 4, 2, 0.1, bnEps)
+	// Channel 0: mean 3, biased variance (4+1+0+9)/4 = 3.5, unbiased 14/3.
+	// runMean = 0.9·0 + 0.1·3 = 0.3; runVar = 0.9·1 + 0.1·14/3 = 1.3666667.
+	// Channel 1: mean 5, variance 0; runMean = 0.9·1 + 0.1·5 = 1.4; runVar = 0.9·2 = 1.8.
+	checkSlice(t, "mean", mean, []float64{3, 5}, 0, 1e-7)
+	checkSlice(t, "variance", variance, []float64{3.5, 0}, 0, 1e-7)
+	checkSlice(t, "runMean", runMean, []float64{0.3, 1.4}, 0, 1e-7)
+	checkSlice(t, "runVar", runVar, []float64{0.9 + 0.1*14.0/3, 1.8}, 0, 1e-7)
+	// y for channel 0 is (x − 3)/sqrt(3.5 + 1e-5); channel 1 is all 0.
+	s := math.Sqrt(3.5 + bnEps)
+	checkSlice(t, "y", y, []float64{-2 / s, 0, -1 / s, 0, 0, 0, 3 / s, 0}, 0, 1e-6)
+	for _, g := range []struct {
+		name string
+		s    []float32
+		n    int
+	}{{"runMean", runMean, 2}, {"runVar", runVar, 2}, {"mean", mean, 2}, {"variance", variance, 2}, {"y", y, 8}} {
+		checkGuard(t, g.name, g.s, g.n)
+	}
+
+	// Evaluation uses the running statistics: (x − 0.3)/sqrt(1.3666667 + eps) for channel 0.
+	BatchNormEvalForward(y, x, gamma, beta, runMean, runVar, 4, 2, bnEps)
+	v0, v1 := math.Sqrt(0.9+0.1*14.0/3+bnEps), math.Sqrt(1.8+bnEps)
+	checkSlice(t, "eval y", y, []float64{0.7 / v0, 3.6 / v1, 1.7 / v0, 3.6 / v1, 2.7 / v0, 3.6 / v1, 5.7 / v0, 3.6 / v1}, 0, 1e-6)
+	checkGuard(t, "eval y", y, 8)
+}
+
+func TestBatchNormBackward(t *testing.T) {
+	for i, sh := range bnShapes[1:] {
+		m, c := sh.m, sh.c
+		t.Run(fmt.Sprintf("m=%d,c=%d", m, c), func(t *testing.T) {
+			r := newRand(uint64(200 + i))
+			x := randSlice(r, m*c, 2)
+			gamma := randSlice(r, c, 1)
+			dy := randSlice(r, m*c, 1)
+			mean, variance := make([]float32, c), make([]float32, c)
+			BatchNormStats(mean, variance, x, m, c)
+			dx, dgamma, dbeta := guarded(m*c), guarded(c), guarded(c)
+			BatchNormBackward(dx, dgamma, dbeta, dy, x, gamma, mean, variance, m, c, bnEps)
+			wdx, wdg, wdb := refBatchNormBackward(dy, x, gamma, m, c, bnEps)
+			// dx is a difference of terms of size |dy|; sums over m rows for dgamma, dbeta.
+			checkSlice(t, "dx", dx, wdx, 1e-5, 1e-4)
+			checkSlice(t, "dgamma", dgamma, wdg, 1e-5, 1e-5)
+			checkSlice(t, "dbeta", dbeta, wdb, 1e-5, 1e-5)
+			checkGuard(t, "dx", dx, m*c)
+			checkGuard(t, "dgamma", dgamma, c)
+			checkGuard(t, "dbeta", dbeta, c)
+		})
+	}
+}
+
+// TestBatchNormGradients checks the unfused and the fused backward passes against
+// finite differences of L = Σ r·y through the whole training forward pass (batch
+// statistics included).
+func TestBatchNormGradients(t *testing.T) {
+	const m, c = 12, 3
+	for _, mode := range []struct{ res, relu bool }{{false, false}, {false, true}, {true, true}} {
+		t.Run(fmt.Sprintf("res=%v,relu=%v", mode.res, mode.relu), func(t *testing.T) {
+			r := newRand(300)
+			x := randSlice(r, m*c, 2)
+			gamma := randSlice(r, c, 1)
+			beta := randSlice(r, c, 1)
+			var res, dres []float32
+			if mode.res {
+				res = randSlice(r, m*c, 1)
+				dres = guarded(m * c)
+			}
+			rw := randSlice(r, m*c, 1)
+			mean, variance, y := make([]float32, c), make([]float32, c), make([]float32, m*c)
+			loss := func() float64 {
+				BatchNormStats(mean, variance, x, m, c)
+				BatchNormApply(y, x, res, gamma, beta, mean, variance, m, c, bnEps, mode.relu)
+				return dot64(rw, y)
+			}
+			loss()
+			dx, dgamma, dbeta := guarded(m*c), guarded(c), guarded(c)
+			if mode.relu {
+				BatchNormReLUBackward(dx, dres, dgamma, dbeta, rw, y, x, gamma, mean, variance, m, c, bnEps)
+			} else {
+				BatchNormBackward(dx, dgamma, dbeta, rw, x, gamma, mean, variance, m, c, bnEps)
+			}
+			checkGuard(t, "dx", dx, m*c)
+			// Float32 rounding of y (~1e-7 of a sum of 36 terms) over a step of 2h = 6e-3,
+			// plus the O(h²) curvature of the normalisation.
+			fdCheck(t, "fd dx", x, dx, 3e-3, loss, 2e-3, 1e-2)
+			fdCheck(t, "fd dgamma", gamma, dgamma, 3e-3, loss, 2e-3, 1e-2)
+			fdCheck(t, "fd dbeta", beta, dbeta, 3e-3, loss, 2e-3, 1e-2)
+			if mode.res {
+				fdCheck(t, "fd dres", res, dres, 3e-3, loss, 2e-3, 1e-2)
+				checkGuard(t, "dres", dres, m*c)
+			}
+		})
+	}
+}
