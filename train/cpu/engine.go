@@ -1,0 +1,122 @@
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/ddstools/dds/train/engine"
+)
+
+// Floats is the CPU engine's buffer: a float32 slice in host memory.
+type Floats []float32
+
+// Len returns len(f).
+func (f Floats) Len() int { return len(f) }
+
+// Int32s is the CPU engine's label buffer.
+type Int32s []int32
+
+// Len returns len(l).
+func (l Int32s) Len() int { return len(l) }
+
+// Engine runs a network on the CPU with this package's kernels. Its buffers are
+// Floats and Int32s; memory is Go memory, so Close only drops references. Kernels
+// split their work over Workers() goroutines.
+type Engine struct {
+	err error
+}
+
+var _ engine.Engine = (*Engine)(nil)
+
+// NewEngine returns a CPU engine.
+func NewEngine() *Engine { return &Engine{} }
+
+func f32(b engine.Buf) []float32 {
+	if b == nil {
+		return nil
+	}
+	return b.(Floats)
+}
+
+func (e *Engine) Name() string                    { return "cpu" }
+func (e *Engine) Alloc(n int) engine.Buf          { return Floats(make([]float32, n)) }
+func (e *Engine) AllocLabels(n int) engine.Labels { return Int32s(make([]int32, n)) }
+func (e *Engine) Slice(b engine.Buf, off, n int) engine.Buf {
+	return Floats(b.(Floats)[off : off+n : off+n])
+}
+func (e *Engine) Upload(dst engine.Buf, src []float32)        { copy(dst.(Floats)[:len(src)], src) }
+func (e *Engine) Download(dst []float32, src engine.Buf)      { copy(dst, src.(Floats)[:len(dst)]) }
+func (e *Engine) UploadLabels(dst engine.Labels, src []int32) { copy(dst.(Int32s)[:len(src)], src) }
+func (e *Engine) Err() error                                  { return e.err }
+func (e *Engine) Close()                                      {}
+func (e *Engine) ConvScratch(s engine.Conv) int               { return ConvShape(s).ScratchLen() }
+func (e *Engine) ConvForward(y, x, w engine.Buf, s engine.Conv, scratch engine.Buf) {
+	ConvForward(f32(y), f32(x), f32(w), ConvShape(s), f32(scratch))
+}
+func (e *Engine) ConvBackwardData(dx, dy, w engine.Buf, s engine.Conv, scratch engine.Buf) {
+	ConvBackwardData(f32(dx), f32(dy), f32(w), ConvShape(s), f32(scratch))
+}
+func (e *Engine) ConvBackwardWeight(dw, dy, x engine.Buf, s engine.Conv, scratch engine.Buf) {
+	ConvBackwardWeight(f32(dw), f32(dy), f32(x), ConvShape(s), f32(scratch))
+}
+func (e *Engine) BatchNormStats(mean, variance, x engine.Buf, m, c int) {
+	BatchNormStats(f32(mean), f32(variance), f32(x), m, c)
+}
+func (e *Engine) BatchNormUpdateRunning(runMean, runVar, mean, variance engine.Buf, m, c int, momentum float32) {
+	BatchNormUpdateRunning(f32(runMean), f32(runVar), f32(mean), f32(variance), m, c, momentum)
+}
+func (e *Engine) BatchNormApply(y, x, res, gamma, beta, mean, variance engine.Buf, m, c int, eps float32, relu bool) {
+	BatchNormApply(f32(y), f32(x), f32(res), f32(gamma), f32(beta), f32(mean), f32(variance), m, c, eps, relu)
+}
+func (e *Engine) BatchNormBackward(dx, dres, dgamma, dbeta, dy, y, x, gamma, mean, variance engine.Buf, m, c int, eps float32, relu bool) {
+	if relu {
+		BatchNormReLUBackward(f32(dx), f32(dres), f32(dgamma), f32(dbeta), f32(dy), f32(y), f32(x), f32(gamma), f32(mean), f32(variance), m, c, eps)
+		return
+	}
+	BatchNormBackward(f32(dx), f32(dgamma), f32(dbeta), f32(dy), f32(x), f32(gamma), f32(mean), f32(variance), m, c, eps)
+}
+func (e *Engine) ReLUForward(y, x engine.Buf, n int)       { ReLUForward(f32(y), f32(x), n) }
+func (e *Engine) ReLUBackward(dx, dy, y engine.Buf, n int) { ReLUBackward(f32(dx), f32(dy), f32(y), n) }
+func (e *Engine) Add(y, a, b engine.Buf, n int)            { Add(f32(y), f32(a), f32(b), n) }
+func (e *Engine) SigmoidForward(y, x engine.Buf, n int)    { SigmoidForward(f32(y), f32(x), n) }
+func (e *Engine) SigmoidBackward(dx, dy, y engine.Buf, n int) {
+	SigmoidBackward(f32(dx), f32(dy), f32(y), n)
+}
+func (e *Engine) ScaleForward(y, x, s engine.Buf, n, hw, c int) {
+	ScaleForward(f32(y), f32(x), f32(s), n, hw, c)
+}
+func (e *Engine) ScaleBackward(dx, ds, dy, x, s engine.Buf, n, hw, c int) {
+	ScaleBackward(f32(dx), f32(ds), f32(dy), f32(x), f32(s), n, hw, c)
+}
+func (e *Engine) AvgPoolForward(y, x engine.Buf, n, hw, c int) {
+	AvgPoolForward(f32(y), f32(x), n, hw, c)
+}
+func (e *Engine) AvgPoolBackward(dx, dy engine.Buf, n, hw, c int) {
+	AvgPoolBackward(f32(dx), f32(dy), n, hw, c)
+}
+func (e *Engine) LinearForward(y, x, w, bias engine.Buf, n, in, out int) {
+	LinearForward(f32(y), f32(x), f32(w), f32(bias), n, in, out)
+}
+func (e *Engine) LinearBackward(dx, dw, dbias, dy, x, w engine.Buf, n, in, out int) {
+	LinearBackward(f32(dx), f32(dw), f32(dbias), f32(dy), f32(x), f32(w), n, in, out)
+}
+
+// SoftmaxCrossEntropy checks the labels first, so that an out-of-range label becomes
+// the engine's error instead of a panic.
+func (e *Engine) SoftmaxCrossEntropy(dlogits, logits engine.Buf, labels engine.Labels, n, c int, smoothing float32, stats engine.Buf) {
+	if e.err != nil {
+		return
+	}
+	ls := labels.(Int32s)
+	for i, y := range ls[:n] {
+		if y < 0 || int(y) >= c {
+			e.err = fmt.Errorf("label %d of batch row %d is outside [0, %d)", y, i, c)
+			return
+		}
+	}
+	loss, correct := SoftmaxCrossEntropy(f32(dlogits), f32(logits), ls, n, c, smoothing)
+	st := f32(stats)
+	st[0], st[1] = float32(loss), float32(correct)
+}
+func (e *Engine) SGDStep(p, g, v engine.Buf, n int, lr, momentum, weightDecay float32, nesterov bool) {
+	SGDStep(f32(p), f32(g), f32(v), n, lr, momentum, weightDecay, nesterov)
+}

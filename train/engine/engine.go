@@ -1,0 +1,105 @@
+// Package engine defines the interface between a network and the hardware that runs
+// it. A network (package network) is written once against Engine; the CPU engine
+// (package cpu) and the CUDA engine implement it, so the same network code trains on
+// either. An Engine owns its memory: the network allocates every buffer it needs once,
+// before the first step, and then only calls operations on those buffers, so a whole
+// training step is a fixed sequence of kernel launches with no allocation and no host
+// decision that depends on a device value.
+//
+// Every operation has the semantics of the function of the same name in package cpu,
+// which is the reference: outputs are overwritten (never accumulated into), and the
+// shapes and formulas are those stated there. Operations do not return errors: an
+// engine that can fail (a GPU) records the first failure, turns the rest of the
+// operations into no-ops, and reports it from Err, which callers check after each
+// step and after every transfer.
+package engine
+
+// Buf is a float32 buffer owned by one engine. Only the engine that allocated it may
+// use it; an optional argument (a residual, a gradient that is not needed) is nil.
+type Buf interface {
+	Len() int
+}
+
+// Labels is a buffer of int32 class labels owned by one engine.
+type Labels interface {
+	Len() int
+}
+
+// Conv is the shape of a 2-D convolution over NHWC activations with square kernel K,
+// zero padding K/2, the given stride and groups; weights are [Cout][K][K][Cin/Groups].
+type Conv struct {
+	N, H, W   int // batch, input height and width
+	Cin, Cout int // input and output channels
+	K         int // kernel size (odd)
+	Stride    int
+	Groups    int
+}
+
+// OutH returns the output height (H − 1)/Stride + 1 (padding K/2 keeps "same" size at stride 1).
+func (s Conv) OutH() int { return (s.H+2*(s.K/2)-s.K)/s.Stride + 1 }
+
+// OutW returns the output width (W − 1)/Stride + 1.
+func (s Conv) OutW() int { return (s.W+2*(s.K/2)-s.K)/s.Stride + 1 }
+
+// InLen returns N·H·W·Cin, the length of the input.
+func (s Conv) InLen() int { return s.N * s.H * s.W * s.Cin }
+
+// OutLen returns N·OutH·OutW·Cout, the length of the output.
+func (s Conv) OutLen() int { return s.N * s.OutH() * s.OutW() * s.Cout }
+
+// WeightLen returns Cout·K·K·Cin/Groups, the number of weights.
+func (s Conv) WeightLen() int { return s.Cout * s.K * s.K * (s.Cin / s.Groups) }
+
+// Engine runs the operations of a network's training step and evaluation.
+type Engine interface {
+	// Name says which engine this is ("cpu", "cuda") for records and messages.
+	Name() string
+	// Alloc returns a zero-filled buffer of n float32 values.
+	Alloc(n int) Buf
+	// AllocLabels returns a buffer of n labels.
+	AllocLabels(n int) Labels
+	// Slice returns the view b[off : off+n], sharing b's memory.
+	Slice(b Buf, off, n int) Buf
+	// Upload copies src into dst[:len(src)]; Download copies src[:len(dst)] into dst.
+	Upload(dst Buf, src []float32)
+	Download(dst []float32, src Buf)
+	// UploadLabels copies src into dst[:len(src)].
+	UploadLabels(dst Labels, src []int32)
+	// Err returns the first failure of any operation so far, or nil.
+	Err() error
+	// Close releases all memory the engine allocated; its buffers must not be used after.
+	Close()
+
+	// ConvScratch returns the scratch length the convolution operations need for s.
+	ConvScratch(s Conv) int
+	ConvForward(y, x, w Buf, s Conv, scratch Buf)
+	ConvBackwardData(dx, dy, w Buf, s Conv, scratch Buf)
+	ConvBackwardWeight(dw, dy, x Buf, s Conv, scratch Buf)
+
+	// Batch normalisation over x [m][c]. BatchNormApply with relu fuses
+	// y = max(0, BN(x) + res) (res optional); BatchNormBackward with relu is the
+	// backward pass of that fused form (y its output; dres receives the gradient of
+	// the residual when not nil), without relu that of plain BN (y and dres unused).
+	BatchNormStats(mean, variance, x Buf, m, c int)
+	BatchNormUpdateRunning(runMean, runVar, mean, variance Buf, m, c int, momentum float32)
+	BatchNormApply(y, x, res, gamma, beta, mean, variance Buf, m, c int, eps float32, relu bool)
+	BatchNormBackward(dx, dres, dgamma, dbeta, dy, y, x, gamma, mean, variance Buf, m, c int, eps float32, relu bool)
+
+	ReLUForward(y, x Buf, n int)
+	ReLUBackward(dx, dy, y Buf, n int)
+	Add(y, a, b Buf, n int)
+	SigmoidForward(y, x Buf, n int)
+	SigmoidBackward(dx, dy, y Buf, n int)
+	ScaleForward(y, x, s Buf, n, hw, c int)
+	ScaleBackward(dx, ds, dy, x, s Buf, n, hw, c int)
+	AvgPoolForward(y, x Buf, n, hw, c int)
+	AvgPoolBackward(dx, dy Buf, n, hw, c int)
+	LinearForward(y, x, w, bias Buf, n, in, out int)
+	LinearBackward(dx, dw, dbias, dy, x, w Buf, n, in, out int)
+
+	// SoftmaxCrossEntropy writes dlogits (nil: skip) and stats[0] = the mean loss,
+	// stats[1] = the number of rows whose argmax is the label. Labels outside [0, c)
+	// are a failure reported by Err.
+	SoftmaxCrossEntropy(dlogits, logits Buf, labels Labels, n, c int, smoothing float32, stats Buf)
+	SGDStep(p, g, v Buf, n int, lr, momentum, weightDecay float32, nesterov bool)
+}
