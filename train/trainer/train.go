@@ -1,0 +1,190 @@
+package trainer
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime/debug"
+	"time"
+
+	"github.com/ddstools/dds/formats/anynet"
+	"github.com/ddstools/dds/train/data"
+	"github.com/ddstools/dds/train/engine"
+	"github.com/ddstools/dds/train/network"
+	"github.com/ddstools/dds/train/safetensors"
+)
+
+// Statuses of a trained record.
+const (
+	StatusOK       = "ok"
+	StatusDiverged = "diverged" // the loss became NaN or infinite
+	StatusFailed   = "failed"   // the model could not be built or trained; Error says why
+)
+
+// Job is one model to train.
+type Job struct {
+	Key    string // checkpoint key (Store.Key)
+	Arch   anynet.Net
+	Seed   uint64
+	Recipe Recipe // with Augment resolved (not AugmentAuto)
+}
+
+// Result is the outcome of training one model.
+type Result struct {
+	Status    string    `json:"status"`
+	Error     string    `json:"error,omitempty"`
+	EpochLoss []float64 `json:"epoch_loss"`  // mean training loss of each completed epoch
+	EpochErr  []float64 `json:"epoch_error"` // training top-1 error of each completed epoch, percent
+	Steps     int64     `json:"steps"`
+	Wall      float64   `json:"wall_s"` // seconds spent training, summed over resumed runs
+	Images    int64     `json:"images"` // images trained on
+	Weights   []byte    `json:"weights,omitempty"`
+}
+
+// Progress reports where a training run is, after each step.
+type Progress struct {
+	Epoch, Epochs int // 0-based epoch and the number of epochs
+	Step, Steps   int // 0-based step within the epoch and steps per epoch
+	Loss          float64
+	Images        int64   // images trained on so far in this process
+	Elapsed       float64 // seconds spent in this process
+}
+
+// failed returns a failed Result with the error text.
+func failed(format string, a ...any) Result {
+	return Result{Status: StatusFailed, Error: fmt.Sprintf(format, a...)}
+}
+
+// CheckData reports why arch cannot train on d: an input shape other than the
+// dataset's images, or fewer classes than the dataset's labels.
+func CheckData(arch anynet.Net, d *data.Data) error {
+	s := d.Train
+	if s.H != arch.Res || s.W != arch.Res || s.C != arch.Channels {
+		return fmt.Errorf("network takes %dx%dx%d images, data %s has %dx%dx%d", arch.Res, arch.Res, arch.Channels, d.Name, s.H, s.W, s.C)
+	}
+	if s.Classes > arch.Classes {
+		return fmt.Errorf("data %s has %d classes, the network only %d outputs", d.Name, s.Classes, arch.Classes)
+	}
+	return nil
+}
+
+// Train trains j on the train split of d with engine e and returns the result. It
+// never panics: a model that cannot be built, a failure of the engine or of a
+// kernel becomes a failed Result; a NaN or infinite loss ends the run as diverged.
+//
+// Training is deterministic given j: epoch k visits the (subset of the) train split
+// in the order data.Permutation(n, seed, k), in batches of Recipe.Batch (the last
+// partial batch is dropped), with augmentation drawn from a PCG generator seeded by
+// (seed, k); the learning rate follows Recipe.LRAt per step. With a store, the state
+// is saved after every epoch and a run resumes from the last saved epoch, giving the
+// result of an uninterrupted run.
+func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progress)) (res Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = failed("internal error: %v\n%s", p, debug.Stack())
+		}
+	}()
+	r := j.Recipe
+	if err := r.Validate(); err != nil {
+		return failed("recipe: %v", err)
+	}
+	if err := CheckData(j.Arch, d); err != nil {
+		return failed("%v", err)
+	}
+	set := d.Train.Subset(r.TrainSubset, 0)
+	spe := set.Len() / r.Batch
+	if spe < 1 {
+		return failed("train split of %s has %d examples, fewer than one batch of %d", d.Name, set.Len(), r.Batch)
+	}
+	net, err := network.New(e, j.Arch, r.Batch, true)
+	if err != nil {
+		return failed("build: %v", err)
+	}
+	net.Init(j.Seed)
+	res = Result{Status: StatusOK}
+	start := 0
+	if st != nil {
+		ck, err := st.LoadState(j.Key, net)
+		if err != nil {
+			return failed("checkpoint: %v", err)
+		}
+		if ck != nil {
+			res, start = *ck, len(ck.EpochLoss)
+		}
+	}
+	aug := data.Augment{}
+	if r.Augment == AugmentCropFlip {
+		aug = data.Augment{Pad: 4, Flip: true}
+	}
+	rc := network.Recipe{Momentum: float32(r.Momentum), WeightDecay: float32(r.WeightDecay), Nesterov: r.Nesterov, Smoothing: float32(r.Smoothing)}
+	x := make([]float32, r.Batch*set.H*set.W*set.C)
+	y := make([]int32, r.Batch)
+	crops := make([]data.Crop, r.Batch)
+	total := r.Epochs * spe
+	t0 := time.Now()
+	var images int64
+	for epoch := start; epoch < r.Epochs; epoch++ {
+		perm := data.Permutation(set.Len(), j.Seed, epoch)
+		rng := rand.NewPCG(j.Seed, uint64(epoch)+augmentStream)
+		var lossSum float64
+		var correct int
+		for s := range spe {
+			idx := perm[s*r.Batch : (s+1)*r.Batch]
+			var cs []data.Crop
+			if aug != (data.Augment{}) {
+				aug.Draw(rng, crops)
+				cs = crops
+			}
+			set.Batch(x, y, idx, cs, aug.Pad, d.Mean, d.Std)
+			e.Upload(net.X, x)
+			e.UploadLabels(net.Y, y)
+			t := epoch*spe + s
+			stats, err := net.Step(float32(r.LRAt(t, total, spe)), rc)
+			if err != nil {
+				res.Status, res.Error = StatusFailed, fmt.Sprintf("epoch %d step %d: %v", epoch+1, s+1, err)
+				res.Weights = nil
+				return res
+			}
+			images += int64(r.Batch)
+			if math.IsNaN(stats.Loss) || math.IsInf(stats.Loss, 0) {
+				res.Status, res.Error = StatusDiverged, fmt.Sprintf("loss %v at epoch %d step %d", stats.Loss, epoch+1, s+1)
+				res.EpochLoss = append(res.EpochLoss, stats.Loss)
+				res.EpochErr = append(res.EpochErr, 100*(1-float64(correct)/float64((s+1)*r.Batch)))
+				res.Steps = net.Steps
+				res.Wall += time.Since(t0).Seconds()
+				res.Images += images
+				return res
+			}
+			lossSum += stats.Loss
+			correct += stats.Correct
+			if progress != nil {
+				progress(Progress{Epoch: epoch, Epochs: r.Epochs, Step: s, Steps: spe, Loss: stats.Loss,
+					Images: images, Elapsed: time.Since(t0).Seconds()})
+			}
+		}
+		res.EpochLoss = append(res.EpochLoss, lossSum/float64(spe))
+		res.EpochErr = append(res.EpochErr, 100*(1-float64(correct)/float64(spe*r.Batch)))
+		res.Steps = net.Steps
+		if st != nil && epoch+1 < r.Epochs {
+			part := res
+			part.Wall += time.Since(t0).Seconds()
+			part.Images += images
+			if err := st.SaveState(j.Key, net, part); err != nil {
+				return failed("checkpoint: %v", err)
+			}
+		}
+	}
+	res.Wall += time.Since(t0).Seconds()
+	res.Images += images
+	state, err := net.State()
+	if err != nil {
+		return failed("weights: %v", err)
+	}
+	if res.Weights, err = safetensors.Encode(state, nil); err != nil {
+		return failed("weights: %v", err)
+	}
+	return res
+}
+
+// augmentStream offsets the PCG stream of the augmentation generator from the model seed's other uses.
+const augmentStream = 0x617567 // "aug"

@@ -1,0 +1,150 @@
+package trainer
+
+import (
+	"bytes"
+	"math"
+	"testing"
+
+	"github.com/ddstools/dds/formats/anynet"
+	"github.com/ddstools/dds/train/cpu"
+	"github.com/ddstools/dds/train/data"
+)
+
+// tinyArch is a small X network for 8x8x3 synthetic images.
+var tinyArch = anynet.Net{Res: 8, Channels: 3, Classes: 4, StemW: 8, StemS: 1, Block: anynet.BlockX, Stages: []anynet.Stage{
+	{D: 1, W: 8, S: 1, B: 1, G: 4}, {D: 1, W: 16, S: 2, B: 1, G: 8},
+}}
+
+func tinyData(t *testing.T) *data.Data {
+	t.Helper()
+	d, err := data.Open("synthetic:8x8x3:4:256:64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func tinyRecipe() Recipe {
+	r := DefaultRecipe()
+	r.Epochs, r.Batch, r.LR, r.Augment, r.Data = 3, 32, 0.05, AugmentCropFlip, "synthetic:8x8x3:4:256:64"
+	return r
+}
+
+func TestTrainLearnsAndIsDeterministic(t *testing.T) {
+	d := tinyData(t)
+	j := Job{Key: "k", Arch: tinyArch, Seed: 3, Recipe: tinyRecipe()}
+	a := Train(cpu.NewEngine(), d, j, nil, nil)
+	if a.Status != StatusOK {
+		t.Fatalf("status %s: %s", a.Status, a.Error)
+	}
+	if len(a.EpochLoss) != 3 || !(a.EpochLoss[2] < a.EpochLoss[0]) {
+		t.Errorf("epoch losses %v do not fall", a.EpochLoss)
+	}
+	if a.Steps != 3*(256/32) || a.Images != 3*256 {
+		t.Errorf("steps %d images %d, want %d and %d", a.Steps, a.Images, 3*8, 3*256)
+	}
+	b := Train(cpu.NewEngine(), d, j, nil, nil)
+	if !bytes.Equal(a.Weights, b.Weights) || !equalFloats(a.EpochLoss, b.EpochLoss) {
+		t.Errorf("two runs of the same job differ")
+	}
+	j.Seed = 4
+	c := Train(cpu.NewEngine(), d, j, nil, nil)
+	if bytes.Equal(a.Weights, c.Weights) {
+		t.Errorf("another seed gave the same weights")
+	}
+}
+
+// TestTrainResume interrupts a run in its last epoch (a panic from the progress
+// callback, which Train turns into a failed result) and resumes it from the store.
+func TestTrainResume(t *testing.T) {
+	d := tinyData(t)
+	j := Job{Key: "resume", Arch: tinyArch, Seed: 5, Recipe: tinyRecipe()}
+	want := Train(cpu.NewEngine(), d, j, nil, nil)
+	st, err := OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := Train(cpu.NewEngine(), d, j, st, func(p Progress) {
+		if p.Epoch == 2 && p.Step == 3 {
+			panic("interrupted")
+		}
+	})
+	if cut.Status != StatusFailed {
+		t.Fatalf("interrupted run: status %s", cut.Status)
+	}
+	epochs := 0
+	got := Train(cpu.NewEngine(), d, j, st, func(p Progress) { epochs = max(epochs, p.Epoch+1-2) })
+	if got.Status != StatusOK || !bytes.Equal(got.Weights, want.Weights) || !equalFloats(got.EpochLoss, want.EpochLoss) || got.Steps != want.Steps {
+		t.Errorf("resumed run differs: %s %v vs %v", got.Status, got.EpochLoss, want.EpochLoss)
+	}
+	if epochs != 1 {
+		t.Errorf("resumed run trained %d epochs, want only the last", epochs)
+	}
+}
+
+func TestTrainDiverges(t *testing.T) {
+	j := Job{Key: "nan", Arch: tinyArch, Seed: 1, Recipe: tinyRecipe()}
+	j.Recipe.LR = 1e30
+	r := Train(cpu.NewEngine(), tinyData(t), j, nil, nil)
+	if r.Status != StatusDiverged || r.Weights != nil {
+		t.Fatalf("status %s (%s), weights %d bytes; want diverged without weights", r.Status, r.Error, len(r.Weights))
+	}
+}
+
+func TestTrainFailures(t *testing.T) {
+	d := tinyData(t)
+	bad := tinyArch
+	bad.Stages = []anynet.Stage{{D: 1, W: 12, S: 1, B: 1, G: 8}}
+	wrongShape := tinyArch
+	wrongShape.Res = 10
+	fewClasses := tinyArch
+	fewClasses.Classes = 2
+	bigBatch := tinyRecipe()
+	bigBatch.Batch = 1000
+	for _, c := range []struct {
+		name string
+		arch anynet.Net
+		r    Recipe
+		want string
+	}{
+		{"group width", bad, tinyRecipe(), "group width 8 does not divide bottleneck width 12"},
+		{"shape", wrongShape, tinyRecipe(), "network takes 10x10x3 images"},
+		{"classes", fewClasses, tinyRecipe(), "has 4 classes, the network only 2 outputs"},
+		{"batch", tinyArch, bigBatch, "fewer than one batch of 1000"},
+	} {
+		r := Train(cpu.NewEngine(), d, Job{Arch: c.arch, Seed: 1, Recipe: c.r}, nil, nil)
+		if r.Status != StatusFailed || !bytes.Contains([]byte(r.Error), []byte(c.want)) {
+			t.Errorf("%s: status %s error %q, want failed with %q", c.name, r.Status, r.Error, c.want)
+		}
+	}
+}
+
+func TestLRAt(t *testing.T) {
+	r := Recipe{LR: 0.2, WarmupEpochs: 1, WarmupFactor: 0.1}
+	for _, c := range []struct {
+		t    int
+		want float64
+	}{
+		{0, 0.2 * 0.1},
+		{5, 0.2 * 0.5 * (1 + math.Cos(math.Pi*5/40)) * (0.1*0.5 + 0.5)},
+		{10, 0.2 * 0.5 * (1 + math.Cos(math.Pi*10/40))},
+		{20, 0.1},
+		{40, 0},
+	} {
+		if got := r.LRAt(c.t, 40, 10); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("LRAt(%d) = %g, want %g", c.t, got, c.want)
+		}
+	}
+}
+
+func equalFloats(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
