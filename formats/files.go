@@ -94,3 +94,21 @@ func (o *Output) Abort() {
 	o.f.Close()
 	os.Remove(o.f.Name())
 }
+
+// OpenReader opens path ("-" or "" for stdin) as a dds stream Reader; the returned
+// function closes the file.
+func OpenReader(path string, stdin io.Reader) (*Reader, func(), error) {
+	in, name, closeIn, err := OpenInput(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if path == "" || path == "-" {
+		in = stdin
+	}
+	rd, err := NewReader(in, name, nil)
+	if err != nil {
+		closeIn()
+		return nil, nil, err
+	}
+	return rd, func() { rd.Release(); closeIn() }, nil
+}

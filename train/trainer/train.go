@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"fmt"
+	"github.com/ddstools/dds/formats"
 	"math"
 	"math/rand/v2"
 	"runtime/debug"
@@ -26,7 +27,7 @@ type Job struct {
 	Key    string // checkpoint key (Store.Key)
 	Arch   anynet.Net
 	Seed   uint64
-	Recipe Recipe // with Augment resolved (not AugmentAuto)
+	Recipe formats.Recipe // with Augment resolved (not formats.AugmentAuto)
 }
 
 // Result is the outcome of training one model.
@@ -113,7 +114,7 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 		}
 	}
 	aug := data.Augment{}
-	if r.Augment == AugmentCropFlip {
+	if r.Augment == formats.AugmentCropFlip {
 		aug = data.Augment{Pad: 4, Flip: true}
 	}
 	rc := network.Recipe{Momentum: float32(r.Momentum), WeightDecay: float32(r.WeightDecay), Nesterov: r.Nesterov, Smoothing: float32(r.Smoothing)}

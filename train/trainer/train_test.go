@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"bytes"
+	"github.com/ddstools/dds/formats"
 	"math"
 	"testing"
 
@@ -24,9 +25,9 @@ func tinyData(t *testing.T) *data.Data {
 	return d
 }
 
-func tinyRecipe() Recipe {
-	r := DefaultRecipe()
-	r.Epochs, r.Batch, r.LR, r.Augment, r.Data = 3, 32, 0.05, AugmentCropFlip, "synthetic:8x8x3:4:256:64"
+func tinyRecipe() formats.Recipe {
+	r := formats.DefaultRecipe()
+	r.Epochs, r.Batch, r.LR, r.Augment, r.Data = 3, 32, 0.05, formats.AugmentCropFlip, "synthetic:8x8x3:4:256:64"
 	return r
 }
 
@@ -104,7 +105,7 @@ func TestTrainFailures(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		arch anynet.Net
-		r    Recipe
+		r    formats.Recipe
 		want string
 	}{
 		{"group width", bad, tinyRecipe(), "group width 8 does not divide bottleneck width 12"},
@@ -120,7 +121,7 @@ func TestTrainFailures(t *testing.T) {
 }
 
 func TestLRAt(t *testing.T) {
-	r := Recipe{LR: 0.2, WarmupEpochs: 1, WarmupFactor: 0.1}
+	r := formats.Recipe{LR: 0.2, WarmupEpochs: 1, WarmupFactor: 0.1}
 	for _, c := range []struct {
 		t    int
 		want float64

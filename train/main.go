@@ -1,0 +1,122 @@
+// Command train trains every config of an Arrow config stream and writes one
+// trained record per config: the config's columns, the recipe used, per-epoch
+// training loss and error, timing, a status and the trained weights.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+
+	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/train/cpu"
+	"github.com/ddstools/dds/train/engine"
+	"github.com/ddstools/dds/train/trainer"
+)
+
+const synopsis = `
+usage: train [--data SPEC] [--epochs N] [--batch N] [--lr LR] [--wd WD] [--momentum M]
+             [--nesterov=BOOL] [--warmup EPOCHS] [--warmup-factor F] [--label-smoothing E]
+             [--augment auto|none|crop-flip] [--train-subset N] [--jobs N]
+             [--checkpoint DIR] [--device cpu|auto] [-q] [-o FILE] [FILE|-]
+
+Reads a config stream (from sample) and trains each config with SGD (momentum,
+Nesterov, weight decay, cosine learning rate with optional linear warmup, label
+smoothing) on the train split of --data, then writes it with the trained weights
+(a safetensors state dict that loads into the PyTorch peer module) as one record per
+config, in input order, each as soon as it is done. A config whose input carries a
+"recipe" struct column uses that column's non-null fields instead of the flags.
+A config that cannot be trained is written with status failed and the reason; one
+whose loss becomes NaN or infinite with status diverged. With --checkpoint DIR a run
+that is killed and started again with the same input and flags finishes the missing
+work and writes the same records (timing columns aside).
+
+Data specs: mnist (the embedded default), mnist:DIR, cifar10:DIR,
+synthetic:HxWxC[:CLASSES[:NTRAIN[:NTEST]]].
+Example: sample --space regnetx-mnist -n 8 | train --epochs 1 | evaluate | show`
+
+func main() { cli.Main("train", run) }
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("train", synopsis, stderr)
+	def := formats.DefaultRecipe()
+	r := def
+	fs.StringVar(&r.Data, "data", def.Data, "dataset spec")
+	fs.IntVar(&r.Epochs, "epochs", def.Epochs, "training epochs")
+	fs.IntVar(&r.Batch, "batch", def.Batch, "batch size")
+	lr := fs.Float64("lr", 0, "peak learning rate (0: 0.1·batch/128)")
+	fs.Float64Var(&r.WeightDecay, "wd", def.WeightDecay, "weight decay")
+	fs.Float64Var(&r.Momentum, "momentum", def.Momentum, "SGD momentum")
+	fs.BoolVar(&r.Nesterov, "nesterov", def.Nesterov, "Nesterov momentum")
+	fs.Float64Var(&r.WarmupEpochs, "warmup", def.WarmupEpochs, "linear warmup length in epochs")
+	fs.Float64Var(&r.WarmupFactor, "warmup-factor", def.WarmupFactor, "learning rate multiplier at the start of warmup")
+	fs.Float64Var(&r.Smoothing, "label-smoothing", def.Smoothing, "label smoothing")
+	fs.StringVar(&r.Augment, "augment", def.Augment, "augmentation: auto (crop-flip for cifar10), none or crop-flip")
+	fs.IntVar(&r.TrainSubset, "train-subset", 0, "train on this many examples of the train split (0: all), the same for every model")
+	jobs := fs.Int("jobs", 0, "models trained at once (0: one per 4 cores, at least 1)")
+	ckpt := fs.String("checkpoint", "", "checkpoint directory: resume a killed run")
+	device := fs.String("device", "auto", "cpu, or auto (the best available)")
+	quiet := fs.Bool("q", false, "no summary line on stderr")
+	out := fs.String("o", "-", "output file, - for stdout")
+	file, err := fs.ParseFile(args)
+	if err != nil {
+		return err
+	}
+	r.LR = *lr
+	if r.LR == 0 {
+		r.LR = formats.BaseLR * float64(r.Batch) / formats.BaseBatch
+	}
+	if err := r.Validate(); err != nil {
+		return cli.Usagef("%v", err)
+	}
+	if *jobs < 0 {
+		return cli.Usagef("--jobs must not be negative")
+	}
+	if *jobs == 0 {
+		*jobs = max(1, runtime.GOMAXPROCS(0)/4)
+	}
+	newEngine, name, err := engineFor(*device)
+	if err != nil {
+		return err
+	}
+	opt := trainer.Options{Defaults: r, Jobs: *jobs, Device: name, NewEngine: newEngine,
+		Prov: formats.Provenance{Producer: "train", Args: cli.Recorded(args, "o", "jobs", "q", "checkpoint")}}
+	if f, ok := stderr.(*os.File); ok && formats.IsTerminal(f) {
+		opt.Progress = stderr
+	}
+	if !*quiet {
+		opt.Log = stderr
+	}
+	if *ckpt != "" {
+		if opt.Store, err = trainer.OpenStore(*ckpt); err != nil {
+			return err
+		}
+	}
+	rd, closeIn, err := formats.OpenReader(file, stdin)
+	if err != nil {
+		return err
+	}
+	defer closeIn()
+	o, err := formats.CreateOutput(*out, stdout)
+	if err != nil {
+		return err
+	}
+	if err := trainer.Run(rd, o, opt); err != nil {
+		o.Abort()
+		return err
+	}
+	return o.Commit()
+}
+
+// engineFor returns the engine constructor for a --device value and its name.
+func engineFor(device string) (func() (engine.Engine, error), string, error) {
+	switch device {
+	case "cpu", "auto":
+		return func() (engine.Engine, error) { return cpu.NewEngine(), nil }, "cpu", nil
+	case "cuda":
+		return nil, "", fmt.Errorf("--device cuda: this build has no CUDA engine; use --device cpu")
+	}
+	return nil, "", cli.Usagef("--device %q: want cpu or auto", device)
+}

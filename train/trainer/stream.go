@@ -1,0 +1,238 @@
+package trainer
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/train/data"
+	"github.com/ddstools/dds/train/engine"
+)
+
+// Options configures Run.
+type Options struct {
+	Defaults  formats.Recipe // the recipe of configs that carry none (from flags)
+	Jobs      int            // models trained at once (at least 1)
+	Store     *Store         // checkpoints; nil for none
+	Device    string         // recorded in each record
+	NewEngine func() (engine.Engine, error)
+	Prov      formats.Provenance
+	Progress  io.Writer // live progress line (a terminal); nil for none
+	Log       io.Writer // one summary line at the end; nil for none
+	// OpenData loads a dataset spec; nil means data.Open.
+	OpenData func(spec string) (*data.Data, error)
+}
+
+// item is one input row and what will be trained for it.
+type item struct {
+	rec  arrow.RecordBatch
+	row  int
+	cfg  formats.Config
+	job  Job
+	bad  string // why the row cannot be trained, "" when it can
+	data *data.Data
+}
+
+// Run trains every config of rd and writes one trained record per config to w, in
+// input order, each as soon as it and all before it are done. Every input column
+// passes through; the TrainedFields are added (replacing a "recipe" column, whose
+// non-null fields override opt.Defaults for that row). Up to opt.Jobs models train
+// at once. A config that cannot be trained becomes a record with status failed;
+// an unreadable default dataset, an input that is not a config stream or a failed
+// write is an error, and then the end-of-stream marker is not written.
+func Run(rd *formats.Reader, w io.Writer, opt Options) error {
+	if opt.OpenData == nil {
+		opt.OpenData = data.Open
+	}
+	opt.Jobs = max(opt.Jobs, 1)
+	var items []*item
+	for rd.Next() {
+		rec := rd.Record()
+		cfgs, err := formats.DecodeConfigs(rec)
+		if err != nil {
+			return fmt.Errorf("input is not a config stream: %v", err)
+		}
+		recipes, err := formats.RecipeOverrides(rec, opt.Defaults)
+		if err != nil {
+			return err
+		}
+		rec.Retain()
+		defer rec.Release()
+		for i, c := range cfgs {
+			it := &item{rec: rec, row: i, cfg: c}
+			it.job = Job{Arch: c.Net, Seed: uint64(c.Seed), Recipe: ResolveAugment(recipes[i])}
+			it.job.Key = JobKey(c.ID, len(items), it.job.Seed, it.job.Recipe)
+			if err := it.job.Recipe.Validate(); err != nil {
+				it.bad = "recipe: " + err.Error()
+			}
+			items = append(items, it)
+		}
+	}
+	if err := rd.Err(); err != nil {
+		return err
+	}
+	if err := openData(items, opt); err != nil {
+		return err
+	}
+	md := formats.Derive(rd.Schema().Metadata(), formats.KindTrained, opt.Prov)
+	schema := formats.WithFields(rd.Schema(), formats.TrainedFields, &md)
+	out := formats.NewWriter(w, schema, nil)
+
+	results := make([]chan formats.Trained, len(items))
+	for i := range results {
+		results[i] = make(chan formats.Trained, 1)
+	}
+	prog := newProgress(opt.Progress, len(items))
+	defer prog.stop()
+	queue := make(chan int)
+	quit := make(chan struct{})
+	defer close(quit)
+	for range opt.Jobs {
+		go func() {
+			for i := range queue {
+				results[i] <- train(items[i], opt, prog)
+			}
+		}()
+	}
+	go func() {
+		defer close(queue)
+		for i := range items {
+			select {
+			case queue <- i:
+			case <-quit:
+				return
+			}
+		}
+	}()
+	counts := map[string]int{}
+	start := time.Now()
+	for i, it := range items {
+		t := <-results[i]
+		prog.finished()
+		counts[t.Status]++
+		cols := formats.TrainedColumns(nil, []formats.Trained{t})
+		row := it.rec.NewSlice(int64(it.row), int64(it.row+1))
+		rec := formats.WithColumns(row, formats.TrainedFields, cols, &md)
+		err := out.Write(rec)
+		rec.Release()
+		row.Release()
+		for _, c := range cols {
+			c.Release()
+		}
+		if err == nil {
+			err = flush(w)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	prog.stop()
+	if opt.Log != nil {
+		fmt.Fprintf(opt.Log, "train: %d models in %s: %d ok, %d diverged, %d failed\n", len(items),
+			time.Since(start).Round(time.Second), counts[StatusOK], counts[StatusDiverged], counts[StatusFailed])
+	}
+	return nil
+}
+
+// flush pushes a buffered writer's data out, so each record reaches the reader
+// as soon as it is written.
+func flush(w io.Writer) error {
+	if f, ok := w.(interface{ Flush() error }); ok {
+		return f.Flush()
+	}
+	return nil
+}
+
+// ResolveAugment replaces augment "auto" by crop-flip for CIFAR-10 data and none
+// for everything else.
+func ResolveAugment(r formats.Recipe) formats.Recipe {
+	if r.Augment == formats.AugmentAuto {
+		r.Augment = formats.AugmentNone
+		if strings.HasPrefix(r.Data, "cifar10") {
+			r.Augment = formats.AugmentCropFlip
+		}
+	}
+	return r
+}
+
+// openData loads every dataset the items name, once each. The default dataset
+// failing to load is an error; one named by a row's recipe fails only those rows.
+func openData(items []*item, opt Options) error {
+	sets := map[string]*data.Data{}
+	errs := map[string]error{}
+	for _, it := range items {
+		if it.bad != "" {
+			continue
+		}
+		spec := it.job.Recipe.Data
+		if _, done := sets[spec]; !done && errs[spec] == nil {
+			d, err := opt.OpenData(spec)
+			if err != nil && spec == opt.Defaults.Data {
+				return err
+			}
+			sets[spec], errs[spec] = d, err
+		}
+		if err := errs[spec]; err != nil {
+			it.bad = "data: " + err.Error()
+			continue
+		}
+		it.data = sets[spec]
+	}
+	return nil
+}
+
+// train runs one item, or takes its finished result from the store.
+func train(it *item, opt Options, prog *progress) formats.Trained {
+	t := formats.Trained{Recipe: it.job.Recipe, Device: opt.Device}
+	var res Result
+	switch {
+	case it.bad != "":
+		res = failed("%s", it.bad)
+	default:
+		if opt.Store != nil {
+			done, err := opt.Store.LoadDone(it.job.Key)
+			if err != nil {
+				res = failed("checkpoint: %v", err)
+				break
+			}
+			if done != nil {
+				res = *done
+				break
+			}
+		}
+		e, err := opt.NewEngine()
+		if err != nil {
+			res = failed("engine: %v", err)
+			break
+		}
+		slot := prog.start(it.cfg.ID)
+		res = Train(e, it.data, it.job, opt.Store, slot.update)
+		prog.end(slot)
+		e.Close()
+		if opt.Store != nil && res.Status != StatusFailed {
+			if err := opt.Store.SaveDone(it.job.Key, res); err != nil {
+				res = failed("checkpoint: %v", err)
+			}
+		}
+	}
+	t.Status, t.Error = res.Status, res.Error
+	t.EpochLoss, t.EpochErr = nonNil(res.EpochLoss), nonNil(res.EpochErr)
+	t.Steps, t.Wall, t.Weights = res.Steps, res.Wall, res.Weights
+	if res.Wall > 0 {
+		t.ImgPerSec = float64(res.Images) / res.Wall
+	}
+	return t
+}
+
+func nonNil(v []float64) []float64 {
+	if v == nil {
+		return []float64{}
+	}
+	return v
+}
