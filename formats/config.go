@@ -139,13 +139,29 @@ func ConfigRecord(mem memory.Allocator, schema *arrow.Schema, cs []Config) arrow
 // DecodeConfigs reads the config columns of rec by name; other columns are ignored.
 // It fails with a clear message when a column is missing or has the wrong type, and
 // when a row does not describe a valid network.
-func DecodeConfigs(rec arrow.RecordBatch) (_ []Config, err error) {
+func DecodeConfigs(rec arrow.RecordBatch) ([]Config, error) {
+	cs, invalid, err := DecodeConfigRows(rec)
+	if err != nil {
+		return nil, err
+	}
+	for row, e := range invalid {
+		if e != nil {
+			return nil, fmt.Errorf("row %d (id %s): %v", row, cs[row].ID, e)
+		}
+	}
+	return cs, nil
+}
+
+// DecodeConfigRows is DecodeConfigs for programs that handle configs one by one: a
+// row that does not describe a valid network is returned as read, with the reason
+// in invalid[row] (nil for valid rows), instead of failing the whole batch.
+func DecodeConfigRows(rec arrow.RecordBatch) (_ []Config, invalid []error, err error) {
 	defer guard(&err)
 	cols := make([]arrow.Array, len(ConfigFields))
 	for i, f := range ConfigFields {
 		a, err := column(rec, f)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		cols[i] = a
 	}
@@ -158,10 +174,11 @@ func DecodeConfigs(rec arrow.RecordBatch) (_ []Config, err error) {
 	sd, sw, ss := st.Field(0).(*array.Int32), st.Field(1).(*array.Int32), st.Field(2).(*array.Int32)
 	sb, sg := st.Field(3).(*array.Float64), st.Field(4).(*array.Int32)
 	out := make([]Config, int(rec.NumRows()))
+	invalid = make([]error, len(out))
 	for row := range out {
 		for i, f := range ConfigFields {
 			if !f.Nullable && cols[i].IsNull(row) {
-				return nil, fmt.Errorf("row %d: column %q is null", row, f.Name)
+				return nil, nil, fmt.Errorf("row %d: column %q is null", row, f.Name)
 			}
 		}
 		c := Config{
@@ -175,7 +192,7 @@ func DecodeConfigs(rec arrow.RecordBatch) (_ []Config, err error) {
 		lo, hi := list.ValueOffsets(row)
 		for j := int(lo); j < int(hi); j++ {
 			if st.IsNull(j) {
-				return nil, fmt.Errorf("row %d (id %s): stage %d is null", row, c.ID, j-int(lo)+1)
+				return nil, nil, fmt.Errorf("row %d (id %s): stage %d is null", row, c.ID, j-int(lo)+1)
 			}
 			c.Net.Stages = append(c.Net.Stages, anynet.Stage{
 				D: int(sd.Value(j)), W: int(sw.Value(j)), S: int(ss.Value(j)), B: sb.Value(j), G: int(sg.Value(j)),
@@ -184,12 +201,10 @@ func DecodeConfigs(rec arrow.RecordBatch) (_ []Config, err error) {
 		if !cols[12].IsNull(row) {
 			c.RegNet = &anynet.RegNet{D: i32(12, row), W0: f64(13, row), WA: f64(14, row), WM: f64(15, row)}
 		}
-		if err := c.Net.Validate(); err != nil {
-			return nil, fmt.Errorf("row %d (id %s): %v", row, c.ID, err)
-		}
+		invalid[row] = c.Net.Validate()
 		out[row] = c
 	}
-	return out, nil
+	return out, invalid, nil
 }
 
 // column returns rec's column named f.Name, checking its type and buffers.

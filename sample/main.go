@@ -20,12 +20,15 @@ const synopsis = `
 usage: sample --space NAME|FILE|- [-n N] [--seed S] [--flops LO:HI] [--params LO:HI] [--acts LO:HI] [--shard I/N] [-o FILE]
        sample --space NAME|FILE|- --print-space [--flops LO:HI] ... [-o FILE]
        sample --model NAME [--geometry imagenet|cifar10|mnist] [--res R] [--channels C] [--classes K] [-o FILE]
+       sample --spec FILE|JSON [--seed S] [-o FILE]
        sample --list
 
 Draws configs from a built-in design space or a space stream (a file, or - for stdin),
 and writes them as an Arrow config stream to stdout (or -o FILE, written atomically).
 Bounds take K/M/G suffixes; either end may be left empty (":2M"). The same flags and
 seed give byte-identical output, and the first k configs of -n N are the output of -n k.
+--spec emits one config for an architecture written as the PyTorch peer module's
+JSON spec (../shared/peer/*.json), with a model seed derived from --seed.
 --print-space writes the space as a table-shaped stream (one row per parameter) that
 any Arrow tool can edit and sample --space FILE reads back.
 View the output with: sample ... | show`
@@ -36,6 +39,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("sample", synopsis, stderr)
 	spaceArg := fs.String("space", "", "design space: a built-in name (see --list), a space stream file, or - for stdin")
 	model := fs.String("model", "", "emit this zoo model instead of sampling (see --list)")
+	spec := fs.String("spec", "", "emit the architecture of this peer-module JSON spec (a file or inline JSON)")
 	geometry := fs.String("geometry", "imagenet", "input geometry of --model: imagenet, cifar10 or mnist")
 	res := fs.Int("res", 0, "override the input resolution of --model")
 	channels := fs.Int("channels", 0, "override the input channels of --model")
@@ -58,6 +62,25 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	prov := formats.Provenance{Producer: "sample", Args: cli.Recorded(args, "o")}
 	switch {
+	case *spec != "":
+		if *model != "" || *spaceArg != "" {
+			return cli.Usagef("give one of --space, --model and --spec")
+		}
+		js := []byte(*spec)
+		if !strings.HasPrefix(strings.TrimSpace(*spec), "{") {
+			var err error
+			if js, err = os.ReadFile(*spec); err != nil {
+				return fmt.Errorf("--spec: %v", err)
+			}
+		}
+		c, err := sampler.SpecConfig(js)
+		if err != nil {
+			return err
+		}
+		c.Seed = sampler.ConfigSeed(*seed, 0)
+		return writeOutput(*out, stdout, func(w io.Writer) error {
+			return sampler.WriteConfigs(w, []formats.Config{c}, prov, nil)
+		})
 	case *model != "" && *spaceArg != "":
 		return cli.Usagef("give --space or --model, not both")
 	case *model != "":

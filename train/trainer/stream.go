@@ -28,12 +28,13 @@ type Options struct {
 
 // item is one input row and what will be trained for it.
 type item struct {
-	rec  arrow.RecordBatch
-	row  int
-	cfg  formats.Config
-	job  Job
-	bad  string // why the row cannot be trained, "" when it can
-	data *data.Data
+	rec   arrow.RecordBatch
+	row   int // in rec
+	index int // in the whole input
+	cfg   formats.Config
+	job   Job
+	bad   string // why the row cannot be trained, "" when it can
+	data  *data.Data
 }
 
 // Run trains every config of rd and writes one trained record per config to w, in
@@ -51,7 +52,7 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	var items []*item
 	for rd.Next() {
 		rec := rd.Record()
-		cfgs, err := formats.DecodeConfigs(rec)
+		cfgs, _, err := formats.DecodeConfigRows(rec)
 		if err != nil {
 			return fmt.Errorf("input is not a config stream: %v", err)
 		}
@@ -62,7 +63,7 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 		rec.Retain()
 		defer rec.Release()
 		for i, c := range cfgs {
-			it := &item{rec: rec, row: i, cfg: c}
+			it := &item{rec: rec, row: i, index: len(items), cfg: c}
 			it.job = Job{Arch: c.Net, Seed: uint64(c.Seed), Recipe: ResolveAugment(recipes[i])}
 			it.job.Key = JobKey(c.ID, len(items), it.job.Seed, it.job.Recipe)
 			if err := it.job.Recipe.Validate(); err != nil {
@@ -149,6 +150,13 @@ func flush(w io.Writer) error {
 	return nil
 }
 
+// logf writes a log line unless the options have no log.
+func (opt Options) logf(format string, a ...any) {
+	if opt.Log != nil {
+		fmt.Fprintf(opt.Log, format, a...)
+	}
+}
+
 // ResolveAugment replaces augment "auto" by crop-flip for CIFAR-10 data and none
 // for everything else.
 func ResolveAugment(r formats.Recipe) formats.Recipe {
@@ -203,6 +211,7 @@ func train(it *item, opt Options, prog *progress) formats.Trained {
 			}
 			if done != nil {
 				res = *done
+				opt.logf("train: %s (input row %d) is already trained in the checkpoint directory\n", it.cfg.ID, it.index)
 				break
 			}
 		}
@@ -215,6 +224,9 @@ func train(it *item, opt Options, prog *progress) formats.Trained {
 		res = Train(e, it.data, it.job, opt.Store, slot.update)
 		prog.end(slot)
 		e.Close()
+		if res.Resumed > 0 {
+			opt.logf("train: %s (input row %d) resumed from its checkpoint after epoch %d of %d\n", it.cfg.ID, it.index, res.Resumed, it.job.Recipe.Epochs)
+		}
 		if opt.Store != nil && res.Status != StatusFailed {
 			if err := opt.Store.SaveDone(it.job.Key, res); err != nil {
 				res = failed("checkpoint: %v", err)

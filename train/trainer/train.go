@@ -40,6 +40,9 @@ type Result struct {
 	Wall      float64   `json:"wall_s"` // seconds spent training, summed over resumed runs
 	Images    int64     `json:"images"` // images trained on
 	Weights   []byte    `json:"weights,omitempty"`
+	// Resumed is the number of epochs taken from a checkpoint instead of trained
+	// by this call (not saved).
+	Resumed int `json:"-"`
 }
 
 // Progress reports where a training run is, after each step.
@@ -111,6 +114,7 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 		}
 		if ck != nil {
 			res, start = *ck, len(ck.EpochLoss)
+			res.Resumed = start
 		}
 	}
 	aug := data.Augment{}

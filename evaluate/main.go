@@ -1,0 +1,81 @@
+// Command evaluate measures the trained networks of a trained stream on a dataset
+// split and attaches top-1 and top-5 error and loss to each record.
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/ddstools/dds/evaluate/evaluator"
+	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/train/cpu"
+	"github.com/ddstools/dds/train/engine"
+)
+
+const synopsis = `
+usage: evaluate [--data SPEC] [--split test|train] [--subset N] [--batch N]
+                [--drop-weights] [--device cpu|auto] [-q] [-o FILE] [FILE|-]
+
+Reads a trained stream (from train), rebuilds each network from its config and
+weights, and writes every record with its evaluation on the split added:
+test_error and test_top5_error (percent of images whose label is not the top,
+top-5, prediction), test_loss (mean cross-entropy), eval_data, eval_split,
+eval_images, eval_status (ok, skipped for records not trained, failed) and
+eval_error. Everything else passes through. The dataset is each record's own
+(recipe.data) unless --data names one.
+Example: train ... | evaluate --drop-weights | show -c id,flops,test_error`
+
+func main() { cli.Main("evaluate", run) }
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := cli.NewFlags("evaluate", synopsis, stderr)
+	dataSpec := fs.String("data", "", "dataset spec (default: the one each model trained on)")
+	split := fs.String("split", "test", "split to evaluate: test or train")
+	subset := fs.Int("subset", 0, "evaluate on this many examples of the split (0: all)")
+	batch := fs.Int("batch", 250, "images per forward pass")
+	drop := fs.Bool("drop-weights", false, "leave the weights column out of the output")
+	device := fs.String("device", "auto", "cpu, or auto (the best available)")
+	quiet := fs.Bool("q", false, "no summary line on stderr")
+	out := fs.String("o", "-", "output file, - for stdout")
+	file, err := fs.ParseFile(args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case *split != "test" && *split != "train":
+		return cli.Usagef("--split %q: want test or train", *split)
+	case *subset < 0:
+		return cli.Usagef("--subset must not be negative")
+	case *batch < 1:
+		return cli.Usagef("--batch must be positive")
+	}
+	var newEngine func() (engine.Engine, error)
+	switch *device {
+	case "cpu", "auto":
+		newEngine = func() (engine.Engine, error) { return cpu.NewEngine(), nil }
+	case "cuda":
+		return fmt.Errorf("--device cuda: this build has no CUDA engine; use --device cpu")
+	default:
+		return cli.Usagef("--device %q: want cpu or auto", *device)
+	}
+	opt := evaluator.Options{Data: *dataSpec, Split: *split, Subset: *subset, Batch: *batch, DropWeights: *drop,
+		NewEngine: newEngine, Prov: formats.Provenance{Producer: "evaluate", Args: cli.Recorded(args, "o", "q")}}
+	if !*quiet {
+		opt.Log = stderr
+	}
+	rd, closeIn, err := formats.OpenReader(file, stdin)
+	if err != nil {
+		return err
+	}
+	defer closeIn()
+	o, err := formats.CreateOutput(*out, stdout)
+	if err != nil {
+		return err
+	}
+	if err := evaluator.Run(rd, o, opt); err != nil {
+		o.Abort()
+		return err
+	}
+	return o.Commit()
+}
