@@ -5,12 +5,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ddstools/dds/formats/anynet"
+	"github.com/ddstools/dds/internal/torchpeer"
 	"github.com/ddstools/dds/train/cpu"
 	"github.com/ddstools/dds/train/safetensors"
 )
@@ -30,31 +30,6 @@ var oracleNets = map[string]anynet.Net{
 		{D: 3, W: 24, S: 2, B: 1, G: 24},
 		{D: 2, W: 48, S: 2, B: 2, G: 3},
 	}},
-}
-
-// torchPeer returns the paths of /usr/bin/python3 (with torch) and the peer module,
-// skipping the test when either is missing outside CI.
-func torchPeer(t *testing.T) (python, peer string) {
-	t.Helper()
-	python = "/usr/bin/python3"
-	peer = os.Getenv("DDS_TORCH_PEER")
-	if peer == "" {
-		peer = "../../../shared/peer/torch_anynet.py"
-	}
-	missing := ""
-	if _, err := os.Stat(peer); err != nil {
-		missing = "the PyTorch peer module " + peer
-	} else if err := exec.Command(python, "-c", "import torch").Run(); err != nil {
-		missing = python + " with torch (apt-get install python3-torch)"
-	}
-	if missing != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("oracle test needs %s", missing)
-		}
-		t.Skipf("needs %s", missing)
-	}
-	abs, _ := filepath.Abs(peer)
-	return python, abs
 }
 
 // peerSpec is arch in the JSON form ../shared/peer/torch_anynet.py reads.
@@ -82,7 +57,7 @@ func writeTensors(t *testing.T, path string, ts []safetensors.Tensor) {
 // and in PyTorch from the same initial state and compares logits, loss and gradients
 // of the first step and every parameter and running statistic after the third.
 func TestOracleTorch(t *testing.T) {
-	python, peer := torchPeer(t)
+	_, peer := torchpeer.Find(t)
 	const batch, steps = 8, 3
 	rc := Recipe{Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true, Smoothing: 0.1}
 	const lr = 0.1
@@ -130,7 +105,7 @@ func TestOracleTorch(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "spec.json"), js, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.Command(python, "testdata/torch_oracle.py", peer, dir)
+			cmd := torchpeer.Command("testdata/torch_oracle.py", peer, dir)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("torch_oracle.py: %v\n%s", err, out)
 			}
