@@ -1,10 +1,10 @@
 # dds — build, demo and test targets. Binaries land in bin/.
 GO      ?= go
 BIN     := bin
-CMDS    := sample show
+CMDS    := sample show train evaluate
 FUZZTIME ?= 20s
 
-.PHONY: all build demo test vet bench clean
+.PHONY: all build demo sweep test vet bench bench-cpu clean
 
 all: build
 
@@ -17,6 +17,15 @@ build:
 demo: build
 	$(BIN)/sample --space regnetx-mnist -n 8 --seed 1 \
 	  | $(BIN)/show -c id,stages,regnet_d,regnet_w0,regnet_wa,regnet_wm,flops,params,acts
+
+# The main job on CPU with the embedded MNIST: sample a small RegNetX sweep, train
+# each model for one epoch on 10,000 training images, evaluate it on the 10,000 test
+# images, and print a summary table (a few minutes on 2 cores).
+sweep: build
+	$(BIN)/sample --space regnetx-mnist -n 8 --seed 1 \
+	  | $(BIN)/train --data mnist --epochs 1 --train-subset 10000 \
+	  | $(BIN)/evaluate --drop-weights \
+	  | $(BIN)/show -c id,regnet_d,regnet_w0,flops,params,train_error,test_error,test_top5_error,wall_s
 
 # The test suite CI runs: formatting, vet, all tests (the JavaScript Arrow interop test
 # included), the race detector on the concurrent packages, the pipeline scripts, and a
@@ -33,6 +42,10 @@ vet:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./sample/sampler/ ./bootstrap/stats/
+
+# CPU training throughput next to the PyTorch CPU peer, in the same run.
+bench-cpu:
+	bash pipelines/bench-cpu.sh
 
 clean:
 	rm -rf $(BIN)
