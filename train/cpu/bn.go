@@ -33,9 +33,14 @@ func BatchNormStats(mean, variance, x []float32, m, c int) {
 			nb := min(bnBlock, c-c0)
 			var s, q [bnBlock]float64
 			sb, qb := s[:nb], q[:nb]
+			k0 := 0
+			if useSIMD && nb >= 4 {
+				k0 = nb &^ 3
+				bnStatsRows(&x[lo*c+c0], hi-lo, c, k0, &sb[0], &qb[0])
+			}
 			for r := lo; r < hi; r++ {
-				for k, v := range x[r*c+c0:][:nb] {
-					f := float64(v)
+				for k := k0; k < nb; k++ {
+					f := float64(x[r*c+c0+k])
 					sb[k] += f
 					qb[k] += f * f
 				}
@@ -122,9 +127,22 @@ func BatchNormApply(y, x, res, gamma, beta, mean, variance []float32, m, c int, 
 				sh[k] = beta[c0+k]
 				mu[k] = mean[c0+k]
 			}
+			k0 := 0
+			if useSIMD && nb >= 8 {
+				k0 = nb &^ 7
+				var rp *float32
+				if res != nil {
+					rp = &res[lo*c+c0]
+				}
+				bnApplyRows(&y[lo*c+c0], &x[lo*c+c0], rp, &sc[0], &sh[0], &mu[0], hi-lo, c, k0, relu)
+				if k0 == nb {
+					continue
+				}
+			}
+			sc, sh, mu = sc[k0:], sh[k0:], mu[k0:]
 			for r := lo; r < hi; r++ {
-				xr := x[r*c+c0:][:nb]
-				yr := y[r*c+c0:][:nb]
+				xr := x[r*c+c0+k0:][:nb-k0]
+				yr := y[r*c+c0+k0:][:nb-k0]
 				switch {
 				case res == nil && !relu:
 					for k, v := range xr {
@@ -135,12 +153,12 @@ func BatchNormApply(y, x, res, gamma, beta, mean, variance []float32, m, c int, 
 						yr[k] = max(0, (v-mu[k])*sc[k]+sh[k])
 					}
 				case !relu:
-					rr := res[r*c+c0:][:nb]
+					rr := res[r*c+c0+k0:][:nb-k0]
 					for k, v := range xr {
 						yr[k] = (v-mu[k])*sc[k] + sh[k] + rr[k]
 					}
 				default:
-					rr := res[r*c+c0:][:nb]
+					rr := res[r*c+c0+k0:][:nb-k0]
 					for k, v := range xr {
 						yr[k] = max(0, (v-mu[k])*sc[k]+sh[k]+rr[k])
 					}
@@ -202,9 +220,19 @@ func bnBackward(dx, dres, dgamma, dbeta, dy, y, x, gamma, mean, variance []float
 			var mu [bnBlock]float32
 			sb, qb, mb := s[:nb], q[:nb], mu[:nb]
 			copy(mb, mean[c0:c0+nb])
-			for r := lo; r < hi; r++ {
-				xr := x[r*c+c0:][:nb]
-				dr := dy[r*c+c0:][:nb]
+			k0 := 0
+			if useSIMD && nb >= 4 {
+				k0 = nb &^ 3
+				var yp *float32
+				if y != nil {
+					yp = &y[lo*c+c0]
+				}
+				bnGradSumRows(&dy[lo*c+c0], yp, &x[lo*c+c0], &mb[0], hi-lo, c, k0, &sb[0], &qb[0])
+			}
+			sb, qb, mb = sb[k0:], qb[k0:], mb[k0:]
+			for r := lo; r < hi && k0 < nb; r++ {
+				xr := x[r*c+c0+k0:][:nb-k0]
+				dr := dy[r*c+c0+k0:][:nb-k0]
 				if y == nil {
 					for k, d := range dr {
 						sb[k] += float64(d)
@@ -212,15 +240,15 @@ func bnBackward(dx, dres, dgamma, dbeta, dy, y, x, gamma, mean, variance []float
 					}
 					continue
 				}
-				yr := y[r*c+c0:][:nb]
+				yr := y[r*c+c0+k0:][:nb-k0]
 				for k, d := range dr {
 					d = maskPositive(d, yr[k])
 					sb[k] += float64(d)
 					qb[k] += float64(d) * float64(xr[k]-mb[k])
 				}
 			}
-			copy(sd[c0:], sb)
-			copy(sdx[c0:], qb)
+			copy(sd[c0:], s[:nb])
+			copy(sdx[c0:], q[:nb])
 		}
 	})
 	for k, v := range (*sums)[:c] {
@@ -243,20 +271,36 @@ func bnBackward(dx, dres, dgamma, dbeta, dy, y, x, gamma, mean, variance []float
 				d[k] = float32(-ak * float64(dbeta[c0+k]) / float64(m))
 				mu[k] = mean[c0+k]
 			}
+			k0 := 0
+			if useSIMD && nb >= 8 {
+				k0 = nb &^ 7
+				var yp, rp *float32
+				if y != nil {
+					yp = &y[lo*c+c0]
+					if dres != nil {
+						rp = &dres[lo*c+c0]
+					}
+				}
+				bnGradRows(&dx[lo*c+c0], rp, &dy[lo*c+c0], yp, &x[lo*c+c0], &a[0], &b[0], &d[0], &mu[0], hi-lo, c, k0)
+				if k0 == nb {
+					continue
+				}
+			}
+			a, b, d, mu = a[k0:], b[k0:], d[k0:], mu[k0:]
 			for r := lo; r < hi; r++ {
-				xr := x[r*c+c0:][:nb]
-				dr := dy[r*c+c0:][:nb]
-				or := dx[r*c+c0:][:nb]
+				xr := x[r*c+c0+k0:][:nb-k0]
+				dr := dy[r*c+c0+k0:][:nb-k0]
+				or := dx[r*c+c0+k0:][:nb-k0]
 				if y == nil {
 					for k, g := range dr {
 						or[k] = a[k]*g + b[k]*(xr[k]-mu[k]) + d[k]
 					}
 					continue
 				}
-				yr := y[r*c+c0:][:nb]
+				yr := y[r*c+c0+k0:][:nb-k0]
 				var rr []float32
 				if dres != nil {
-					rr = dres[r*c+c0:][:nb]
+					rr = dres[r*c+c0+k0:][:nb-k0]
 				}
 				for k, g := range dr {
 					g = maskPositive(g, yr[k])

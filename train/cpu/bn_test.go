@@ -10,7 +10,9 @@ const bnEps = 1e-5
 
 var bnShapes = []struct{ m, c int }{{1, 1}, {35, 3}, {70, 16}, {300, 70}, {9, 130}, {2001, 40}} // the last is split over workers
 
-func TestBatchNormForward(t *testing.T) {
+func TestBatchNormForward(t *testing.T) { gemmModes(t, testBatchNormForward) }
+
+func testBatchNormForward(t *testing.T) {
 	for i, sh := range bnShapes {
 		m, c := sh.m, sh.c
 		for _, mode := range []struct{ res, relu bool }{{false, false}, {false, true}, {true, false}, {true, true}} {
@@ -78,7 +80,9 @@ func TestBatchNormRunning(t *testing.T) {
 	checkGuard(t, "eval y", y, 8)
 }
 
-func TestBatchNormBackward(t *testing.T) {
+func TestBatchNormBackward(t *testing.T) { gemmModes(t, testBatchNormBackward) }
+
+func testBatchNormBackward(t *testing.T) {
 	for i, sh := range bnShapes[1:] {
 		m, c := sh.m, sh.c
 		t.Run(fmt.Sprintf("m=%d,c=%d", m, c), func(t *testing.T) {
@@ -105,7 +109,9 @@ func TestBatchNormBackward(t *testing.T) {
 // TestBatchNormGradients checks the unfused and the fused backward passes against
 // finite differences of L = Σ r·y through the whole training forward pass (batch
 // statistics included).
-func TestBatchNormGradients(t *testing.T) {
+func TestBatchNormGradients(t *testing.T) { gemmModes(t, testBatchNormGradients) }
+
+func testBatchNormGradients(t *testing.T) {
 	const m, c = 12, 3
 	for _, mode := range []struct{ res, relu bool }{{false, false}, {false, true}, {true, true}} {
 		t.Run(fmt.Sprintf("res=%v,relu=%v", mode.res, mode.relu), func(t *testing.T) {
@@ -143,5 +149,48 @@ func TestBatchNormGradients(t *testing.T) {
 				checkGuard(t, "dres", dres, m*c)
 			}
 		})
+	}
+}
+
+// TestBatchNormReLUBackwardSIMD checks the fused ReLU backward pass of the SIMD row
+// kernels against the pure-Go loops, with and without a residual, on shapes with
+// channel counts that leave tails for the scalar code.
+func TestBatchNormReLUBackwardSIMD(t *testing.T) {
+	if !hasFMA {
+		t.Skip("no SIMD kernels on this machine")
+	}
+	defer func(v bool) { useSIMD = v }(useSIMD)
+	for _, sh := range bnShapes {
+		m, c := sh.m, sh.c
+		for _, withRes := range []bool{false, true} {
+			t.Run(fmt.Sprintf("m=%d,c=%d,res=%v", m, c, withRes), func(t *testing.T) {
+				r := newRand(uint64(m*c) + 5)
+				x, dy := randSlice(r, m*c, 2), randSlice(r, m*c, 1)
+				gamma, beta := randSlice(r, c, 1), randSlice(r, c, 1)
+				mean, variance := make([]float32, c), make([]float32, c)
+				BatchNormStats(mean, variance, x, m, c)
+				y := make([]float32, m*c)
+				BatchNormApply(y, x, nil, gamma, beta, mean, variance, m, c, bnEps, true)
+				run := func(simd bool) (dx, dres, dg, db []float32) {
+					useSIMD = simd
+					dx, dg, db = guarded(m*c), guarded(c), guarded(c)
+					if withRes {
+						dres = guarded(m * c)
+					}
+					BatchNormReLUBackward(dx, dres, dg, db, dy, y, x, gamma, mean, variance, m, c, bnEps)
+					return dx, dres, dg, db
+				}
+				gdx, gres, gdg, gdb := run(false)
+				sdx, sres, sdg, sdb := run(true)
+				checkSlice(t, "dx", sdx, to64(gdx[:m*c]), 1e-6, 1e-6)
+				checkSlice(t, "dgamma", sdg, to64(gdg[:c]), 1e-6, 1e-6)
+				checkSlice(t, "dbeta", sdb, to64(gdb[:c]), 1e-6, 1e-6)
+				checkGuard(t, "dx", sdx, m*c)
+				if withRes {
+					checkSlice(t, "dres", sres, to64(gres[:m*c]), 0, 0)
+					checkGuard(t, "dres", sres, m*c)
+				}
+			})
+		}
 	}
 }

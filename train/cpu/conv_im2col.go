@@ -237,8 +237,35 @@ func flipWeight(wt, w []float32, s ConvShape) {
 	}
 }
 
+// groupWeightB writes each group's weight transposed, as the k×n operand B of the SIMD
+// kernels: wb[g·og·kg + l·og + o] = w[(g·og + o)·kg + l], l < kg = K·K·Cin/G, o < og.
+func groupWeightB(wb, w []float32, s ConvShape) {
+	og, kg := s.Cout/s.Groups, s.K*s.K*(s.Cin/s.Groups)
+	for g := 0; g < s.Groups; g++ {
+		transposeBlock(wb[g*og*kg:], og, w[g*og*kg:], kg, og, kg)
+	}
+}
+
+// flipWeightB is flipWeight followed by groupWeightB of the transposed shape, in one
+// pass: wb[g][(i·K+j)·og + o][c] = w[g·og+o][K−1−i][K−1−j][c], each row a copy of cg
+// contiguous weights.
+func flipWeightB(wb, w []float32, s ConvShape) {
+	cg, og, k := s.Cin/s.Groups, s.Cout/s.Groups, s.K
+	for g := 0; g < s.Groups; g++ {
+		for i := 0; i < k; i++ {
+			for j := 0; j < k; j++ {
+				for o := 0; o < og; o++ {
+					dst := wb[((g*k*k+i*k+j)*og+o)*cg:][:cg]
+					copy(dst, w[(((g*og+o)*k+(k-1-i))*k+(k-1-j))*cg:][:cg])
+				}
+			}
+		}
+	}
+}
+
 // im2colForward computes Y_g = Col_g·W_gᵀ block by block, blocks split over the workers;
-// worker wk uses scratch[off+wk·per:] for its im2col block.
+// worker wk uses scratch[off+wk·per:] for its im2col block. With the SIMD kernels w
+// holds the weights as groupWeightB writes them, otherwise as ConvForward takes them.
 func im2colForward(y, x, w []float32, s ConvShape, scratch []float32, off, per, workers int) {
 	p, pb, rl := s.N*s.OutH()*s.OutW(), s.blockPixels(), s.rowLen()
 	og, kg := s.Cout/s.Groups, s.K*s.K*(s.Cin/s.Groups)
@@ -249,6 +276,10 @@ func im2colForward(y, x, w []float32, s ConvShape, scratch []float32, off, per, 
 			rows := min(pb, p-p0)
 			im2col(col, x, s, p0, rows)
 			for g := 0; g < s.Groups; g++ {
+				if useSIMD {
+					gemmSIMD(false, rows, og, kg, 1, col[g*kg:], rl, w[g*og*kg:], og, false, y[p0*s.Cout+g*og:], s.Cout)
+					continue
+				}
 				sgemmSerial(false, true, rows, og, kg, 1, col[g*kg:], rl, w[g*og*kg:], kg, 0, y[p0*s.Cout+g*og:], s.Cout)
 			}
 		}
@@ -263,7 +294,11 @@ func im2colBackwardData(dx, dy, w []float32, s ConvShape, scratch []float32, wor
 	shared, per := s.scratchLayout()
 	if s.Stride == 1 {
 		wt := scratch[:shared]
-		flipWeight(wt, w, s)
+		if useSIMD {
+			flipWeightB(wt, w, s)
+		} else {
+			flipWeight(wt, w, s)
+		}
 		im2colForward(dx, dy, wt, s.transposed(), scratch, shared, per, workers)
 		return
 	}
@@ -308,6 +343,19 @@ func im2colBackwardWeight(dw, dy, x []float32, s ConvShape, scratch []float32, w
 		for b := lo; b < hi; b++ {
 			p0 := b * pb
 			rows := min(pb, p-p0)
+			if useSIMD {
+				// dW_g += dY_gᵀ·Col_g with the column kernels reading dY in place; a
+				// 1×1 stride-1 convolution's im2col block is x itself.
+				col := x[p0*s.Cin:]
+				if s.K != 1 || s.Stride != 1 {
+					col = colT[:rows*rl]
+					im2col(col, x, s, p0, rows)
+				}
+				for g := 0; g < s.Groups; g++ {
+					gemmSIMD(true, og, kg, rows, 1, dy[p0*s.Cout+g*og:], s.Cout, col[g*kg:], rl, true, part[g*og*kg:], kg)
+				}
+				continue
+			}
 			im2colT(colT, tmp, x, s, p0, rows, pb)
 			transposeBlock(dyT, pb, dy[p0*s.Cout:], s.Cout, rows, s.Cout)
 			for g := 0; g < s.Groups; g++ {

@@ -33,9 +33,18 @@ var convCases = []struct {
 	{ConvShape{N: 5, H: 9, W: 9, Cin: 16, Cout: 16, K: 3, Stride: 1, Groups: 2}, false}, // several im2col blocks
 	{ConvShape{N: 2, H: 6, W: 7, Cin: 40, Cout: 64, K: 1, Stride: 1, Groups: 1}, false}, // 1×1 on gonum's shapes
 	{ConvShape{N: 3, H: 7, W: 7, Cin: 3, Cout: 32, K: 3, Stride: 2, Groups: 1}, false},  // stem
+	// Shapes of the benchmark networks at a small batch: full register tiles, several
+	// im2col blocks with a partial last one, C wide enough for the 16-lane kernels.
+	{ConvShape{N: 3, H: 10, W: 11, Cin: 64, Cout: 64, K: 3, Stride: 1, Groups: 8}, false},
+	{ConvShape{N: 2, H: 12, W: 11, Cin: 56, Cout: 56, K: 3, Stride: 2, Groups: 7}, false},
+	{ConvShape{N: 3, H: 9, W: 9, Cin: 48, Cout: 104, K: 1, Stride: 1, Groups: 1}, false},
+	{ConvShape{N: 2, H: 8, W: 9, Cin: 56, Cout: 152, K: 1, Stride: 2, Groups: 1}, false},
+	{ConvShape{N: 2, H: 11, W: 10, Cin: 3, Cout: 32, K: 3, Stride: 1, Groups: 1}, false},
 }
 
-func TestConv(t *testing.T) {
+func TestConv(t *testing.T) { gemmModes(t, testConv) }
+
+func testConv(t *testing.T) {
 	for ci, c := range convCases {
 		s := c.s
 		t.Run(fmt.Sprintf("%d:%+v", ci, s), func(t *testing.T) {

@@ -4,7 +4,10 @@
 // by op, and the engine that trains where there is no GPU, so they are also written to
 // be fast: work is split over Workers() goroutines (runtime.GOMAXPROCS) with Parallel,
 // inner loops run over contiguous memory, and the kernels allocate nothing large —
-// callers pass every output and scratch buffer.
+// callers pass every output and scratch buffer. On amd64 with AVX2 and FMA the GEMMs
+// and batch normalisation run SIMD assembly kernels (16-lane AVX-512 ones for wide
+// GEMMs where the CPU has them), chosen at run time; elsewhere the same functions run
+// in pure Go.
 //
 // # Conventions
 //
@@ -28,7 +31,15 @@
 // # Files
 //
 //	parallel.go         Workers, Parallel, ParallelN
-//	gemm.go             Sgemm (gonum's SSE kernels where they win, a pure-Go register-tiled kernel elsewhere)
+//	gemm.go             Sgemm; without SIMD kernels, gonum's SSE kernels where they win and a pure-Go register-tiled kernel elsewhere
+//	gemm_simd.go        the SIMD GEMM path: tiles of C over assembly micro-kernels, A and B read in place, edge tiles
+//	gemm_amd64.go       CPU feature detection (AVX2+FMA, AVX-512F), declarations of the batch-norm kernels
+//	gen_kernels.go      the generator (go generate) of the three gemm_kernels files:
+//	gemm_kernels_amd64.s  the GEMM micro-kernels (MR×NR register tiles, AVX2+FMA or AVX-512)
+//	gemm_kernels_amd64.go their declarations and callKernel
+//	gemm_kernels.go     their numbers
+//	bn_amd64.s          the row kernels of batch normalisation (AVX2)
+//	gemm_noasm.go       stand-ins where there is no assembly (other targets, the purego build tag)
 //	fma.go, nofma.go    whether Go fuses multiply-adds on this target (GOAMD64=v3, arm64), for Sgemm's choice
 //	conv.go             ConvShape, ConvForward, ConvBackwardData, ConvBackwardWeight, weight layout conversion
 //	conv_im2col.go      the general convolution path: im2col blocks and per-group GEMMs

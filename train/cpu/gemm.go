@@ -18,7 +18,10 @@ import (
 // Sgemm splits C over Workers() goroutines. It panics if a dimension is negative,
 // a stride too small or a slice too short.
 //
-// Which code runs was chosen by measurement on the 2-core development machine (Xeon,
+// On amd64 with AVX2 and FMA, Sgemm runs the SIMD micro-kernels of gemm_simd.go
+// (AVX-512 ones for C at least 32 columns wide where the CPU has AVX-512F): 190–250
+// GFLOP/s on BenchmarkSgemm's shapes on 2 cores of the development machine against
+// 16–32 for the code below. Elsewhere, which code runs was chosen by measurement on the 2-core development machine (Xeon,
 // 2.6 GHz), timing both on the same shapes, interleaved (GFLOP/s; "v3" is gemmGo built
 // with GOAMD64=v3, where Go fuses x*y + z into FMA instructions):
 //
@@ -51,17 +54,22 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	// sgemmSerial. (Calling gonum's own parallel Sgemm instead, which starts a goroutine
 	// per 64×64 block of C, measured 5–30% slower and allocated per block.)
 	workers := min(Workers(), m*n*k/gemmGrain)
-	if m >= n || m >= 16*Workers() {
-		// Split the rows of C in pairs, the height of gemmGo's register tile.
-		ParallelN((m+1)/2, workers, func(_, lo, hi int) {
-			i0, i1 := 2*lo, min(2*hi, m)
+	// Units of rows and columns that the register tiles divide: 2×4 for gemmGo, 24
+	// rows (6, 8 and 12 divide it) and 32 columns for the SIMD kernels.
+	ru, cu := 2, 4
+	if useSIMD {
+		ru, cu = 24, 32
+	}
+	if m >= n || m >= 4*ru*Workers() {
+		ParallelN((m+ru-1)/ru, workers, func(_, lo, hi int) {
+			i0, i1 := ru*lo, min(ru*hi, m)
 			sgemmSerial(transA, transB, i1-i0, n, k, alpha, rowsOf(transA, a, lda, i0), lda, b, ldb, beta, c[i0*ldc:], ldc)
 		})
 		return
 	}
-	// Few rows, many columns: split the columns of C in quads, the width of the tile.
-	ParallelN((n+3)/4, workers, func(_, lo, hi int) {
-		j0, j1 := 4*lo, min(4*hi, n)
+	// Few rows, many columns: split the columns of C.
+	ParallelN((n+cu-1)/cu, workers, func(_, lo, hi int) {
+		j0, j1 := cu*lo, min(cu*hi, n)
 		sgemmSerial(transA, transB, m, j1-j0, k, alpha, a, lda, colsOf(transB, b, ldb, j0), ldb, beta, c[j0:], ldc)
 	})
 }
@@ -69,10 +77,18 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 // gemmGrain is the least number of multiply-adds worth a goroutine in Sgemm.
 const gemmGrain = 1 << 16
 
+// simdMin is the least number of multiply-adds for which sgemmSerial uses the SIMD
+// kernels; smaller products run gemmGo, which has no tile set-up.
+const simdMin = 512
+
 // sgemmSerial is Sgemm on the calling goroutine, for kernels that already run inside
 // Parallel. Arguments are trusted (the caller derived them from checked shapes).
 func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
+		return
+	}
+	if useSIMD && k > 0 && m*n*k >= simdMin {
+		sgemmSIMD(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	if !gonumFaster(transA, transB, n, k) {

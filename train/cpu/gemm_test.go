@@ -108,3 +108,80 @@ func TestSgemmPanics(t *testing.T) {
 		})
 	}
 }
+
+// gemmModes runs fn once per GEMM code path this machine has: the pure-Go kernels, the
+// AVX2 kernels, and the AVX2 + AVX-512 kernels.
+func gemmModes(t *testing.T, fn func(t *testing.T)) {
+	simd, wide := useSIMD, useAVX512
+	defer func() { useSIMD, useAVX512 = simd, wide }()
+	modes := []struct {
+		name       string
+		simd, wide bool
+	}{{"go", false, false}}
+	if hasFMA {
+		modes = append(modes, struct {
+			name       string
+			simd, wide bool
+		}{"avx2", true, false})
+	}
+	if hasAVX512 {
+		modes = append(modes, struct {
+			name       string
+			simd, wide bool
+		}{"avx512", true, true})
+	}
+	for _, md := range modes {
+		useSIMD, useAVX512 = md.simd, md.wide
+		t.Run(md.name, fn)
+	}
+}
+
+// TestSgemmShapes compares Sgemm with the float64 reference on many odd shapes, on
+// every code path: edge tiles in both directions, k across chunk boundaries, all
+// four transpose forms, strides wider than the matrices, alpha and beta.
+func TestSgemmShapes(t *testing.T) {
+	ms := []int{1, 5, 6, 7, 8, 12, 13, 16, 23, 24, 37, 97, 130}
+	ns := []int{1, 3, 8, 9, 15, 16, 17, 24, 31, 32, 33, 47, 72, 100}
+	ks := []int{1, 2, 7, 8, 72, 255, 256, 257, 600}
+	gemmModes(t, func(t *testing.T) {
+		r := newRand(77)
+		for it := 0; it < 400; it++ {
+			m, n, k := ms[it%len(ms)], ns[(it/3)%len(ns)], ks[(it/7)%len(ks)]
+			ta, tb := it%2 == 1, (it/2)%2 == 1
+			pad := it % 3
+			alpha := []float32{1, -0.5, 2}[it%3]
+			beta := []float32{0, 1, 0.5}[(it/5)%3]
+			ar, ac := m, k
+			if ta {
+				ar, ac = k, m
+			}
+			br, bc := k, n
+			if tb {
+				br, bc = n, k
+			}
+			lda, ldb, ldc := ac+pad, bc+2*pad, n+pad
+			a := guardedCopy(randSlice(r, (ar-1)*lda+ac, 1))
+			b := guardedCopy(randSlice(r, (br-1)*ldb+bc, 1))
+			clen := (m-1)*ldc + n
+			var cm []float32
+			if beta == 0 {
+				cm = guarded(clen)
+			} else {
+				cm = guardedCopy(randSlice(r, clen, 1))
+			}
+			want := refGemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cm, ldc)
+			got := append([]float32(nil), cm...)
+			Sgemm(ta, tb, m, n, k, alpha, a[:(ar-1)*lda+ac], lda, b[:(br-1)*ldb+bc], ldb, beta, got[:clen], ldc)
+			name := fmt.Sprintf("tA=%v,tB=%v,%dx%dx%d,pad%d,a%g,b%g", ta, tb, m, n, k, pad, alpha, beta)
+			for i := 0; i < m; i++ {
+				for j := n; j < ldc && i*ldc+j < clen; j++ {
+					if !sameBits(got[i*ldc+j], cm[i*ldc+j]) {
+						t.Fatalf("%s: padding C[%d,%d] changed", name, i, j)
+					}
+				}
+			}
+			checkRows(t, name, got, want, m, n, ldc, 1e-6+2e-7*float64(k), 1e-5)
+			checkGuard(t, name, got, clen)
+		}
+	})
+}

@@ -148,3 +148,18 @@ func BenchmarkStepMNIST(b *testing.B) {
 	}
 	b.ReportMetric(float64(t.n*b.N)/b.Elapsed().Seconds(), "img/s")
 }
+
+// BenchmarkStepCIFAR times a whole training step at batch 128 of the X-200MF network of
+// DESIGN.md's CPU peer on CIFAR-sized input (stem w32 s1; d=[1,1,4,7],
+// w=[24,56,152,368], strides [1,2,2,2], g=8; 32×32×3, 10 classes), which PyTorch 1.13
+// runs at about 164 images/s on the same 2 cores (../shared/peer/torch_anynet.py
+// --spec ../shared/peer/x200mf-cifar.json --device cpu --threads 2).
+func BenchmarkStepCIFAR(b *testing.B) {
+	t := newStepNet(128, 32, 3, 32, []int{1, 1, 4, 7}, []int{24, 56, 152, 368}, []int{1, 2, 2, 2}, 8, 10)
+	t.step()
+	b.ReportAllocs()
+	for b.Loop() {
+		t.step()
+	}
+	b.ReportMetric(float64(t.n*b.N)/b.Elapsed().Seconds(), "img/s")
+}
