@@ -112,3 +112,11 @@ func LookupSpace(name string) (*Space, error) {
 	}
 	return nil, fmt.Errorf("unknown space %q (built-in: %s; or give a space file)", name, strings.Join(names, ", "))
 }
+
+// RegNetVar returns the built-in RegNet spaces' parameter name (depth, w0, wa, wm,
+// b or g) with its default distribution and range.
+func RegNetVar(name string) Param {
+	v := regnetVar[name]
+	v.Name = name
+	return v
+}

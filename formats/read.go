@@ -1,7 +1,10 @@
 package formats
 
 import (
+	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
@@ -46,4 +49,42 @@ func SourceSpace(rd *Reader) (*Space, error) {
 		return nil, nil
 	}
 	return SpaceFromJSON(js)
+}
+
+// LoadSpace resolves a space argument: "-" reads a space stream from stdin, an existing path
+// reads that file, anything else names a built-in space.
+func LoadSpace(arg string, stdin io.Reader) (*Space, error) {
+	if arg != "-" {
+		if _, err := os.Stat(arg); err != nil {
+			if strings.ContainsAny(arg, "/.") {
+				return nil, fmt.Errorf("space file: %v", err)
+			}
+			return LookupSpace(arg)
+		}
+	}
+	in, name, closeIn, err := OpenInput(arg)
+	if err != nil {
+		return nil, err
+	}
+	defer closeIn()
+	if arg == "-" {
+		in = stdin
+	}
+	rd, err := NewReader(in, name, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Release()
+	spaces, err := ReadSpaces(rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	if len(spaces) != 1 {
+		names := make([]string, len(spaces))
+		for i, s := range spaces {
+			names[i] = s.Name
+		}
+		return nil, fmt.Errorf("%s holds %d spaces (%s); give one", name, len(spaces), strings.Join(names, ", "))
+	}
+	return spaces[0], nil
 }

@@ -1,0 +1,125 @@
+// Package design turns evaluated records into the objects of the paper's analysis:
+// the errors of a space's models, the value of every design parameter of each model,
+// the bootstrap intervals of those parameters as a narrowed space, and the evidence
+// for the candidate refinements of a space.
+package design
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/ddstools/dds/formats"
+)
+
+// DefaultError is the error column the analysis reads unless told otherwise: the
+// top-1 test error in percent, as evaluate writes it.
+const DefaultError = "test_error"
+
+// Sample is the evaluated models of one design space.
+type Sample struct {
+	Space   *formats.Space // the space the models were drawn from; nil when unknown
+	Name    string         // the space's name (from the records' space column)
+	Configs []formats.Config
+	Errs    []float64
+	Skipped int // records whose error is null (not trained or not evaluated)
+}
+
+// Load reads the records of rd and keeps, for each record whose error column is
+// not null, its config and error. The space comes from the stream metadata
+// (dds.space) unless space is given. It is an error when the column is missing or
+// not numeric, an error is NaN or infinite, or the records come from more than one
+// space (the space column).
+func Load(rd *formats.Reader, column string, space *formats.Space) (*Sample, error) {
+	s := &Sample{Space: space}
+	if s.Space == nil {
+		sp, err := formats.SourceSpace(rd)
+		if err != nil {
+			return nil, fmt.Errorf("space in the stream metadata: %v", err)
+		}
+		s.Space = sp
+	}
+	spaces := map[string]int{}
+	row := 0
+	for rd.Next() {
+		rec := rd.Record()
+		cfgs, _, err := formats.DecodeConfigRows(rec)
+		if err != nil {
+			return nil, fmt.Errorf("input is not a config-based stream: %v", err)
+		}
+		errs, valid, err := numbers(rec, column)
+		if err != nil {
+			return nil, err
+		}
+		for i, c := range cfgs {
+			if !valid[i] {
+				s.Skipped++
+				continue
+			}
+			if math.IsNaN(errs[i]) || math.IsInf(errs[i], 0) {
+				return nil, fmt.Errorf("record %d (id %s): %s is %v", row+i, c.ID, column, errs[i])
+			}
+			spaces[c.Space]++
+			s.Configs = append(s.Configs, c)
+			s.Errs = append(s.Errs, errs[i])
+		}
+		row += len(cfgs)
+	}
+	if err := rd.Err(); err != nil {
+		return nil, err
+	}
+	if len(spaces) > 1 {
+		var names []string
+		for n, k := range spaces {
+			names = append(names, fmt.Sprintf("%s (%d)", n, k))
+		}
+		slices.Sort(names)
+		return nil, fmt.Errorf("the records come from %d spaces: %s; analyse one space at a time", len(spaces), strings.Join(names, ", "))
+	}
+	for n := range spaces {
+		s.Name = n
+	}
+	if s.Space != nil && s.Name != "" && s.Name != s.Space.Name && !strings.HasPrefix(s.Name, "zoo:") {
+		return nil, fmt.Errorf("the records come from space %q but the space given is %q", s.Name, s.Space.Name)
+	}
+	return s, nil
+}
+
+// numbers reads a numeric column of rec as float64 with its validity.
+func numbers(rec arrow.RecordBatch, column string) ([]float64, []bool, error) {
+	idx := rec.Schema().FieldIndices(column)
+	if len(idx) == 0 {
+		var have []string
+		for _, f := range rec.Schema().Fields() {
+			if f.Type.ID() == arrow.FLOAT64 || f.Type.ID() == arrow.FLOAT32 {
+				have = append(have, f.Name)
+			}
+		}
+		return nil, nil, fmt.Errorf("input has no column %q (numeric columns: %s); run evaluate first or choose one with --error", column, strings.Join(have, ", "))
+	}
+	a := rec.Column(idx[0])
+	n := a.Len()
+	out, valid := make([]float64, n), make([]bool, n)
+	for i := 0; i < n; i++ {
+		valid[i] = a.IsValid(i)
+		if !valid[i] {
+			continue
+		}
+		switch v := a.(type) {
+		case *array.Float64:
+			out[i] = v.Value(i)
+		case *array.Float32:
+			out[i] = float64(v.Value(i))
+		case *array.Int64:
+			out[i] = float64(v.Value(i))
+		case *array.Int32:
+			out[i] = float64(v.Value(i))
+		default:
+			return nil, nil, fmt.Errorf("column %q has type %s, want a number", column, a.DataType())
+		}
+	}
+	return out, valid, nil
+}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/ddstools/dds/bootstrap/design"
+	"github.com/ddstools/dds/bootstrap/plot"
+)
+
+// plotEvidence writes the EDF of all models and of each candidate's satisfying
+// models (those with at least two) on one figure.
+func plotEvidence(path string, m *design.Models, evs []design.Evidence, opt design.RefineOptions) error {
+	var series []plot.Series
+	for _, c := range append([]string{""}, design.Candidates...) {
+		if c != "" && evs[slices.IndexFunc(evs, func(e design.Evidence) bool { return e.Constraint == c })].NSat < 2 {
+			continue
+		}
+		errs, w, err := m.Errors(c, opt)
+		if err != nil {
+			return err
+		}
+		label := c
+		if c == "" {
+			label = "all"
+		}
+		series = append(series, plot.Series{Label: label, Errs: errs, Weights: w})
+	}
+	title := "error EDFs of the candidate refinements"
+	if opt.Normalize != "none" {
+		title = fmt.Sprintf("%s (normalized over %s)", title, opt.Normalize)
+	}
+	p, err := plot.EDFPlot(series, plot.EDFOptions{Title: title, Normalized: opt.Normalize != "none"})
+	if err != nil {
+		return err
+	}
+	return plot.Save(p, path, 0, 0)
+}

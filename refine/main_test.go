@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/ddstools/dds/bootstrap/design/designtest"
+	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/sample/sampler"
+)
+
+func call(t *testing.T, stdin []byte, args ...string) ([]byte, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := cli.Code("refine", run(args, bytes.NewReader(stdin), &out, &errb), &errb)
+	return out.Bytes(), errb.String(), code
+}
+
+// plantedSpace is an AnyNet space whose models often share their group width (g ∈
+// {8, 16}), always share b = 1, and have 1 or 2 blocks per stage.
+func plantedSpace() *formats.Space {
+	s, _ := formats.LookupSpace("anynetx-a-mnist")
+	s.Name = "planted"
+	s.Flops = formats.Bounds{}
+	for i := range s.Vars {
+		v := &s.Vars[i]
+		switch v.Name[0] {
+		case 'g':
+			v.Choices, v.Lo, v.Hi = []float64{8, 16}, 8, 16
+		case 'b':
+			v.Choices, v.Lo, v.Hi = []float64{1}, 1, 1
+		case 'd':
+			v.Lo, v.Hi = 1, 2
+		case 'w':
+			v.Lo, v.Hi = 16, 128
+		}
+	}
+	return s
+}
+
+// plantedError makes a shared group width help (−3 points) and non-decreasing
+// widths hurt (+4 points), with unit noise.
+func plantedError(c formats.Config) float64 {
+	r := rand.New(rand.NewPCG(uint64(c.Seed), 2))
+	e := 20 + r.NormFloat64()
+	st := c.Net.Stages
+	shared, nondec := true, true
+	for i := 1; i < len(st); i++ {
+		shared = shared && st[i].G == st[0].G
+		nondec = nondec && st[i].W >= st[i-1].W
+	}
+	if shared {
+		e -= 3
+	}
+	if nondec {
+		e += 4
+	}
+	return e
+}
+
+func TestAutoPicksPlantedHelp(t *testing.T) {
+	in := designtest.Stream(t, plantedSpace(), 600, 1, plantedError)
+	out, stderr, code := call(t, in, "--auto", "--normalize", "none")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	t.Logf("evidence:\n%s", stderr)
+	lines := map[string]string{}
+	for _, l := range strings.Split(stderr, "\n") {
+		if f := strings.Fields(l); len(f) > 0 {
+			lines[f[0]] = l
+		}
+	}
+	if !strings.Contains(lines["shared_g"], "better") || !strings.Contains(lines["shared_g"], "<- chosen") {
+		t.Errorf("shared_g not chosen as better:\n%s", stderr)
+	}
+	if !strings.Contains(lines["nondecreasing_w"], "worse") {
+		t.Errorf("nondecreasing_w not rejected as worse:\n%s", stderr)
+	}
+	if !strings.Contains(lines["quantized_linear"], "needs b,g") {
+		t.Errorf("quantized_linear offered before shared b and g:\n%s", stderr)
+	}
+	rd, err := formats.NewReader(bytes.NewReader(out), "out", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := formats.ReadSpaces(rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := ss[0]
+	if !ns.Has(formats.SharedG) || ns.Var("g") == nil || ns.Var("g1") != nil || ns.Parent != "planted" || ns.Name != "planted+shared_g" {
+		t.Fatalf("next space: %+v", ns)
+	}
+	err = sampler.Run(ns, sampler.Options{N: 30, Seed: 4}, func(c formats.Config) error {
+		for _, st := range c.Net.Stages {
+			if st.G != c.Net.Stages[0].G {
+				t.Errorf("sampled config does not share g: %+v", c.Net.Stages)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStepToRegNet refines AnyNetX_E models whose error grows with their RegNet fit
+// error to quantized-linear widths: the next space is a RegNet space that samples.
+func TestStepToRegNet(t *testing.T) {
+	es, _ := formats.LookupSpace("anynetx-e-mnist")
+	in := designtest.Stream(t, es, 200, 1, func(c formats.Config) float64 {
+		f, err := c.Net.FitRegNet()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(uint64(c.Seed), 3))
+		return 10 + 20*f.EFit + 0.5*r.NormFloat64()
+	})
+	out, stderr, code := call(t, in, "--step", "quantized_linear", "--max-efit", "0.15", "--min-models", "5")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	rd, err := formats.NewReader(bytes.NewReader(out), "out", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := formats.ReadSpaces(rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := ss[0]
+	if ns.Family != formats.FamilyRegNet || !ns.Has(formats.QuantizedLinear) || ns.Var("w0") == nil || ns.Parent != "anynetx-e-mnist" {
+		t.Fatalf("next space: %+v", ns)
+	}
+	n := 0
+	err = sampler.Run(ns, sampler.Options{N: 10, Seed: 5}, func(c formats.Config) error {
+		n++
+		if c.RegNet == nil {
+			t.Errorf("config from the RegNet space has no RegNet parameters")
+		}
+		return nil
+	})
+	if err != nil || n != 10 {
+		t.Fatalf("sampling the RegNet space: %v", err)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	in := designtest.Stream(t, plantedSpace(), 30, 1, plantedError)
+	for _, c := range []struct {
+		name  string
+		stdin []byte
+		args  []string
+		code  int
+		want  string
+	}{
+		{"no step", in, nil, 2, "give --step CONSTRAINT or --auto"},
+		{"both", in, []string{"--auto", "--step", "shared_b"}, 2, "give --step CONSTRAINT or --auto"},
+		{"unknown step", in, []string{"--step", "shared_x"}, 2, `--step "shared_x"`},
+		{"few", designtest.Stream(t, plantedSpace(), 6, 1, plantedError), []string{"--auto"}, 1, "at least 10 evaluated models"},
+		{"not ready", in, []string{"--step", "quantized_linear"}, 1, "add shared_b and shared_g first"},
+	} {
+		_, stderr, code := call(t, c.stdin, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d with %q", c.name, code, stderr, c.code, c.want)
+		}
+	}
+}
