@@ -122,7 +122,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	space, err := loadSpace(*spaceArg, stdin)
+	space, err := formats.LoadSpace(*spaceArg, stdin)
 	if err != nil {
 		return err
 	}
@@ -163,44 +163,6 @@ func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) err
 		return err
 	}
 	return o.Commit()
-}
-
-// loadSpace resolves --space: "-" reads a space stream from stdin, an existing path
-// reads that file, anything else names a built-in space.
-func loadSpace(arg string, stdin io.Reader) (*formats.Space, error) {
-	if arg != "-" {
-		if _, err := os.Stat(arg); err != nil {
-			if strings.ContainsAny(arg, "/.") {
-				return nil, fmt.Errorf("space file: %v", err)
-			}
-			return formats.LookupSpace(arg)
-		}
-	}
-	in, name, closeIn, err := formats.OpenInput(arg)
-	if err != nil {
-		return nil, err
-	}
-	defer closeIn()
-	if arg == "-" {
-		in = stdin
-	}
-	rd, err := formats.NewReader(in, name, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer rd.Release()
-	spaces, err := formats.ReadSpaces(rd)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
-	}
-	if len(spaces) != 1 {
-		names := make([]string, len(spaces))
-		for i, s := range spaces {
-			names[i] = s.Name
-		}
-		return nil, fmt.Errorf("%s holds %d spaces (%s); sample takes one", name, len(spaces), strings.Join(names, ", "))
-	}
-	return spaces[0], nil
 }
 
 // parseShard parses "I/N" with 0 ≤ I < N.
