@@ -1,7 +1,7 @@
 # dds — build, demo and test targets. Binaries land in bin/.
 GO      ?= go
 BIN     := bin
-CMDS    := sample show train evaluate
+CMDS    := sample show train evaluate bootstrap refine compare
 FUZZTIME ?= 20s
 
 .PHONY: all build demo sweep reference-mnist test vet bench bench-cpu clean
@@ -18,14 +18,21 @@ demo: build
 	$(BIN)/sample --space regnetx-mnist -n 8 --seed 1 \
 	  | $(BIN)/show -c id,stages,regnet_d,regnet_w0,regnet_wa,regnet_wm,flops,params,acts
 
-# The main job on CPU with the embedded MNIST: sample a small RegNetX sweep, train
-# each model for one epoch on 10,000 training images, evaluate it on the 10,000 test
-# images, and print a summary table (a few minutes on 2 cores).
+# The main job on CPU with the embedded MNIST, into sweep/: sample a small RegNetX
+# sweep, train each model for one epoch on 10,000 training images, evaluate it on
+# the 10,000 test images, print a summary, draw the error EDF, and run bootstrap
+# (narrowed space, one figure per parameter) and refine (the next space).
+SWEEP_N ?= 16
 sweep: build
-	$(BIN)/sample --space regnetx-mnist -n 8 --seed 1 \
+	@mkdir -p sweep
+	$(BIN)/sample --space regnetx-mnist -n $(SWEEP_N) --seed 1 \
 	  | $(BIN)/train --data mnist --epochs 1 --train-subset 10000 \
-	  | $(BIN)/evaluate --drop-weights \
-	  | $(BIN)/show -c id,regnet_d,regnet_w0,flops,params,train_error,test_error,test_top5_error,wall_s
+	  | $(BIN)/evaluate --drop-weights -o sweep/regnetx.eval.arrows
+	$(BIN)/show -c id,regnet_d,regnet_w0,regnet_wa,regnet_wm,flops,params,train_error,test_error,wall_s sweep/regnetx.eval.arrows
+	$(BIN)/compare --plot sweep/edf.png sweep/regnetx.eval.arrows
+	$(BIN)/bootstrap --plots sweep/bootstrap -o sweep/regnetx.boot.space.arrows sweep/regnetx.eval.arrows
+	$(BIN)/refine --auto --plot sweep/refine.png -o sweep/regnetx.next.space.arrows sweep/regnetx.eval.arrows
+	$(BIN)/show -c space,param,dist,lo,hi,median,n sweep/regnetx.boot.space.arrows
 
 # The reference MNIST network (../shared/peer/mnist-small.json) trained 2 epochs on
 # all of MNIST and evaluated on its test set (about 5 minutes on 2 cores).
@@ -56,4 +63,4 @@ bench-cpu:
 	bash pipelines/bench-cpu.sh
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) sweep
