@@ -22,7 +22,7 @@ demo: build
 # sweep, train each model for one epoch on 10,000 training images, evaluate it on
 # the 10,000 test images, print a summary, draw the error EDF, and run bootstrap
 # (narrowed space, one figure per parameter) and refine (the next space).
-SWEEP_N ?= 16
+SWEEP_N ?= 12
 sweep: build
 	@mkdir -p sweep
 	$(BIN)/sample --space regnetx-mnist -n $(SWEEP_N) --seed 1 \

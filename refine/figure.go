@@ -9,12 +9,16 @@ import (
 )
 
 // plotEvidence writes the EDF of all models and of each candidate's satisfying
-// models (those with at least two) on one figure.
+// models on one figure, leaving out candidates whose models are all of them (their
+// curve is the whole's) or fewer than two.
 func plotEvidence(path string, m *design.Models, evs []design.Evidence, opt design.RefineOptions) error {
 	var series []plot.Series
 	for _, c := range append([]string{""}, design.Candidates...) {
-		if c != "" && evs[slices.IndexFunc(evs, func(e design.Evidence) bool { return e.Constraint == c })].NSat < 2 {
-			continue
+		if c != "" {
+			e := evs[slices.IndexFunc(evs, func(e design.Evidence) bool { return e.Constraint == c })]
+			if e.NSat < 2 || e.NSat == e.N {
+				continue
+			}
 		}
 		errs, w, err := m.Errors(c, opt)
 		if err != nil {

@@ -15,9 +15,32 @@ import (
 // BatchNormReLUBackward after a fused BatchNormApply(relu = true).
 // Evaluation: BatchNormEvalForward (BatchNormApply with the running statistics).
 
-// bnBlock is how many channels the kernels handle at once with coefficients and sums
-// in stack arrays.
-const bnBlock = 64
+// The SIMD row kernels take the channels in blocks of 8 (a tail of c mod 8 channels
+// runs in Go). The reductions walk each block down a chunk of rows with the sums in
+// registers; bnChunkRows sizes the chunks so that a chunk of each array read stays in
+// L2 while the blocks go over it.
+func bnChunkRows(c int) int { return max(8, 16384/c) }
+
+// simdChannels returns how many leading channels of c the SIMD row kernels handle.
+func simdChannels(c int) int {
+	if !useSIMD {
+		return 0
+	}
+	return c &^ 7
+}
+
+// coefPool holds the per-channel coefficient arrays of BatchNormApply and the backward
+// pass.
+var coefPool = sync.Pool{New: func() any { return new([]float32) }}
+
+func getCoefs(n int) *[]float32 {
+	buf := coefPool.Get().(*[]float32)
+	if cap(*buf) < n {
+		*buf = make([]float32, n)
+	}
+	*buf = (*buf)[:n]
+	return buf
+}
 
 // BatchNormStats computes the batch statistics of x [m][c], m >= 1:
 //
@@ -28,25 +51,25 @@ const bnBlock = 64
 func BatchNormStats(mean, variance, x []float32, m, c int) {
 	checkBN("BatchNormStats", m, c, x, m*c, mean, c, variance, c)
 	x = x[:m*c]
+	k0, chunk := simdChannels(c), bnChunkRows(c)
 	sums := reduceRows(m, c, func(lo, hi int, sx, sq []float64) {
-		for c0 := 0; c0 < c; c0 += bnBlock {
-			nb := min(bnBlock, c-c0)
-			var s, q [bnBlock]float64
-			sb, qb := s[:nb], q[:nb]
-			k0 := 0
-			if useSIMD && nb >= 4 {
-				k0 = nb &^ 3
-				bnStatsRows(&x[lo*c+c0], hi-lo, c, k0, &sb[0], &qb[0])
+		clear(sx)
+		clear(sq)
+		for r0 := lo; r0 < hi && k0 > 0; r0 += chunk {
+			rows := min(chunk, hi-r0)
+			_ = x[(r0+rows-1)*c+k0-1]
+			bnStatsRows(&x[r0*c], rows, c, k0, &sx[0], &sq[0])
+		}
+		if k0 == c {
+			return
+		}
+		sx, sq = sx[k0:c], sq[k0:c]
+		for r := lo; r < hi; r++ {
+			for k, v := range x[r*c+k0 : (r+1)*c] {
+				f := float64(v)
+				sx[k] += f
+				sq[k] += f * f
 			}
-			for r := lo; r < hi; r++ {
-				for k := k0; k < nb; k++ {
-					f := float64(x[r*c+c0+k])
-					sb[k] += f
-					qb[k] += f * f
-				}
-			}
-			copy(sx[c0:], sb)
-			copy(sq[c0:], qb)
 		}
 	})
 	sx, sq := (*sums)[:c], (*sums)[c:2*c]
@@ -116,56 +139,54 @@ func BatchNormApply(y, x, res, gamma, beta, mean, variance []float32, m, c int, 
 	if res != nil {
 		checkBN("BatchNormApply", m, c, res, m*c)
 	}
+	buf := getCoefs(c)
+	sc := *buf
+	for k := range sc {
+		inv := 1 / math.Sqrt(float64(variance[k])+float64(eps))
+		sc[k] = float32(float64(gamma[k]) * inv)
+	}
+	sh, mu := beta[:c], mean[:c]
+	k0 := simdChannels(c)
 	parallelRows(m, c, func(lo, hi int) {
-		for c0 := 0; c0 < c; c0 += bnBlock {
-			nb := min(bnBlock, c-c0)
-			var scale, shift, centre [bnBlock]float32
-			sc, sh, mu := scale[:nb], shift[:nb], centre[:nb]
-			for k := range sc {
-				inv := 1 / math.Sqrt(float64(variance[c0+k])+float64(eps))
-				sc[k] = float32(float64(gamma[c0+k]) * inv)
-				sh[k] = beta[c0+k]
-				mu[k] = mean[c0+k]
+		if k0 > 0 {
+			var rp *float32
+			if res != nil {
+				rp = &res[lo*c]
+				_ = res[(hi-1)*c+k0-1]
 			}
-			k0 := 0
-			if useSIMD && nb >= 8 {
-				k0 = nb &^ 7
-				var rp *float32
-				if res != nil {
-					rp = &res[lo*c+c0]
-				}
-				bnApplyRows(&y[lo*c+c0], &x[lo*c+c0], rp, &sc[0], &sh[0], &mu[0], hi-lo, c, k0, relu)
-				if k0 == nb {
-					continue
-				}
+			_, _ = x[(hi-1)*c+k0-1], y[(hi-1)*c+k0-1]
+			bnApplyRows(&y[lo*c], &x[lo*c], rp, &sc[0], &sh[0], &mu[0], hi-lo, c, k0, relu)
+			if k0 == c {
+				return
 			}
-			sc, sh, mu = sc[k0:], sh[k0:], mu[k0:]
-			for r := lo; r < hi; r++ {
-				xr := x[r*c+c0+k0:][:nb-k0]
-				yr := y[r*c+c0+k0:][:nb-k0]
-				switch {
-				case res == nil && !relu:
-					for k, v := range xr {
-						yr[k] = (v-mu[k])*sc[k] + sh[k]
-					}
-				case res == nil:
-					for k, v := range xr {
-						yr[k] = max(0, (v-mu[k])*sc[k]+sh[k])
-					}
-				case !relu:
-					rr := res[r*c+c0+k0:][:nb-k0]
-					for k, v := range xr {
-						yr[k] = (v-mu[k])*sc[k] + sh[k] + rr[k]
-					}
-				default:
-					rr := res[r*c+c0+k0:][:nb-k0]
-					for k, v := range xr {
-						yr[k] = max(0, (v-mu[k])*sc[k]+sh[k]+rr[k])
-					}
+		}
+		sc, sh, mu := sc[k0:], sh[k0:], mu[k0:]
+		for r := lo; r < hi; r++ {
+			xr := x[r*c+k0 : (r+1)*c]
+			yr := y[r*c+k0 : (r+1)*c]
+			switch {
+			case res == nil && !relu:
+				for k, v := range xr {
+					yr[k] = (v-mu[k])*sc[k] + sh[k]
+				}
+			case res == nil:
+				for k, v := range xr {
+					yr[k] = max(0, (v-mu[k])*sc[k]+sh[k])
+				}
+			case !relu:
+				rr := res[r*c+k0 : (r+1)*c]
+				for k, v := range xr {
+					yr[k] = (v-mu[k])*sc[k] + sh[k] + rr[k]
+				}
+			default:
+				rr := res[r*c+k0 : (r+1)*c]
+				for k, v := range xr {
+					yr[k] = max(0, (v-mu[k])*sc[k]+sh[k]+rr[k])
 				}
 			}
 		}
 	})
+	coefPool.Put(buf)
 }
 
 // BatchNormTrainForward is the unfused training forward pass: BatchNormStats into mean
@@ -213,42 +234,41 @@ func BatchNormReLUBackward(dx, dres, dgamma, dbeta, dy, y, x, gamma, mean, varia
 func bnBackward(dx, dres, dgamma, dbeta, dy, y, x, gamma, mean, variance []float32, m, c int, eps float32) {
 	checkBN("BatchNormBackward", m, c, dx, m*c, dy, m*c, x, m*c, dgamma, c, dbeta, c, gamma, c, mean, c, variance, c)
 	// Pass 1, rows split: dbeta = Σ dz, dgamma = istd·Σ dz·(x − mean).
+	k0, chunk := simdChannels(c), bnChunkRows(c)
 	sums := reduceRows(m, c, func(lo, hi int, sd, sdx []float64) {
-		for c0 := 0; c0 < c; c0 += bnBlock {
-			nb := min(bnBlock, c-c0)
-			var s, q [bnBlock]float64
-			var mu [bnBlock]float32
-			sb, qb, mb := s[:nb], q[:nb], mu[:nb]
-			copy(mb, mean[c0:c0+nb])
-			k0 := 0
-			if useSIMD && nb >= 4 {
-				k0 = nb &^ 3
-				var yp *float32
-				if y != nil {
-					yp = &y[lo*c+c0]
-				}
-				bnGradSumRows(&dy[lo*c+c0], yp, &x[lo*c+c0], &mb[0], hi-lo, c, k0, &sb[0], &qb[0])
+		clear(sd)
+		clear(sdx)
+		for r0 := lo; r0 < hi && k0 > 0; r0 += chunk {
+			rows := min(chunk, hi-r0)
+			last := (r0+rows-1)*c + k0 - 1
+			_, _ = dy[last], x[last]
+			var yp *float32
+			if y != nil {
+				yp = &y[r0*c]
+				_ = y[last]
 			}
-			sb, qb, mb = sb[k0:], qb[k0:], mb[k0:]
-			for r := lo; r < hi && k0 < nb; r++ {
-				xr := x[r*c+c0+k0:][:nb-k0]
-				dr := dy[r*c+c0+k0:][:nb-k0]
-				if y == nil {
-					for k, d := range dr {
-						sb[k] += float64(d)
-						qb[k] += float64(d) * float64(xr[k]-mb[k])
-					}
-					continue
-				}
-				yr := y[r*c+c0+k0:][:nb-k0]
+			bnGradSumRows(&dy[r0*c], yp, &x[r0*c], &mean[0], rows, c, k0, &sd[0], &sdx[0])
+		}
+		if k0 == c {
+			return
+		}
+		sd, sdx, mu := sd[k0:c], sdx[k0:c], mean[k0:c]
+		for r := lo; r < hi; r++ {
+			xr := x[r*c+k0 : (r+1)*c]
+			dr := dy[r*c+k0 : (r+1)*c]
+			if y == nil {
 				for k, d := range dr {
-					d = maskPositive(d, yr[k])
-					sb[k] += float64(d)
-					qb[k] += float64(d) * float64(xr[k]-mb[k])
+					sd[k] += float64(d)
+					sdx[k] += float64(d) * float64(xr[k]-mu[k])
 				}
+				continue
 			}
-			copy(sd[c0:], s[:nb])
-			copy(sdx[c0:], q[:nb])
+			yr := y[r*c+k0 : (r+1)*c]
+			for k, d := range dr {
+				d = maskPositive(d, yr[k])
+				sd[k] += float64(d)
+				sdx[k] += float64(d) * float64(xr[k]-mu[k])
+			}
 		}
 	})
 	for k, v := range (*sums)[:c] {
@@ -258,60 +278,59 @@ func bnBackward(dx, dres, dgamma, dbeta, dy, y, x, gamma, mean, variance []float
 	}
 	f64Pool.Put(sums)
 	// Pass 2, rows split: dx = a·dz + b·(x − mean) + d with per-channel a, b, d.
+	buf := getCoefs(3 * c)
+	a, b, d := (*buf)[:c], (*buf)[c:2*c], (*buf)[2*c:3*c]
+	for k := range a {
+		istd := 1 / math.Sqrt(float64(variance[k])+float64(eps))
+		ak := float64(gamma[k]) * istd
+		a[k] = float32(ak)
+		b[k] = float32(-ak * istd * float64(dgamma[k]) / float64(m))
+		d[k] = float32(-ak * float64(dbeta[k]) / float64(m))
+	}
 	parallelRows(m, c, func(lo, hi int) {
-		for c0 := 0; c0 < c; c0 += bnBlock {
-			nb := min(bnBlock, c-c0)
-			var ca, cb, cd, cm [bnBlock]float32
-			a, b, d, mu := ca[:nb], cb[:nb], cd[:nb], cm[:nb]
-			for k := range a {
-				istd := 1 / math.Sqrt(float64(variance[c0+k])+float64(eps))
-				ak := float64(gamma[c0+k]) * istd
-				a[k] = float32(ak)
-				b[k] = float32(-ak * istd * float64(dgamma[c0+k]) / float64(m))
-				d[k] = float32(-ak * float64(dbeta[c0+k]) / float64(m))
-				mu[k] = mean[c0+k]
-			}
-			k0 := 0
-			if useSIMD && nb >= 8 {
-				k0 = nb &^ 7
-				var yp, rp *float32
-				if y != nil {
-					yp = &y[lo*c+c0]
-					if dres != nil {
-						rp = &dres[lo*c+c0]
-					}
-				}
-				bnGradRows(&dx[lo*c+c0], rp, &dy[lo*c+c0], yp, &x[lo*c+c0], &a[0], &b[0], &d[0], &mu[0], hi-lo, c, k0)
-				if k0 == nb {
-					continue
-				}
-			}
-			a, b, d, mu = a[k0:], b[k0:], d[k0:], mu[k0:]
-			for r := lo; r < hi; r++ {
-				xr := x[r*c+c0+k0:][:nb-k0]
-				dr := dy[r*c+c0+k0:][:nb-k0]
-				or := dx[r*c+c0+k0:][:nb-k0]
-				if y == nil {
-					for k, g := range dr {
-						or[k] = a[k]*g + b[k]*(xr[k]-mu[k]) + d[k]
-					}
-					continue
-				}
-				yr := y[r*c+c0+k0:][:nb-k0]
-				var rr []float32
+		if k0 > 0 {
+			last := (hi-1)*c + k0 - 1
+			_, _, _ = dx[last], dy[last], x[last]
+			var yp, rp *float32
+			if y != nil {
+				yp = &y[lo*c]
+				_ = y[last]
 				if dres != nil {
-					rr = dres[r*c+c0+k0:][:nb-k0]
+					rp = &dres[lo*c]
+					_ = dres[last]
 				}
+			}
+			bnGradRows(&dx[lo*c], rp, &dy[lo*c], yp, &x[lo*c], &a[0], &b[0], &d[0], &mean[0], hi-lo, c, k0)
+			if k0 == c {
+				return
+			}
+		}
+		a, b, d, mu := a[k0:], b[k0:], d[k0:], mean[k0:c]
+		for r := lo; r < hi; r++ {
+			xr := x[r*c+k0 : (r+1)*c]
+			dr := dy[r*c+k0 : (r+1)*c]
+			or := dx[r*c+k0 : (r+1)*c]
+			if y == nil {
 				for k, g := range dr {
-					g = maskPositive(g, yr[k])
-					if rr != nil {
-						rr[k] = g
-					}
 					or[k] = a[k]*g + b[k]*(xr[k]-mu[k]) + d[k]
 				}
+				continue
+			}
+			yr := y[r*c+k0 : (r+1)*c]
+			var rr []float32
+			if dres != nil {
+				rr = dres[r*c+k0 : (r+1)*c]
+			}
+			for k, g := range dr {
+				g = maskPositive(g, yr[k])
+				if rr != nil {
+					rr[k] = g
+				}
+				or[k] = a[k]*g + b[k]*(xr[k]-mu[k]) + d[k]
 			}
 		}
 	})
+	coefPool.Put(buf)
 }
 
 // parallelRows splits the rows [0, m) of an m×c array over the workers, keeping at

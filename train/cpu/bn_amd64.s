@@ -2,12 +2,13 @@
 
 #include "textflag.h"
 
-// Row kernels of batch normalisation (bn_simd.go). Each runs over rows rows of n
-// channels with row stride ld (both in elements, n a multiple of 4 or 8 as stated);
-// per-channel arrays have n values. AVX2.
+// Row kernels of batch normalisation (bn.go). Each runs over rows rows of n channels
+// with row stride ld (both in elements, n a multiple of 8); per-channel arrays have n
+// values. AVX2 and FMA.
 
 // func bnStatsRows(x *float32, rows, ld, n int, s, q *float64)
-// s[k] += Σ_r x[r·ld+k], q[k] += Σ_r x[r·ld+k]² in float64; n multiple of 4.
+// s[k] += Σ_r x[r·ld+k], q[k] += Σ_r x[r·ld+k]² in float64; n a multiple of 8, rows
+// >= 1. Blocks of 8 channels in turn, each over all the rows with its sums in registers.
 TEXT ·bnStatsRows(SB), NOSPLIT, $0-48
 	MOVQ x+0(FP), SI
 	MOVQ rows+8(FP), AX
@@ -20,28 +21,44 @@ TEXT ·bnStatsRows(SB), NOSPLIT, $0-48
 	JZ sdone
 	TESTQ CX, CX
 	JZ sdone
+sblk:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	MOVQ SI, DI
+	MOVQ AX, BX
 srow:
-	XORQ BX, BX
-sch:
-	VCVTPS2PD (SI)(BX*4), Y0
-	VMULPD Y0, Y0, Y1
-	VADDPD (R8)(BX*8), Y0, Y0
-	VADDPD (R9)(BX*8), Y1, Y1
-	VMOVUPD Y0, (R8)(BX*8)
-	VMOVUPD Y1, (R9)(BX*8)
-	ADDQ $4, BX
-	CMPQ BX, CX
-	JLT sch
-	ADDQ DX, SI
-	DECQ AX
+	VCVTPS2PD (DI), Y4
+	VCVTPS2PD 16(DI), Y5
+	VADDPD Y4, Y0, Y0
+	VADDPD Y5, Y1, Y1
+	VFMADD231PD Y4, Y4, Y2
+	VFMADD231PD Y5, Y5, Y3
+	ADDQ DX, DI
+	DECQ BX
 	JNZ srow
+	VADDPD (R8), Y0, Y0
+	VADDPD 32(R8), Y1, Y1
+	VADDPD (R9), Y2, Y2
+	VADDPD 32(R9), Y3, Y3
+	VMOVUPD Y0, (R8)
+	VMOVUPD Y1, 32(R8)
+	VMOVUPD Y2, (R9)
+	VMOVUPD Y3, 32(R9)
+	ADDQ $32, SI
+	ADDQ $64, R8
+	ADDQ $64, R9
+	SUBQ $8, CX
+	JNZ sblk
 sdone:
 	VZEROUPPER
 	RET
 
 // func bnGradSumRows(dy, y, x, mu *float32, rows, ld, n int, s, q *float64)
 // With dz = dy, or dy masked to y > 0 when y != nil: s[k] += Σ_r dz, q[k] += Σ_r
-// dz·(x − mu[k]) in float64 (the difference in float32); n multiple of 4.
+// dz·(x − mu[k]) in float64 (the difference in float32); n a multiple of 8. Blocks of
+// 8 channels in turn, each over all the rows with its sums in registers.
 TEXT ·bnGradSumRows(SB), NOSPLIT, $0-72
 	MOVQ dy+0(FP), SI
 	MOVQ y+8(FP), DI
@@ -53,41 +70,67 @@ TEXT ·bnGradSumRows(SB), NOSPLIT, $0-72
 	MOVQ n+48(FP), CX
 	MOVQ s+56(FP), R8
 	MOVQ q+64(FP), R9
-	VXORPS X15, X15, X15
+	MOVQ AX, R12
+	IMULQ DX, R12 // rows·ld in bytes: how far a block's pointers advance
+	VXORPS Y15, Y15, Y15
 	TESTQ AX, AX
 	JZ gdone
 	TESTQ CX, CX
 	JZ gdone
+gblk:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VMOVUPS (R10), Y14
+	MOVQ AX, BX
 grow:
-	XORQ BX, BX
-gch:
-	VMOVUPS (SI)(BX*4), X0
+	VMOVUPS (SI), Y4
 	TESTQ DI, DI
 	JZ gnomask
-	VMOVUPS (DI)(BX*4), X1
-	VCMPPS $0x1e, X15, X1, X1
-	VANDPS X1, X0, X0
+	VMOVUPS (DI), Y5
+	VCMPPS $0x1e, Y15, Y5, Y5
+	VANDPS Y5, Y4, Y4
+	ADDQ DX, DI
 gnomask:
-	VMOVUPS (R11)(BX*4), X3
-	VSUBPS (R10)(BX*4), X3, X3
-	VCVTPS2PD X0, Y0
-	VCVTPS2PD X3, Y3
-	VMULPD Y3, Y0, Y3
-	VADDPD (R8)(BX*8), Y0, Y0
-	VADDPD (R9)(BX*8), Y3, Y3
-	VMOVUPD Y0, (R8)(BX*8)
-	VMOVUPD Y3, (R9)(BX*8)
-	ADDQ $4, BX
-	CMPQ BX, CX
-	JLT gch
+	VMOVUPS (R11), Y6
+	VSUBPS Y14, Y6, Y6
+	VCVTPS2PD X4, Y8
+	VEXTRACTF128 $1, Y4, X9
+	VCVTPS2PD X9, Y9
+	VCVTPS2PD X6, Y10
+	VEXTRACTF128 $1, Y6, X11
+	VCVTPS2PD X11, Y11
+	VADDPD Y8, Y0, Y0
+	VADDPD Y9, Y1, Y1
+	VFMADD231PD Y10, Y8, Y2
+	VFMADD231PD Y11, Y9, Y3
 	ADDQ DX, SI
 	ADDQ DX, R11
+	DECQ BX
+	JNZ grow
+	VADDPD (R8), Y0, Y0
+	VADDPD 32(R8), Y1, Y1
+	VADDPD (R9), Y2, Y2
+	VADDPD 32(R9), Y3, Y3
+	VMOVUPD Y0, (R8)
+	VMOVUPD Y1, 32(R8)
+	VMOVUPD Y2, (R9)
+	VMOVUPD Y3, 32(R9)
+	SUBQ R12, SI
+	SUBQ R12, R11
+	ADDQ $32, SI
+	ADDQ $32, R11
 	TESTQ DI, DI
 	JZ gnext
-	ADDQ DX, DI
+	SUBQ R12, DI
+	ADDQ $32, DI
 gnext:
-	DECQ AX
-	JNZ grow
+	ADDQ $32, R10
+	ADDQ $64, R8
+	ADDQ $64, R9
+	SUBQ $8, CX
+	JNZ gblk
 gdone:
 	VZEROUPPER
 	RET

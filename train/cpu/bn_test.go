@@ -194,3 +194,77 @@ func TestBatchNormReLUBackwardSIMD(t *testing.T) {
 		}
 	}
 }
+
+// bnSIMDShapes add to bnShapes the shapes where the SIMD row kernels take several
+// chunks of rows (bnChunkRows) per worker, wide channel counts, and tails of 1..7
+// channels after the 8-channel blocks.
+var bnSIMDShapes = []struct{ m, c int }{{1000, 368}, {3001, 29}, {77, 8}, {513, 152}, {4, 1001}}
+
+// TestBatchNormSIMD checks BatchNormStats, BatchNormApply (all four modes) and both
+// backward passes of the SIMD row kernels against the pure-Go loops.
+func TestBatchNormSIMD(t *testing.T) {
+	if !hasFMA {
+		t.Skip("no SIMD kernels on this machine")
+	}
+	defer func(v bool) { useSIMD = v }(useSIMD)
+	for _, sh := range append(bnSIMDShapes, bnShapes...) {
+		m, c := sh.m, sh.c
+		t.Run(fmt.Sprintf("m=%d,c=%d", m, c), func(t *testing.T) {
+			r := newRand(uint64(m*c) + 11)
+			x, dy, res := randSlice(r, m*c, 2), randSlice(r, m*c, 1), randSlice(r, m*c, 1)
+			for k := range x {
+				x[k] += 1.5
+			}
+			gamma, beta := randSlice(r, c, 1), randSlice(r, c, 1)
+			type out struct{ mean, variance, y [4][]float32 }
+			run := func(simd bool) (o out) {
+				useSIMD = simd
+				for i, mode := range []struct{ res, relu bool }{{false, false}, {false, true}, {true, false}, {true, true}} {
+					o.mean[i], o.variance[i], o.y[i] = guarded(c), guarded(c), guarded(m*c)
+					BatchNormStats(o.mean[i], o.variance[i], x, m, c)
+					var rs []float32
+					if mode.res {
+						rs = res
+					}
+					BatchNormApply(o.y[i], x, rs, gamma, beta, o.mean[i], o.variance[i], m, c, bnEps, mode.relu)
+				}
+				return o
+			}
+			g, s := run(false), run(true)
+			for i := range 4 {
+				checkSlice(t, "mean", s.mean[i], to64(g.mean[i][:c]), 1e-6, 1e-6)
+				checkSlice(t, "variance", s.variance[i], to64(g.variance[i][:c]), 1e-6, 1e-6)
+				checkSlice(t, "y", s.y[i], to64(g.y[i][:m*c]), 1e-5, 1e-5)
+				checkGuard(t, "mean", s.mean[i], c)
+				checkGuard(t, "variance", s.variance[i], c)
+				checkGuard(t, "y", s.y[i], m*c)
+			}
+			mean, variance, y := g.mean[3], g.variance[3], g.y[3]
+			back := func(simd, relu bool) (dx, dres, dg, db []float32) {
+				useSIMD = simd
+				dx, dg, db = guarded(m*c), guarded(c), guarded(c)
+				if !relu {
+					BatchNormBackward(dx, dg, db, dy, x, gamma, mean, variance, m, c, bnEps)
+					return dx, nil, dg, db
+				}
+				dres = guarded(m * c)
+				BatchNormReLUBackward(dx, dres, dg, db, dy, y, x, gamma, mean, variance, m, c, bnEps)
+				return dx, dres, dg, db
+			}
+			for _, relu := range []bool{false, true} {
+				gdx, gres, gdg, gdb := back(false, relu)
+				sdx, sres, sdg, sdb := back(true, relu)
+				checkSlice(t, "dx", sdx, to64(gdx[:m*c]), 1e-5, 1e-5)
+				checkSlice(t, "dgamma", sdg, to64(gdg[:c]), 1e-5, 1e-5)
+				checkSlice(t, "dbeta", sdb, to64(gdb[:c]), 1e-5, 1e-5)
+				checkGuard(t, "dx", sdx, m*c)
+				checkGuard(t, "dgamma", sdg, c)
+				checkGuard(t, "dbeta", sdb, c)
+				if relu {
+					checkSlice(t, "dres", sres, to64(gres[:m*c]), 0, 0)
+					checkGuard(t, "dres", sres, m*c)
+				}
+			}
+		})
+	}
+}

@@ -23,6 +23,8 @@ func im2col(col, x []float32, s ConvShape, p0, rows int) {
 	kg := s.K * s.K * cg
 	rl := s.rowLen()
 	pad := s.K / 2
+	asm := useSIMD && cg%8 == 0
+	whole := s.Groups == 1 && s.Stride == 1 && s.K > 1
 	for r := 0; r < rows; r++ {
 		p := p0 + r
 		ox, t := p%ow, p/ow
@@ -30,10 +32,28 @@ func im2col(col, x []float32, s ConvShape, p0, rows int) {
 		row := col[r*rl:][:rl]
 		for i := 0; i < s.K; i++ {
 			iy := oy*s.Stride + i - pad
+			if whole && iy >= 0 && iy < s.H && ox >= pad && ox+s.K-pad <= s.W {
+				// Dense, stride 1, all K taps of the kernel row inside the image: their
+				// K·Cin values are contiguous in x and in the row.
+				copy(row[i*s.K*s.Cin:][:s.K*s.Cin], x[((n*s.H+iy)*s.W+ox-pad)*s.Cin:][:s.K*s.Cin])
+				continue
+			}
 			for j := 0; j < s.K; j++ {
 				ix := ox*s.Stride + j - pad
 				tap := (i*s.K + j) * cg
-				if iy < 0 || iy >= s.H || ix < 0 || ix >= s.W {
+				out := iy < 0 || iy >= s.H || ix < 0 || ix >= s.W
+				if asm {
+					// One call moves the tap's Groups runs of cg values (rows of the
+					// block are rl long, so the last run ends inside row).
+					var sp *float32
+					if !out {
+						sp = &x[((n*s.H+iy)*s.W+ix)*s.Cin:][:s.Cin][0]
+					}
+					_ = row[(s.Groups-1)*kg+tap+cg-1]
+					im2colTap(&row[tap], sp, s.Groups, cg, kg)
+					continue
+				}
+				if out {
 					for g := 0; g < s.Groups; g++ {
 						clear(row[g*kg+tap:][:cg])
 					}

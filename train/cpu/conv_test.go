@@ -40,6 +40,10 @@ var convCases = []struct {
 	{ConvShape{N: 3, H: 9, W: 9, Cin: 48, Cout: 104, K: 1, Stride: 1, Groups: 1}, false},
 	{ConvShape{N: 2, H: 8, W: 9, Cin: 56, Cout: 152, K: 1, Stride: 2, Groups: 1}, false},
 	{ConvShape{N: 2, H: 11, W: 10, Cin: 3, Cout: 32, K: 3, Stride: 1, Groups: 1}, false},
+	// Group width 8 with 5 groups: the 12-row kernels of 8 columns with a partial
+	// last block, the 8-row weight-gradient kernels, one im2col tap moving 5 runs.
+	{ConvShape{N: 3, H: 13, W: 11, Cin: 40, Cout: 40, K: 3, Stride: 1, Groups: 5}, false},
+	{ConvShape{N: 2, H: 9, W: 13, Cin: 40, Cout: 40, K: 3, Stride: 2, Groups: 5}, false},
 }
 
 func TestConv(t *testing.T) { gemmModes(t, testConv) }

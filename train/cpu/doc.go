@@ -33,16 +33,17 @@
 //	parallel.go         Workers, Parallel, ParallelN
 //	gemm.go             Sgemm; without SIMD kernels, gonum's SSE kernels where they win and a pure-Go register-tiled kernel elsewhere
 //	gemm_simd.go        the SIMD GEMM path: tiles of C over assembly micro-kernels, A and B read in place, edge tiles
-//	gemm_amd64.go       CPU feature detection (AVX2+FMA, AVX-512F), declarations of the batch-norm kernels
+//	gemm_amd64.go       CPU feature detection (AVX2+FMA, AVX-512F), declarations of the batch-norm and im2col kernels
 //	gen_kernels.go      the generator (go generate) of the three gemm_kernels files:
 //	gemm_kernels_amd64.s  the GEMM micro-kernels (MR×NR register tiles, AVX2+FMA or AVX-512)
 //	gemm_kernels_amd64.go their declarations and callKernel
 //	gemm_kernels.go     their numbers
-//	bn_amd64.s          the row kernels of batch normalisation (AVX2)
+//	bn_amd64.s          the row kernels of batch normalisation (AVX2, FMA)
 //	gemm_noasm.go       stand-ins where there is no assembly (other targets, the purego build tag)
 //	fma.go, nofma.go    whether Go fuses multiply-adds on this target (GOAMD64=v3, arm64), for Sgemm's choice
 //	conv.go             ConvShape, ConvForward, ConvBackwardData, ConvBackwardWeight, weight layout conversion
 //	conv_im2col.go      the general convolution path: im2col blocks and per-group GEMMs
+//	conv_amd64.s        the im2col row kernel: one kernel tap's runs of a group's channels (AVX)
 //	conv_depthwise.go   the depthwise path: direct loops over channels
 //	bn.go               batch normalisation: statistics, running statistics, apply (optionally + residual, ReLU), backward
 //	elementwise.go      ReLU, Add, sigmoid

@@ -29,3 +29,8 @@ func bnApplyRows(y, x, res, sc, sh, mu *float32, rows, ld, n int, relu bool)
 
 //go:noescape
 func bnGradRows(dx, dres, dy, y, x, a, b, d, mu *float32, rows, ld, n int)
+
+// The row kernel of im2col (conv_amd64.s; see conv_im2col.go).
+
+//go:noescape
+func im2colTap(dst, src *float32, groups, cg, ld int)

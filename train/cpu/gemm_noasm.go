@@ -23,3 +23,4 @@ func bnApplyRows(y, x, res, sc, sh, mu *float32, rows, ld, n int, relu bool) {
 func bnGradRows(dx, dres, dy, y, x, a, b, d, mu *float32, rows, ld, n int) {
 	panic("cpu: no SIMD kernels")
 }
+func im2colTap(dst, src *float32, groups, cg, ld int) { panic("cpu: no SIMD kernels") }

@@ -47,11 +47,15 @@ var (
 	famC8z = kernelFamily{8, true, []int{32, 16, 8}, []int{idkernc8x32z, idkernc8x16z, idkernc8x8}, &famC4z}
 	famR12 = kernelFamily{12, false, []int{32, 16, 8}, []int{idkernr12x32z, idkernr12x16z, idkernr12x8}, &famR8z}
 	famC12 = kernelFamily{12, true, []int{32, 16, 8}, []int{idkernc12x32z, idkernc12x16z, idkernc12x8}, &famC8z}
+	famR4n = kernelFamily{4, false, []int{8}, []int{idkernr4x8}, nil}
+	famR8n = kernelFamily{8, false, []int{8}, []int{idkernr8x8}, &famR4n}
+	famRn  = kernelFamily{12, false, []int{8}, []int{idkernr12x8}, &famR8n}
 )
 
 // pickFamily chooses the kernels for an m×n tile of C: 16-lane AVX-512 kernels where
-// C is wide enough to fill them, the 8-row kernel for the 8-row C of a grouped
-// convolution's weight gradient, 6 rows otherwise.
+// C is wide enough to fill them, the 8-row kernels for a C of 8·j rows (a grouped
+// convolution's weight gradient with 8 output channels per group), which 6-row tiles
+// would leave a 2-row edge tile, 12 rows of AVX2 for a C of 8 columns, 6 rows otherwise.
 func pickFamily(colA bool, m, n int) *kernelFamily {
 	switch {
 	case useAVX512 && n >= 32 && m >= 12:
@@ -59,8 +63,14 @@ func pickFamily(colA bool, m, n int) *kernelFamily {
 			return &famC12
 		}
 		return &famR12
-	case colA && m%8 == 0 && m%6 != 0 && n < 32:
+	case useAVX512 && colA && m%8 == 0 && m%6 != 0 && n >= 16:
+		return &famC8z
+	case colA && m%8 == 0 && m%6 != 0:
 		return &famC8
+	case !colA && n <= 8 && m >= 12:
+		// 8 columns (a grouped convolution with 8 output channels per group): 12
+		// accumulators of 8 lanes keep both FMA units busy where 6 wait on latency.
+		return &famRn
 	case colA:
 		return &famC6
 	}
