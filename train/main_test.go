@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/formats/anynet"
 	"github.com/ddstools/dds/internal/cli"
@@ -246,4 +247,56 @@ func TestKillAndResume(t *testing.T) {
 	a, _ := os.ReadFile(filepath.Join(dir, "whole.arrows"))
 	b, _ := os.ReadFile(resumed)
 	sameRecords(t, a, b)
+}
+
+// TestRecipeOverrides gives two of three configs their own epochs and learning rate
+// through a partial "recipe" column; the third (a null) uses the flags.
+func TestRecipeOverrides(t *testing.T) {
+	in := configs(t, tiny(8, 16, 4), tiny(8, 16, 4), tiny(8, 16, 4))
+	rd, err := formats.NewReader(bytes.NewReader(in), "in", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Release()
+	rd.Next()
+	rec := rd.Record()
+	typ := arrow.StructOf(arrow.Field{Name: "epochs", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+		arrow.Field{Name: "lr", Type: arrow.PrimitiveTypes.Float64, Nullable: true})
+	b := array.NewStructBuilder(memory.DefaultAllocator, typ)
+	ep, lr := b.FieldBuilder(0).(*array.Int64Builder), b.FieldBuilder(1).(*array.Float64Builder)
+	b.Append(true)
+	ep.Append(2)
+	lr.Append(0.05)
+	b.Append(true)
+	ep.AppendNull()
+	lr.Append(0.2)
+	b.AppendNull()
+	col := b.NewArray()
+	withRecipe := formats.WithColumns(rec, []arrow.Field{{Name: "recipe", Type: typ, Nullable: true}}, []arrow.Array{col}, nil)
+	var buf bytes.Buffer
+	w := formats.NewWriter(&buf, withRecipe.Schema(), nil)
+	if err := w.Write(withRecipe); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+
+	out, stderr, code := call(t, buf.Bytes(), "--data", synth, "--epochs", "1", "--batch", "64", "--lr", "0.1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	recs := readAll(t, out)
+	got := column(t, recs, "recipe")
+	for i, want := range []string{`"epochs":2`, `"epochs":1`, `"epochs":1`} {
+		if !strings.Contains(got[i], want) {
+			t.Errorf("row %d recipe %s, want %s", i, got[i], want)
+		}
+	}
+	for i, want := range []string{`"lr":0.05`, `"lr":0.2`, `"lr":0.1`} {
+		if !strings.Contains(got[i], want) {
+			t.Errorf("row %d recipe %s, want %s", i, got[i], want)
+		}
+	}
+	if steps := column(t, recs, "steps"); strings.Join(steps, ",") != "16,8,8" {
+		t.Errorf("steps %v, want 16,8,8 (512 images, batch 64)", steps)
+	}
 }
