@@ -47,7 +47,7 @@ reference-mnist: build
 # short fuzz run of the stream reader.
 test: vet
 	$(GO) test ./...
-	$(GO) test -race ./bootstrap/... ./train/cpu/ ./train/trainer/
+	$(GO) test -race ./bootstrap/stats/ ./train/cpu/ ./train/trainer/
 	bash pipelines/test.sh
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./formats/
 
