@@ -36,8 +36,8 @@ type Metrics struct {
 
 // Evaluate runs the network arch with the given safetensors weights over set in
 // batches of batch images on e, with BN in evaluation mode (running statistics).
-// The last partial batch is padded with zero images whose outputs are ignored
-// (evaluation mode treats every image independently).
+// The last partial batch fills only its first rows; the outputs of the rest are
+// ignored (evaluation mode treats every image independently).
 func Evaluate(e engine.Engine, arch anynet.Net, weights []byte, set *data.Set, mean, std []float32, batch int) (m Metrics, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -56,27 +56,24 @@ func Evaluate(e engine.Engine, arch anynet.Net, weights []byte, set *data.Set, m
 		return m, err
 	}
 	c := arch.Classes
-	x := make([]float32, batch*set.H*set.W*set.C)
-	y := make([]int32, batch)
-	idx := make([]int, 0, batch)
+	images := e.UploadImages(set.Images, set.Labels, set.H, set.W, set.C)
+	idx := make([]int32, 0, batch)
 	var wrong1, wrong5 int64
 	var loss float64
 	for lo := 0; lo < set.Len(); lo += batch {
 		n := min(batch, set.Len()-lo)
 		idx = idx[:0]
 		for i := lo; i < lo+n; i++ {
-			idx = append(idx, i)
+			idx = append(idx, int32(i))
 		}
-		clear(x[n*set.H*set.W*set.C:])
-		set.Batch(x, y, idx, nil, 0, mean, std)
-		e.Upload(net.X, x)
+		e.Batch(net.X, net.Y, images, idx, nil, 0, mean, std)
 		logits, err := net.Predictions(n)
 		if err != nil {
 			return m, err
 		}
 		for r := 0; r < n; r++ {
 			row := logits[r*c : (r+1)*c]
-			label := int(y[r])
+			label := int(set.Labels[lo+r])
 			if label >= c {
 				return m, fmt.Errorf("label %d of example %d is outside the network's %d classes", label, lo+r, c)
 			}

@@ -1,8 +1,7 @@
 package cpu
 
 import (
-	"fmt"
-
+	"github.com/ddstools/dds/train/data"
 	"github.com/ddstools/dds/train/engine"
 )
 
@@ -21,9 +20,7 @@ func (l Int32s) Len() int { return len(l) }
 // Engine runs a network on the CPU with this package's kernels. Its buffers are
 // Floats and Int32s; memory is Go memory, so Close only drops references. Kernels
 // split their work over Workers() goroutines.
-type Engine struct {
-	err error
-}
+type Engine struct{}
 
 var _ engine.Engine = (*Engine)(nil)
 
@@ -46,7 +43,7 @@ func (e *Engine) Slice(b engine.Buf, off, n int) engine.Buf {
 func (e *Engine) Upload(dst engine.Buf, src []float32)        { copy(dst.(Floats)[:len(src)], src) }
 func (e *Engine) Download(dst []float32, src engine.Buf)      { copy(dst, src.(Floats)[:len(dst)]) }
 func (e *Engine) UploadLabels(dst engine.Labels, src []int32) { copy(dst.(Int32s)[:len(src)], src) }
-func (e *Engine) Err() error                                  { return e.err }
+func (e *Engine) Err() error                                  { return nil }
 func (e *Engine) Close()                                      {}
 func (e *Engine) ConvScratch(s engine.Conv) int               { return ConvShape(s).ScratchLen() }
 func (e *Engine) ConvForward(y, x, w engine.Buf, s engine.Conv, scratch engine.Buf) {
@@ -100,23 +97,46 @@ func (e *Engine) LinearBackward(dx, dw, dbias, dy, x, w engine.Buf, n, in, out i
 	LinearBackward(f32(dx), f32(dw), f32(dbias), f32(dy), f32(x), f32(w), n, in, out)
 }
 
-// SoftmaxCrossEntropy checks the labels first, so that an out-of-range label becomes
-// the engine's error instead of a panic.
+// SoftmaxCrossEntropy counts the labels outside [0, c) first and computes nothing
+// when there are any (the kernel would panic on them).
 func (e *Engine) SoftmaxCrossEntropy(dlogits, logits engine.Buf, labels engine.Labels, n, c int, smoothing float32, stats engine.Buf) {
-	if e.err != nil {
-		return
-	}
 	ls := labels.(Int32s)
-	for i, y := range ls[:n] {
+	st := f32(stats)
+	bad := 0
+	for _, y := range ls[:n] {
 		if y < 0 || int(y) >= c {
-			e.err = fmt.Errorf("label %d of batch row %d is outside [0, %d)", y, i, c)
-			return
+			bad++
 		}
 	}
+	if bad > 0 {
+		st[0], st[1], st[2] = 0, 0, float32(bad)
+		return
+	}
 	loss, correct := SoftmaxCrossEntropy(f32(dlogits), f32(logits), ls, n, c, smoothing)
-	st := f32(stats)
-	st[0], st[1] = float32(loss), float32(correct)
+	st[0], st[1], st[2] = float32(loss), float32(correct), 0
 }
 func (e *Engine) SGDStep(p, g, v engine.Buf, n int, lr, momentum, weightDecay float32, nesterov bool) {
 	SGDStep(f32(p), f32(g), f32(v), n, lr, momentum, weightDecay, nesterov)
+}
+
+// UploadImages keeps the images as a data.Set (no copy).
+func (e *Engine) UploadImages(images []uint8, labels []int32, h, w, c int) engine.ImageSet {
+	return &data.Set{H: h, W: w, C: c, Images: images, Labels: labels}
+}
+
+// Batch assembles a batch with data.Set.Batch.
+func (e *Engine) Batch(x engine.Buf, y engine.Labels, set engine.ImageSet, idx []int32, crops []int8, pad int, mean, std []float32) {
+	s := set.(*data.Set)
+	ix := make([]int, len(idx))
+	for i, v := range idx {
+		ix[i] = int(v)
+	}
+	var cs []data.Crop
+	if crops != nil {
+		cs = make([]data.Crop, len(idx))
+		for i := range cs {
+			cs[i] = data.Crop{DY: crops[3*i], DX: crops[3*i+1], Flip: crops[3*i+2] != 0}
+		}
+	}
+	s.Batch(f32(x), y.(Int32s), ix, cs, pad, mean, std)
 }

@@ -97,9 +97,25 @@ type Engine interface {
 	LinearForward(y, x, w, bias Buf, n, in, out int)
 	LinearBackward(dx, dw, dbias, dy, x, w Buf, n, in, out int)
 
-	// SoftmaxCrossEntropy writes dlogits (nil: skip) and stats[0] = the mean loss,
-	// stats[1] = the number of rows whose argmax is the label. Labels outside [0, c)
-	// are a failure reported by Err.
+	// SoftmaxCrossEntropy writes dlogits (nil: skip), stats[0] = the mean loss,
+	// stats[1] = the number of rows whose argmax is the label and stats[2] = the
+	// number of labels outside [0, c); when stats[2] > 0 the other outputs are
+	// unspecified (the caller reports the bad labels).
 	SoftmaxCrossEntropy(dlogits, logits Buf, labels Labels, n, c int, smoothing float32, stats Buf)
 	SGDStep(p, g, v Buf, n int, lr, momentum, weightDecay float32, nesterov bool)
+
+	// UploadImages makes an image set available to Batch (a GPU copies it to
+	// device memory once, as uint8).
+	UploadImages(images []uint8, labels []int32, h, w, c int) ImageSet
+	// Batch has the semantics of data.Set.Batch: example idx[i] of set, augmented
+	// by crop i (crops[3i], crops[3i+1] the window offsets DY, DX in [0, 2·pad],
+	// crops[3i+2] = 1 to mirror; nil crops: none), normalised per channel
+	// ((v/255 − mean[c])/std[c]), into x [len(idx)][H][W][C], and its label into y.
+	Batch(x Buf, y Labels, set ImageSet, idx []int32, crops []int8, pad int, mean, std []float32)
+}
+
+// ImageSet is a labelled image set held by an engine (uint8 NHWC images, int32
+// labels), uploaded once and read by Engine.Batch every step.
+type ImageSet interface {
+	Len() int
 }

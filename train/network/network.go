@@ -183,7 +183,7 @@ func New(e engine.Engine, arch anynet.Net, batch int, train bool) (*Net, error) 
 		return nil, fmt.Errorf("network: %d parameters laid out, complexity counts %d", n.pOff, n.NParams)
 	}
 	n.scratch = e.Alloc(max(n.scratchLen, 1))
-	n.stats = e.Alloc(2)
+	n.stats = e.Alloc(3)
 	if err := e.Err(); err != nil {
 		return nil, err
 	}

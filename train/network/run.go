@@ -1,6 +1,7 @@
 package network
 
 import (
+	"fmt"
 	"math/rand/v2"
 
 	"github.com/ddstools/dds/train/engine"
@@ -174,10 +175,13 @@ func (n *Net) Step(lr float32, r Recipe) (Stats, error) {
 	n.Backward()
 	n.E.SGDStep(n.P, n.G, n.V, n.NParams, lr, r.Momentum, r.WeightDecay, r.Nesterov)
 	n.Steps++
-	var st [2]float32
+	var st [3]float32
 	n.E.Download(st[:], n.stats)
 	if err := n.E.Err(); err != nil {
 		return Stats{}, err
+	}
+	if st[2] > 0 {
+		return Stats{}, fmt.Errorf("%d labels of the batch are outside the network's %d classes", int(st[2]), n.Arch.Classes)
 	}
 	return Stats{Loss: float64(st[0]), Correct: int(st[1])}, nil
 }

@@ -122,27 +122,34 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 		aug = data.Augment{Pad: 4, Flip: true}
 	}
 	rc := network.Recipe{Momentum: float32(r.Momentum), WeightDecay: float32(r.WeightDecay), Nesterov: r.Nesterov, Smoothing: float32(r.Smoothing)}
-	x := make([]float32, r.Batch*set.H*set.W*set.C)
-	y := make([]int32, r.Batch)
+	images := e.UploadImages(set.Images, set.Labels, set.H, set.W, set.C)
+	idx := make([]int32, r.Batch)
 	crops := make([]data.Crop, r.Batch)
+	crops8 := make([]int8, 3*r.Batch)
 	total := r.Epochs * spe
 	t0 := time.Now()
-	var images int64
+	var seen int64
 	for epoch := start; epoch < r.Epochs; epoch++ {
 		perm := data.Permutation(set.Len(), j.Seed, epoch)
 		rng := rand.NewPCG(j.Seed, uint64(epoch)+augmentStream)
 		var lossSum float64
 		var correct int
 		for s := range spe {
-			idx := perm[s*r.Batch : (s+1)*r.Batch]
-			var cs []data.Crop
+			for i, v := range perm[s*r.Batch : (s+1)*r.Batch] {
+				idx[i] = int32(v)
+			}
+			var cs []int8
 			if aug != (data.Augment{}) {
 				aug.Draw(rng, crops)
-				cs = crops
+				for i, c := range crops {
+					crops8[3*i], crops8[3*i+1], crops8[3*i+2] = c.DY, c.DX, 0
+					if c.Flip {
+						crops8[3*i+2] = 1
+					}
+				}
+				cs = crops8
 			}
-			set.Batch(x, y, idx, cs, aug.Pad, d.Mean, d.Std)
-			e.Upload(net.X, x)
-			e.UploadLabels(net.Y, y)
+			e.Batch(net.X, net.Y, images, idx, cs, aug.Pad, d.Mean, d.Std)
 			t := epoch*spe + s
 			stats, err := net.Step(float32(r.LRAt(t, total, spe)), rc)
 			if err != nil {
@@ -150,21 +157,21 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 				res.Weights = nil
 				return res
 			}
-			images += int64(r.Batch)
+			seen += int64(r.Batch)
 			if math.IsNaN(stats.Loss) || math.IsInf(stats.Loss, 0) {
 				res.Status, res.Error = StatusDiverged, fmt.Sprintf("loss %v at epoch %d step %d", stats.Loss, epoch+1, s+1)
 				res.EpochLoss = append(res.EpochLoss, stats.Loss)
 				res.EpochErr = append(res.EpochErr, 100*(1-float64(correct)/float64((s+1)*r.Batch)))
 				res.Steps = net.Steps
 				res.Wall += time.Since(t0).Seconds()
-				res.Images += images
+				res.Images += seen
 				return res
 			}
 			lossSum += stats.Loss
 			correct += stats.Correct
 			if progress != nil {
 				progress(Progress{Epoch: epoch, Epochs: r.Epochs, Step: s, Steps: spe, Loss: stats.Loss,
-					Images: images, Elapsed: time.Since(t0).Seconds()})
+					Images: seen, Elapsed: time.Since(t0).Seconds()})
 			}
 		}
 		res.EpochLoss = append(res.EpochLoss, lossSum/float64(spe))
@@ -173,14 +180,14 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 		if st != nil && epoch+1 < r.Epochs {
 			part := res
 			part.Wall += time.Since(t0).Seconds()
-			part.Images += images
+			part.Images += seen
 			if err := st.SaveState(j.Key, net, part); err != nil {
 				return failed("checkpoint: %v", err)
 			}
 		}
 	}
 	res.Wall += time.Since(t0).Seconds()
-	res.Images += images
+	res.Images += seen
 	state, err := net.State()
 	if err != nil {
 		return failed("weights: %v", err)
