@@ -38,7 +38,7 @@ func TestWeightsLoadInPyTorch(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := formats.DefaultRecipe()
-	r.Epochs, r.TrainSubset, r.Augment = 1, 2048, formats.AugmentNone
+	r.Epochs, r.TrainSubset, r.Augment = 1, 8192, formats.AugmentNone
 	res := trainer.Train(cpu.NewEngine(), d, trainer.Job{Arch: cfg.Net, Seed: 1, Recipe: r}, nil, nil)
 	if res.Status != trainer.StatusOK {
 		t.Fatalf("train: %s %s", res.Status, res.Error)
