@@ -52,6 +52,7 @@ func TestRoundTrip(t *testing.T) {
 	if depth == nil || depth.Lo > 8 || depth.Hi < 8 || depth.Median == nil || depth.N != 300 {
 		t.Fatalf("depth after bootstrap: %+v (want a range holding 8 with median and n=300)", depth)
 	}
+	t.Logf("planted best depth 8; narrowed depth [%g, %g], median %g, n=%d", depth.Lo, depth.Hi, *depth.Median, depth.N)
 	if depth.Hi-depth.Lo >= 16-4 {
 		t.Errorf("depth range [%g, %g] was not narrowed", depth.Lo, depth.Hi)
 	}
@@ -99,6 +100,7 @@ func TestNarrowsWithN(t *testing.T) {
 		return d.Hi - d.Lo
 	}
 	small, large := width(40), width(600)
+	t.Logf("depth interval width: %g with 40 models, %g with 600", small, large)
 	if !(large < small) {
 		t.Errorf("depth interval width %g with 600 models, %g with 40: want narrower", large, small)
 	}
