@@ -58,31 +58,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if opt.B < 1 || !(opt.Fraction > 0 && opt.Fraction <= 1) || !(opt.Alpha > 0 && opt.Alpha < 1) {
 		return cli.Usagef("-B must be positive, --fraction in (0, 1] and --alpha in (0, 1)")
 	}
-	var space *formats.Space
-	if *spaceArg != "" {
-		if space, err = formats.LoadSpace(*spaceArg, stdin); err != nil {
-			return err
-		}
-	}
-	rd, closeIn, err := formats.OpenReader(file, stdin)
+	m, err := design.Input("bootstrap", file, stdin, *column, *spaceArg, *minModels)
 	if err != nil {
 		return err
 	}
-	defer closeIn()
-	s, err := design.Load(rd, *column, space)
-	if err != nil {
-		return err
-	}
-	if s.Space == nil {
-		return fmt.Errorf("the records carry no source space (dds.space metadata); name it with --space")
-	}
-	if len(s.Errs) < *minModels {
-		return fmt.Errorf("bootstrap needs at least %d evaluated models, the input has %d (%d without %s); sample more or lower --min-models", *minModels, len(s.Errs), s.Skipped, *column)
-	}
-	m, err := design.NewModels(s)
-	if err != nil {
-		return err
-	}
+	s := m.Sample
 	names := m.Names()
 	if *params != "" {
 		want := strings.Split(*params, ",")

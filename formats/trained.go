@@ -65,30 +65,37 @@ var TrainedFields = []arrow.Field{
 // train_error are the last epoch's values (null when no epoch completed). The
 // caller releases the arrays.
 func TrainedColumns(mem memory.Allocator, ts []Trained) []arrow.Array {
+	return buildColumns(mem, TrainedFields, func(f []array.Builder) {
+		for _, t := range ts {
+			appendRecipe(f[0].(*array.StructBuilder), t.Recipe)
+			f[1].(*array.StringBuilder).Append(t.Device)
+			f[2].(*array.StringBuilder).Append(t.Status)
+			appendString(f[3].(*array.StringBuilder), t.Error)
+			appendFloats(f[4].(*array.ListBuilder), t.EpochLoss)
+			appendFloats(f[5].(*array.ListBuilder), t.EpochErr)
+			appendLast(f[6].(*array.Float64Builder), t.EpochLoss)
+			appendLast(f[7].(*array.Float64Builder), t.EpochErr)
+			f[8].(*array.Int64Builder).Append(t.Steps)
+			f[9].(*array.Float64Builder).Append(t.Wall)
+			f[10].(*array.Float64Builder).Append(t.ImgPerSec)
+			if t.Weights == nil {
+				f[11].AppendNull()
+			} else {
+				f[11].(*array.BinaryBuilder).Append(t.Weights)
+			}
+		}
+	})
+}
+
+// buildColumns returns the arrays that fill appends to builders of fields; the
+// caller releases them.
+func buildColumns(mem memory.Allocator, fields []arrow.Field, fill func(f []array.Builder)) []arrow.Array {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	b := array.NewRecordBuilder(mem, arrow.NewSchema(TrainedFields, nil))
+	b := array.NewRecordBuilder(mem, arrow.NewSchema(fields, nil))
 	defer b.Release()
-	f := b.Fields()
-	for _, t := range ts {
-		appendRecipe(f[0].(*array.StructBuilder), t.Recipe)
-		f[1].(*array.StringBuilder).Append(t.Device)
-		f[2].(*array.StringBuilder).Append(t.Status)
-		appendString(f[3].(*array.StringBuilder), t.Error)
-		appendFloats(f[4].(*array.ListBuilder), t.EpochLoss)
-		appendFloats(f[5].(*array.ListBuilder), t.EpochErr)
-		appendLast(f[6].(*array.Float64Builder), t.EpochLoss)
-		appendLast(f[7].(*array.Float64Builder), t.EpochErr)
-		f[8].(*array.Int64Builder).Append(t.Steps)
-		f[9].(*array.Float64Builder).Append(t.Wall)
-		f[10].(*array.Float64Builder).Append(t.ImgPerSec)
-		if t.Weights == nil {
-			f[11].AppendNull()
-		} else {
-			f[11].(*array.BinaryBuilder).Append(t.Weights)
-		}
-	}
+	fill(b.Fields())
 	rec := b.NewRecordBatch()
 	defer rec.Release()
 	cols := rec.Columns()
@@ -315,33 +322,22 @@ var EvalFields = []arrow.Field{
 
 // EvalColumns encodes es as one array per EvalFields entry; the caller releases them.
 func EvalColumns(mem memory.Allocator, es []Evaluated) []arrow.Array {
-	if mem == nil {
-		mem = memory.DefaultAllocator
-	}
-	b := array.NewRecordBuilder(mem, arrow.NewSchema(EvalFields, nil))
-	defer b.Release()
-	f := b.Fields()
-	for _, e := range es {
-		f[0].(*array.StringBuilder).Append(e.Data)
-		f[1].(*array.StringBuilder).Append(e.Split)
-		f[2].(*array.StringBuilder).Append(e.Status)
-		appendString(f[3].(*array.StringBuilder), e.Error)
-		f[4].(*array.Int64Builder).Append(e.Images)
-		for k, v := range []float64{e.Top1, e.Top5, e.Loss} {
-			if e.Status != "ok" {
-				f[5+k].AppendNull()
-			} else {
-				f[5+k].(*array.Float64Builder).Append(v)
+	return buildColumns(mem, EvalFields, func(f []array.Builder) {
+		for _, e := range es {
+			f[0].(*array.StringBuilder).Append(e.Data)
+			f[1].(*array.StringBuilder).Append(e.Split)
+			f[2].(*array.StringBuilder).Append(e.Status)
+			appendString(f[3].(*array.StringBuilder), e.Error)
+			f[4].(*array.Int64Builder).Append(e.Images)
+			for k, v := range []float64{e.Top1, e.Top5, e.Loss} {
+				if e.Status != "ok" {
+					f[5+k].AppendNull()
+				} else {
+					f[5+k].(*array.Float64Builder).Append(v)
+				}
 			}
 		}
-	}
-	rec := b.NewRecordBatch()
-	defer rec.Release()
-	cols := rec.Columns()
-	for _, c := range cols {
-		c.Retain()
-	}
-	return cols
+	})
 }
 
 // Derive returns the metadata of a stream that a later stage (p, writing kind)

@@ -76,31 +76,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		opt.Quantiles = append(opt.Quantiles, v)
 	}
-	var space *formats.Space
-	if *spaceArg != "" {
-		if space, err = formats.LoadSpace(*spaceArg, stdin); err != nil {
-			return err
-		}
-	}
-	rd, closeIn, err := formats.OpenReader(file, stdin)
+	m, err := design.Input("refine", file, stdin, *column, *spaceArg, opt.MinModels)
 	if err != nil {
 		return err
 	}
-	defer closeIn()
-	s, err := design.Load(rd, *column, space)
-	if err != nil {
-		return err
-	}
-	if s.Space == nil {
-		return fmt.Errorf("the records carry no source space (dds.space metadata); name it with --space")
-	}
-	if len(s.Errs) < opt.MinModels {
-		return fmt.Errorf("refine needs at least %d evaluated models, the input has %d (%d without %s); sample more or lower --min-models", opt.MinModels, len(s.Errs), s.Skipped, *column)
-	}
-	m, err := design.NewModels(s)
-	if err != nil {
-		return err
-	}
+	s := m.Sample
 	evs, err := m.Evidence(s.Space, opt)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ package design
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -122,4 +123,35 @@ func numbers(rec arrow.RecordBatch, column string) ([]float64, []bool, error) {
 		}
 	}
 	return out, valid, nil
+}
+
+// Input is what bootstrap and refine read: the evaluated records of file ("-" or ""
+// for stdin) with the error column, the space they were drawn from (spaceArg when
+// given, see formats.LoadSpace, else the records' metadata), at least minModels
+// evaluated models, and their design parameters. Errors name program.
+func Input(program, file string, stdin io.Reader, column, spaceArg string, minModels int) (*Models, error) {
+	var space *formats.Space
+	if spaceArg != "" {
+		var err error
+		if space, err = formats.LoadSpace(spaceArg, stdin); err != nil {
+			return nil, err
+		}
+	}
+	rd, closeIn, err := formats.OpenReader(file, stdin)
+	if err != nil {
+		return nil, err
+	}
+	defer closeIn()
+	s, err := Load(rd, column, space)
+	if err != nil {
+		return nil, err
+	}
+	if s.Space == nil {
+		return nil, fmt.Errorf("the records carry no source space (dds.space metadata); name it with --space")
+	}
+	if len(s.Errs) < minModels {
+		return nil, fmt.Errorf("%s needs at least %d evaluated models, the input has %d (%d without %s); sample more or lower --min-models",
+			program, minModels, len(s.Errs), s.Skipped, column)
+	}
+	return NewModels(s)
 }
