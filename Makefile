@@ -64,3 +64,38 @@ bench-cpu:
 
 clean:
 	rm -rf $(BIN) sweep
+
+# ---- Scaling out (pipelines/; README "Scaling out") ----------------------------------
+# chain: the paper's refinement chain AnyNetX_A -> B -> C -> D -> E -> RegNet through
+# pipelines/chain.mk into $(CHAIN_OUT)/ (under sweep/, which git ignores and clean
+# removes); its variables (MODELS, EPOCHS, SHARDS, DATASET, DATA_DIR, DEVICE, GPUS, ...)
+# pass through, and -j runs shards at once:
+#   make chain -j4 MODELS=100 EPOCHS=10 SHARDS=4
+# chain-tiny: the same at the scale CI runs it (4 models per space, a fraction of an
+# epoch; under a minute on 2 cores) into sweep/chain-tiny/.
+# slurm-submit: one sweep as a Slurm job array (one shard per task) and a dependent
+# merge/evaluate/analyse job, into $(SLURM_DIR)/ (pipelines/slurm/submit.sh; it must be
+# on a file system every node sees), e.g.
+#   make slurm-submit SLURM_MODELS=500 SLURM_SHARDS=50 SLURM_FLAGS="--train-sbatch '--gres=gpu:1'"
+.PHONY: chain chain-tiny chain-clean slurm-submit
+CHAIN_OUT ?= sweep/chain
+chain: build
+	$(MAKE) -f pipelines/chain.mk OUT=$(CHAIN_OUT) BIN=$(abspath $(BIN))
+
+chain-tiny: build
+	$(MAKE) -f pipelines/chain.mk OUT=sweep/chain-tiny BIN=$(abspath $(BIN)) MODELS=4 SHARDS=2 EPOCHS=1 \
+	  BATCH=64 TRAIN_SUBSET=128 EVAL_SUBSET=200 MIN_MODELS=2 MAX_EFIT=100
+
+chain-clean:
+	rm -rf $(CHAIN_OUT) sweep/chain-tiny
+
+SLURM_DIR ?= sweep/slurm
+SLURM_SPACE ?= anynetx-a-mnist
+SLURM_MODELS ?= 100
+SLURM_SEED ?= 1
+SLURM_SHARDS ?= 8
+SLURM_TRAIN_FLAGS ?= --data mnist --epochs 10
+SLURM_FLAGS ?=
+slurm-submit: build
+	pipelines/slurm/submit.sh --space $(SLURM_SPACE) -n $(SLURM_MODELS) --seed $(SLURM_SEED) \
+	  --shards $(SLURM_SHARDS) $(SLURM_FLAGS) $(SLURM_DIR) -- $(SLURM_TRAIN_FLAGS)

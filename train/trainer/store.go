@@ -39,8 +39,10 @@ func OpenStore(dir string) (*Store, error) {
 }
 
 // JobKey identifies a training job for checkpoints: the first 24 hex digits of
-// SHA-256 over the config id, its position in the input, the seed and the recipe.
-func JobKey(id string, index int, seed uint64, r formats.Recipe) string {
+// SHA-256 over the config id, its index (position in the sampler's run, which
+// sharding keeps), the seed and the recipe. The same job in another shard file
+// finds its checkpoint.
+func JobKey(id string, index int64, seed uint64, r formats.Recipe) string {
 	js, _ := json.Marshal(r)
 	sum := sha256.Sum256(fmt.Appendf(nil, "train/v1 id=%s index=%d seed=%d recipe=%s", id, index, seed, js))
 	return hex.EncodeToString(sum[:12])

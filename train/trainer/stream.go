@@ -65,7 +65,7 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 		for i, c := range cfgs {
 			it := &item{rec: rec, row: i, index: len(items), cfg: c}
 			it.job = Job{Arch: c.Net, Seed: uint64(c.Seed), Recipe: ResolveAugment(recipes[i])}
-			it.job.Key = JobKey(c.ID, len(items), it.job.Seed, it.job.Recipe)
+			it.job.Key = JobKey(c.ID, c.Index, it.job.Seed, it.job.Recipe)
 			if err := it.job.Recipe.Validate(); err != nil {
 				it.bad = "recipe: " + err.Error()
 			}
