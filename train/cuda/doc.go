@@ -1,0 +1,60 @@
+// Package cuda is dds's CUDA engine: an engine.Engine whose operations run on an
+// NVIDIA GPU through the kernel library libdds_cuda.so (its C ABI is lib/dds_cuda.h,
+// its sources lib/*.cu). The library is not linked: Open loads it at run time with
+// dlopen and resolves every function of the ABI into a table of function pointers,
+// and each engine operation is one cgo call into a small static C trampoline that
+// calls through that table. So a binary built with this package runs on machines
+// without CUDA (Open then reports what is missing), and builds without a C compiler
+// (CGO_ENABLED=0: Open reports that the binary was built without cgo).
+//
+// # Use
+//
+//	lib, err := cuda.Open("")         // DefaultPaths; dds_probe
+//	e, err := lib.NewEngine(0)        // dds_create on device 0
+//	defer e.Close()                   // dds_destroy
+//	net, err := network.New(e, arch, 128, true)
+//	...                               // e.Err() after each step and transfer
+//
+// # Memory and errors
+//
+// Buffers (Buf, Labels, ImageSet) hold device addresses and lengths; they are plain
+// values, valid until their engine's Close, which frees all of an engine's memory at
+// once (the library frees memory only in dds_destroy). Operations never return
+// errors: the library records the first failure of a context and turns later
+// operations into no-ops; Err reports it as an *Error ("CUDA: <message>"), which
+// wraps ErrOutOfMemory when device memory ran out. Arguments that do not fit the
+// shape of an operation (a buffer too short, a buffer of another engine) make the
+// operation panic before anything reaches the GPU, as the CPU engine's kernels do.
+//
+// # Threads
+//
+// An Engine is used by one goroutine at a time; it need not stay on one OS thread,
+// since every library call makes the context's device current on the calling thread
+// before it enqueues work. Engines are independent of each other (each has its own
+// stream, cuBLAS handle and memory), so several can train at once from different
+// goroutines, on one device or several.
+//
+// # Cost on the host
+//
+// An operation checks its arguments' lengths in Go and makes one cgo call to a
+// trampoline (a convolution's shape travels by value and becomes a dds_conv on the C
+// side); it allocates no Go memory. BenchmarkFakeCall measures about 40 ns per
+// operation.
+//
+// # Files
+//
+//	doc.go        this comment
+//	paths.go      DefaultPaths, the library's file name
+//	errors.go     Error, ErrOutOfMemory, status codes
+//	buffers.go    Buf, Labels, ImageSet
+//	binding.go    (cgo) the C side: function table, dlopen/dlsym, trampolines; Open, Library, Engine
+//	nocgo.go      (!cgo) Open reporting a build without cgo
+//	gpu-check.sh  the GPU machine's one-command check (library build, tests, memcheck, benchmark next to PyTorch)
+//
+// Tests: compare_test.go (the GPU test setup and the op-comparison helper),
+// ops_test.go (every operation against the CPU engine), batch_test.go (UploadImages
+// and Batch), network_test.go (whole networks, memory release, BenchmarkStepGPU),
+// fake_test.go (the binding against a host-memory stand-in library, built by the test
+// where a C compiler exists), open_test.go, paths_test.go, arch_test.go, nocgo_test.go.
+// The GPU tests skip where Open fails, unless DDS_REQUIRE_GPU=1.
+package cuda

@@ -1,0 +1,500 @@
+//go:build cgo
+
+package cuda
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ddstools/dds/train/cpu"
+	"github.com/ddstools/dds/train/engine"
+)
+
+// fakeSource is a stand-in for libdds_cuda.so that runs on the host: "device"
+// memory is calloc'ed host memory, so Go can read the addresses the binding passes.
+// It implements the ABI's bookkeeping (contexts, sticky errors, allocation with a
+// limit of FAKE_MEM bytes, copies) and a few operations (ReLU forward, Add, SGD,
+// Batch) with the CPU engine's semantics; every other operation fails with
+// DDS_ERR_ARG naming itself. Its probe answers as the FAKE_* macros say. The tests
+// compile it with the C compiler cgo uses, so they check the binding — loading, error
+// messages, argument order and staging — on machines without a GPU.
+const fakeSource = `
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dds_cuda.h"
+
+#ifndef FAKE_ABI
+#define FAKE_ABI DDS_ABI_VERSION
+#endif
+#ifndef FAKE_COUNT
+#define FAKE_COUNT 1
+#endif
+#ifndef FAKE_DRIVER
+#define FAKE_DRIVER 13000
+#endif
+#ifndef FAKE_RUNTIME
+#define FAKE_RUNTIME 13000
+#endif
+#ifndef FAKE_PROBE_RC
+#define FAKE_PROBE_RC 0
+#endif
+#ifndef FAKE_PROBE_MSG
+#define FAKE_PROBE_MSG ""
+#endif
+#ifndef FAKE_MEM
+#define FAKE_MEM (64 << 20)
+#endif
+#define FAKE_SCRATCH 7
+
+struct dds_ctx {
+	int status;
+	char msg[256];
+	size_t used, nblocks;
+	void *blocks[4096];
+};
+
+static void fail(dds_ctx *c, int st, const char *m) {
+	if (c->status == 0) {
+		c->status = st;
+		snprintf(c->msg, sizeof c->msg, "%s", m);
+	}
+}
+
+int dds_abi_version(void) { return FAKE_ABI; }
+int dds_probe(int *count, int *driver, int *runtime, char *msg, size_t len) {
+	*count = FAKE_COUNT;
+	*driver = FAKE_DRIVER;
+	*runtime = FAKE_RUNTIME;
+	snprintf(msg, len, "%s", FAKE_PROBE_MSG);
+	return FAKE_PROBE_RC;
+}
+dds_ctx *dds_create(int device, char *msg, size_t len) {
+#ifdef FAKE_CREATE_FAILS
+	snprintf(msg, len, "fake: no context on device %d", device);
+	return NULL;
+#else
+	return calloc(1, sizeof(dds_ctx));
+#endif
+}
+void dds_destroy(dds_ctx *c) {
+	for (size_t i = 0; i < c->nblocks; i++) free(c->blocks[i]);
+	free(c);
+}
+int dds_status(dds_ctx *c) { return c->status; }
+const char *dds_message(dds_ctx *c) { return c->msg; }
+void *dds_alloc(dds_ctx *c, size_t bytes) {
+	if (c->status) return NULL;
+	if (bytes == 0) {
+		fail(c, DDS_ERR_ARG, "dds_alloc: 0 bytes");
+		return NULL;
+	}
+	if (c->used + bytes > FAKE_MEM || c->nblocks == 4096) {
+		char m[128];
+		snprintf(m, sizeof m, "out of memory allocating %zu bytes (%zu in use)", bytes, c->used);
+		fail(c, DDS_ERR_OOM, m);
+		return NULL;
+	}
+	void *p = calloc(1, bytes);
+	c->blocks[c->nblocks++] = p;
+	c->used += bytes;
+	return p;
+}
+size_t dds_mem_used(dds_ctx *c) { return c->used; }
+void dds_upload(dds_ctx *c, void *dst, const void *src, size_t bytes) {
+	if (c->status) return;
+	if (dst == NULL || src == NULL) fail(c, DDS_ERR_ARG, "dds_upload: NULL");
+	else memcpy(dst, src, bytes);
+}
+int dds_download(dds_ctx *c, void *dst, const void *src, size_t bytes) {
+	if (c->status) return c->status;
+	if (dst == NULL || src == NULL) fail(c, DDS_ERR_ARG, "dds_download: NULL");
+	else memcpy(dst, src, bytes);
+	return c->status;
+}
+int dds_sync(dds_ctx *c) { return c->status; }
+size_t dds_conv_scratch(const dds_conv *s) { return FAKE_SCRATCH; }
+
+#define UNIMPLEMENTED(name) fail(ctx, DDS_ERR_ARG, #name ": not in the fake library")
+void dds_conv_forward(dds_ctx *ctx, float *y, const float *x, const float *w, const dds_conv *s, float *scratch) {
+	UNIMPLEMENTED(dds_conv_forward);
+}
+void dds_conv_backward_data(dds_ctx *ctx, float *dx, const float *dy, const float *w, const dds_conv *s, float *scratch) {
+	UNIMPLEMENTED(dds_conv_backward_data);
+}
+void dds_conv_backward_weight(dds_ctx *ctx, float *dw, const float *dy, const float *x, const dds_conv *s, float *scratch) {
+	UNIMPLEMENTED(dds_conv_backward_weight);
+}
+void dds_bn_stats(dds_ctx *ctx, float *mean, float *var, const float *x, int m, int c) { UNIMPLEMENTED(dds_bn_stats); }
+void dds_bn_update_running(dds_ctx *ctx, float *run_mean, float *run_var, const float *mean, const float *var,
+                           int m, int c, float momentum) { UNIMPLEMENTED(dds_bn_update_running); }
+void dds_bn_apply(dds_ctx *ctx, float *y, const float *x, const float *res, const float *gamma, const float *beta,
+                  const float *mean, const float *var, int m, int c, float eps, int relu) { UNIMPLEMENTED(dds_bn_apply); }
+void dds_bn_backward(dds_ctx *ctx, float *dx, float *dres, float *dgamma, float *dbeta, const float *dy,
+                     const float *y, const float *x, const float *gamma, const float *mean, const float *var,
+                     int m, int c, float eps, int relu) { UNIMPLEMENTED(dds_bn_backward); }
+void dds_relu_forward(dds_ctx *ctx, float *y, const float *x, int64_t n) {
+	if (ctx->status) return;
+	for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0;
+}
+void dds_relu_backward(dds_ctx *ctx, float *dx, const float *dy, const float *y, int64_t n) { UNIMPLEMENTED(dds_relu_backward); }
+void dds_add(dds_ctx *ctx, float *y, const float *a, const float *b, int64_t n) {
+	if (ctx->status) return;
+	for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i];
+}
+void dds_sigmoid_forward(dds_ctx *ctx, float *y, const float *x, int64_t n) { UNIMPLEMENTED(dds_sigmoid_forward); }
+void dds_sigmoid_backward(dds_ctx *ctx, float *dx, const float *dy, const float *y, int64_t n) { UNIMPLEMENTED(dds_sigmoid_backward); }
+void dds_scale_forward(dds_ctx *ctx, float *y, const float *x, const float *s, int n, int hw, int c) { UNIMPLEMENTED(dds_scale_forward); }
+void dds_scale_backward(dds_ctx *ctx, float *dx, float *ds, const float *dy, const float *x, const float *s,
+                        int n, int hw, int c) { UNIMPLEMENTED(dds_scale_backward); }
+void dds_avgpool_forward(dds_ctx *ctx, float *y, const float *x, int n, int hw, int c) { UNIMPLEMENTED(dds_avgpool_forward); }
+void dds_avgpool_backward(dds_ctx *ctx, float *dx, const float *dy, int n, int hw, int c) { UNIMPLEMENTED(dds_avgpool_backward); }
+void dds_linear_forward(dds_ctx *ctx, float *y, const float *x, const float *w, const float *bias, int n, int in, int out) {
+	UNIMPLEMENTED(dds_linear_forward);
+}
+void dds_linear_backward(dds_ctx *ctx, float *dx, float *dw, float *dbias, const float *dy, const float *x,
+                         const float *w, int n, int in, int out) { UNIMPLEMENTED(dds_linear_backward); }
+void dds_softmax_xent(dds_ctx *ctx, float *dlogits, const float *logits, const int32_t *labels, int n, int c,
+                      float smoothing, float *stats) { UNIMPLEMENTED(dds_softmax_xent); }
+void dds_sgd_step(dds_ctx *ctx, float *p, const float *g, float *v, int64_t n, float lr, float momentum,
+                  float weight_decay, int nesterov) {
+	if (ctx->status) return;
+	for (int64_t i = 0; i < n; i++) {
+		float d = g[i] + weight_decay * p[i];
+		float vi = momentum * v[i] + d;
+		v[i] = vi;
+		if (nesterov) d += momentum * vi; else d = vi;
+		p[i] -= lr * d;
+	}
+}
+void dds_batch(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const int32_t *labels,
+               const int32_t *idx, const int8_t *crops, int n, int h, int w, int c, int pad,
+               const float *mean, const float *std) {
+	if (ctx->status) return;
+	if (c > 16) { fail(ctx, DDS_ERR_ARG, "dds_batch: more than 16 channels"); return; }
+	for (int i = 0; i < n; i++) {
+		const uint8_t *src = images + (size_t)idx[i] * h * w * c;
+		float *dst = x + (size_t)i * h * w * c;
+		int oy = 0, ox = 0, flip = 0;
+		if (crops) { oy = crops[3*i] - pad; ox = crops[3*i+1] - pad; flip = crops[3*i+2] != 0; }
+		for (int r = 0; r < h; r++)
+			for (int q = 0; q < w; q++)
+				for (int ch = 0; ch < c; ch++) {
+					int sy = r + oy, sx = q + ox;
+					float v = 0;
+					if (sy >= 0 && sy < h && sx >= 0 && sx < w) {
+						if (flip) sx = w - 1 - sx;
+						v = ((float)src[((size_t)sy * w + sx) * c + ch] / 255 - mean[ch]) / std[ch];
+					}
+					dst[((size_t)r * w + q) * c + ch] = v;
+				}
+		y[i] = labels[idx[i]];
+	}
+}
+`
+
+var fakeLibs sync.Map // defines → path of the built library
+
+// fakeLibrary compiles fakeSource with the given -D definitions into a shared
+// library and returns its path; it skips the test where there is no C compiler or no
+// lib/dds_cuda.h beside the test (the test runs in the package directory).
+func fakeLibrary(t testing.TB, defines ...string) string {
+	t.Helper()
+	key := strings.Join(defines, " ")
+	if p, ok := fakeLibs.Load(key); ok {
+		return p.(string)
+	}
+	hdr, err := filepath.Abs(filepath.Join("lib", "dds_cuda.h"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(hdr); err != nil {
+		t.Skipf("no %s to build the fake library with: %v", hdr, err)
+	}
+	cc := "cc"
+	if v := os.Getenv("CC"); v != "" {
+		cc = v
+	}
+	if _, err := exec.LookPath(cc); err != nil {
+		t.Skipf("no C compiler (%s) to build the fake library with", cc)
+	}
+	dir, err := os.MkdirTemp("", "dds-fake-cuda-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The directory outlives the test: the library stays loaded for the process.
+	src, lib := filepath.Join(dir, "fake.c"), filepath.Join(dir, "libdds_cuda.so")
+	if err := os.WriteFile(src, []byte(fakeSource), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-shared", "-fPIC", "-O1", "-I", filepath.Dir(hdr), "-o", lib, src}
+	for _, d := range defines {
+		args = append(args, "-D"+d)
+	}
+	if out, err := exec.Command(cc, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", cc, strings.Join(args, " "), err, out)
+	}
+	fakeLibs.Store(key, lib)
+	return lib
+}
+
+func wantErr(t *testing.T, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want %q", want)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q, want it to contain %q", err, want)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error %q spans lines", err)
+	}
+}
+
+func TestOpenFakeMessages(t *testing.T) {
+	for _, c := range []struct {
+		defines []string
+		want    string
+	}{
+		{[]string{"FAKE_ABI=99"}, fmt.Sprintf("has ABI version 99, this binary needs %d; rebuild it with make cuda", ABIVersion)},
+		{[]string{"FAKE_COUNT=0", "FAKE_PROBE_RC=100", `FAKE_PROBE_MSG="no CUDA-capable device is detected"`},
+			"no CUDA GPU visible (no CUDA-capable device is detected)"},
+		{[]string{"FAKE_COUNT=0"}, "no CUDA GPU visible (0 devices)"},
+		{[]string{"FAKE_COUNT=0", "FAKE_DRIVER=12040", "FAKE_PROBE_RC=35"}, "the NVIDIA driver supports CUDA 12.4 but the library needs 13.0"},
+	} {
+		t.Run(strings.Join(c.defines, ","), func(t *testing.T) {
+			p := fakeLibrary(t, c.defines...)
+			_, err := Open(p)
+			wantErr(t, err, c.want)
+		})
+	}
+}
+
+func TestFakeCreateFails(t *testing.T) {
+	lib, err := Open(fakeLibrary(t, "FAKE_CREATE_FAILS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = lib.NewEngine(0)
+	wantErr(t, err, "CUDA device 0: fake: no context on device 0")
+	_, err = lib.NewEngine(1)
+	wantErr(t, err, "CUDA device 1: the library sees devices 0 to 0")
+}
+
+// fakeEngine returns an engine of the fake library (FAKE_MEM bytes of memory).
+func fakeEngine(t *testing.T) *Engine {
+	t.Helper()
+	lib, err := Open(fakeLibrary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lib.Devices() != 1 || lib.Path() == "" {
+		t.Errorf("Devices() = %d, Path() = %q", lib.Devices(), lib.Path())
+	}
+	if d, r := lib.Versions(); d != 13000 || r != 13000 {
+		t.Errorf("Versions() = %d, %d", d, r)
+	}
+	e, err := lib.NewEngine(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	return e
+}
+
+// TestFakeOps runs the operations the fake implements through the same comparison
+// with the CPU engine as the GPU tests, which checks the trampolines' argument order
+// and the harness itself.
+func TestFakeOps(t *testing.T) {
+	e := fakeEngine(t)
+	n := 0
+	for i, c := range opCases() {
+		if strings.HasPrefix(c.name, "relu fwd") || strings.HasPrefix(c.name, "add") || strings.HasPrefix(c.name, "sgd") {
+			t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) { checkOp(t, e, c, uint64(i)) })
+			n++
+		}
+	}
+	if n < 10 {
+		t.Errorf("%d fake cases", n)
+	}
+}
+
+func TestFakeBatch(t *testing.T) {
+	for i, bc := range batchCases {
+		t.Run(bc.String(), func(t *testing.T) { checkBatch(t, fakeEngine(t), bc, uint64(i)) })
+	}
+}
+
+func TestFakeBuffers(t *testing.T) {
+	e := fakeEngine(t)
+	if e.Name() != "cuda" || e.Device() != 0 {
+		t.Errorf("Name() = %q, Device() = %d", e.Name(), e.Device())
+	}
+	empty := e.Alloc(0)
+	if empty.Len() != 0 || e.MemUsed() != 0 {
+		t.Errorf("Alloc(0): Len() = %d, MemUsed() = %d", empty.Len(), e.MemUsed())
+	}
+	e.Upload(empty, nil)
+	e.Download(nil, empty)
+	e.Upload(e.Slice(empty, 0, 0), []float32{})
+	if l := e.AllocLabels(0); l.Len() != 0 {
+		t.Errorf("AllocLabels(0).Len() = %d", l.Len())
+	}
+	b := e.Alloc(10)
+	if e.MemUsed() != 40 {
+		t.Errorf("MemUsed() = %d after Alloc(10), want 40", e.MemUsed())
+	}
+	e.Upload(e.Slice(b, 3, 4), []float32{1, 2, 3, 4})
+	e.Upload(e.Slice(b, 9, 1), []float32{9})
+	got := make([]float32, 10)
+	e.Download(got, b)
+	if want := []float32{0, 0, 0, 1, 2, 3, 4, 0, 0, 9}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after uploads into slices: %v, want %v", got, want)
+	}
+	part := make([]float32, 2)
+	e.Download(part, e.Slice(e.Slice(b, 2, 6), 2, 3))
+	if part[0] != 2 || part[1] != 3 {
+		t.Errorf("slice of a slice: %v, want [2 3]", part)
+	}
+	if e.Slice(b, 10, 0).Len() != 0 {
+		t.Error("empty slice at the end")
+	}
+	if err := e.Sync(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFakeErrors(t *testing.T) {
+	e := fakeEngine(t)
+	b := e.Alloc(4)
+	e.ConvForward(b, b, b, engine.Conv{N: 1, H: 1, W: 1, Cin: 1, Cout: 1, K: 1, Stride: 1, Groups: 1}, e.Alloc(7))
+	err := e.Err()
+	wantErr(t, err, "CUDA: dds_conv_forward: not in the fake library")
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Code != StatusArg || errors.Is(err, ErrOutOfMemory) {
+		t.Errorf("error %#v: want an *Error with code %d, not ErrOutOfMemory", err, StatusArg)
+	}
+	e.ReLUForward(b, b, 4) // a no-op after the failure
+	e.Close()
+	e.Close()
+	if e.Err() != err || e.MemUsed() != 0 {
+		t.Errorf("after Close: Err() = %v, MemUsed() = %d", e.Err(), e.MemUsed())
+	}
+}
+
+func TestFakeOutOfMemory(t *testing.T) {
+	e := fakeEngine(t)
+	b := e.Alloc(1 << 20)
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+	e.Alloc(16 << 20) // 64 MiB more than FAKE_MEM allows
+	err := e.Err()
+	wantErr(t, err, "CUDA: out of memory allocating 67108864 bytes")
+	if !errors.Is(err, ErrOutOfMemory) {
+		t.Errorf("errors.Is(%v, ErrOutOfMemory) = false", err)
+	}
+	// Later operations are no-ops and Download leaves its destination alone.
+	e.Upload(b, []float32{1})
+	v := []float32{5}
+	e.Download(v, b)
+	if v[0] != 5 || e.Err() != err {
+		t.Errorf("after the failure: Download gave %v, Err() = %v", v, e.Err())
+	}
+}
+
+// TestFakePanics checks the arguments the binding rejects before calling the library.
+func TestFakePanics(t *testing.T) {
+	e := fakeEngine(t)
+	b, short := e.Alloc(8), e.Alloc(3)
+	conv := engine.Conv{N: 1, H: 2, W: 2, Cin: 2, Cout: 2, K: 1, Stride: 1, Groups: 1}
+	set := e.UploadImages(make([]uint8, 2*4), []int32{0, 1}, 2, 2, 1)
+	one := []float32{1}
+	for _, c := range []struct {
+		name string
+		f    func()
+		want string
+	}{
+		{"short", func() { e.ReLUForward(b, short, 4) }, "cuda: ReLUForward: len(x) = 3, want at least 4"},
+		{"nil", func() { e.Add(b, nil, b, 4) }, "cuda: Add: a is nil"},
+		{"cpu buffer", func() { e.ReLUForward(cpu.Floats(make([]float32, 8)), b, 4) }, "cuda: ReLUForward: y is cpu.Floats, not a CUDA engine buffer"},
+		{"upload", func() { e.Upload(short, make([]float32, 4)) }, "cuda: Upload: len(dst) = 3, want at least 4"},
+		{"slice", func() { e.Slice(b, 6, 3) }, "cuda: Slice [6:9] of a buffer of 8 values"},
+		{"scratch", func() { e.ConvForward(b, b, b, conv, short) }, "cuda: ConvForward: len(scratch) = 3, want at least 7 (ConvScratch)"},
+		{"groups", func() {
+			e.ConvForward(b, b, b, engine.Conv{N: 1, H: 1, W: 1, Cin: 3, Cout: 2, K: 1, Stride: 1, Groups: 2}, b)
+		}, "want K, Stride, Groups >= 1 dividing Cin and Cout"},
+		{"batch index", func() { e.Batch(b, e.AllocLabels(2), set, []int32{1, 2}, nil, 0, one, one) }, "cuda: Batch: idx[1] = 2, want [0, 2)"},
+		{"batch crop", func() { e.Batch(b, e.AllocLabels(1), set, []int32{1}, []int8{0, 3, 0}, 1, one, one) }, "cuda: Batch: crops[0] = {DY:0 DX:3}, want DY, DX in [0, 2]"},
+		{"batch mean", func() { e.Batch(b, e.AllocLabels(1), set, []int32{1}, nil, 0, nil, one) }, "len(mean) = 0, len(std) = 1, want at least C = 1"},
+		{"images", func() { e.UploadImages(make([]uint8, 7), []int32{0, 1}, 2, 2, 1) }, "cuda: UploadImages: 7 bytes for 2 images of 2x2x1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			defer func() {
+				r := recover()
+				if s, _ := r.(string); !strings.Contains(s, c.want) {
+					t.Errorf("panic %v, want %q", r, c.want)
+				}
+			}()
+			c.f()
+		})
+	}
+	if err := e.Err(); err != nil {
+		t.Errorf("a rejected call reached the library: %v", err)
+	}
+	e.Close()
+	defer func() {
+		if r := recover(); r != "cuda: engine used after Close" {
+			t.Errorf("use after Close: panic %v", r)
+		}
+	}()
+	e.ReLUForward(b, b, 1)
+}
+
+// BenchmarkFakeCall measures what one engine operation costs on the host: the
+// argument checks, the cgo call and the trampoline, around a one-value Add in the
+// fake library.
+func BenchmarkFakeCall(b *testing.B) {
+	lib, err := Open(fakeLibrary(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := lib.NewEngine(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	x := e.Alloc(1)
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Add(x, x, x, 1)
+	}
+}
+
+// TestFakeNoAllocs checks that operations allocate no Go memory (one cgo call each,
+// arguments by value).
+func TestFakeNoAllocs(t *testing.T) {
+	e := fakeEngine(t)
+	b, s := e.Alloc(64), e.Alloc(7)
+	conv := engine.Conv{N: 1, H: 2, W: 2, Cin: 2, Cout: 2, K: 3, Stride: 1, Groups: 1}
+	set := e.UploadImages(make([]uint8, 4*2*2*3), []int32{0, 1, 2, 3}, 2, 2, 3)
+	y := e.AllocLabels(4)
+	idx, crops, ms := []int32{3, 1, 0, 2}, []int8{0, 1, 1, 2, 2, 0, 1, 1, 0, 0, 0, 1}, []float32{0.5, 0.5, 0.5}
+	for name, f := range map[string]func(){
+		"Batch":          func() { e.Batch(b, y, set, idx, crops, 1, ms, ms) },
+		"SGDStep":        func() { e.SGDStep(b, b, b, 64, 0.1, 0.9, 5e-4, true) },
+		"ConvForward":    func() { e.ConvForward(b, b, b, conv, s) },
+		"BatchNormApply": func() { e.BatchNormApply(b, b, nil, b, b, b, b, 8, 8, 1e-5, true) },
+		"Download":       func() { e.Download(ms, b) },
+	} {
+		if n := testing.AllocsPerRun(10, f); n != 0 {
+			t.Errorf("%s: %v allocations", name, n)
+		}
+	}
+}

@@ -1,0 +1,573 @@
+/*
+ * check.c — a self-contained check of libdds_cuda.so on a GPU (make check): every
+ * operation of dds_cuda.h against a naive float64 implementation written from the
+ * formulas in train/cpu, on small random shapes chosen to hit every path (odd
+ * sizes, strides 1 and 2, dense, grouped and depthwise convolutions, 1×1 GEMM and
+ * strided GEMM, the two-stage reductions), plus guard values after every output,
+ * bitwise reproducibility of the reductions, and the error paths. It prints one line
+ * per tensor with the largest error and exits 1 when any exceeds
+ * atol + rtol·|reference| (fp32 arithmetic against float64: atol 1e-4 and rtol 1e-3
+ * leave room for sums of a few thousand O(1) terms in a different order) or any other
+ * check fails. The Go engine tests compare against the CPU engine itself; this
+ * checks the library alone, without Go.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dds_cuda.h"
+
+static int failures;
+static dds_ctx *ctx;
+
+#define GUARD 64
+#define SENTINEL 12345.f
+
+/* ---- random numbers and buffers ---- */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static double rnd(void) { /* uniform in [-1, 1) */
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (double)(rng_state >> 11) / (double)(1ull << 52) - 1.0;
+}
+static float *rand_floats(size_t n, double scale) {
+	float *a = malloc(n * sizeof *a);
+	for (size_t i = 0; i < n; i++) a[i] = (float)(rnd() * scale);
+	return a;
+}
+static double *zeros(size_t n) { return calloc(n ? n : 1, sizeof(double)); }
+
+/* dev allocates n floats (+ GUARD sentinels) on the device and uploads h (or
+ * sentinels everywhere when h is NULL, so unwritten outputs show). */
+static float *dev(const float *h, size_t n) {
+	float *d = dds_alloc(ctx, (n + GUARD) * sizeof(float));
+	float *tmp = malloc((n + GUARD) * sizeof(float));
+	for (size_t i = 0; i < n + GUARD; i++) tmp[i] = (h != NULL && i < n) ? h[i] : SENTINEL;
+	dds_upload(ctx, d, tmp, (n + GUARD) * sizeof(float));
+	free(tmp);
+	return d;
+}
+
+/* get downloads n floats of d, checking that its GUARD sentinels are intact. */
+static float *get(const char *name, const float *d, size_t n) {
+	float *h = malloc((n + GUARD) * sizeof(float));
+	int st = dds_download(ctx, h, d, (n + GUARD) * sizeof(float));
+	if (st != DDS_OK) {
+		printf("FAIL %s: status %d: %s\n", name, st, dds_message(ctx));
+		failures++;
+		exit(1);
+	}
+	for (size_t i = n; i < n + GUARD; i++) {
+		if (h[i] != SENTINEL) {
+			printf("FAIL %s: wrote past its end (element %zu = %g)\n", name, i, h[i]);
+			failures++;
+			break;
+		}
+	}
+	return h;
+}
+
+/* compare checks got against want within atol + rtol·|want|. */
+static void compare(const char *name, const float *got, const double *want, size_t n, double atol, double rtol) {
+	double maxabs = 0, maxrel = 0;
+	size_t bad = 0, first = 0;
+	for (size_t i = 0; i < n; i++) {
+		double e = fabs((double)got[i] - want[i]);
+		if (!(e <= atol + rtol * fabs(want[i]))) {
+			if (bad++ == 0) first = i;
+		}
+		if (e > maxabs || e != e) maxabs = e;
+		double r = e / (fabs(want[i]) + 1e-30);
+		if (fabs(want[i]) > atol && r > maxrel) maxrel = r;
+	}
+	printf("%s %-44s n=%-7zu max abs %.3g  max rel %.3g\n", bad ? "FAIL" : "ok  ", name, n, maxabs, maxrel);
+	if (bad) {
+		printf("     %zu bad; first at %zu: got %.9g want %.9g\n", bad, first, got[first], want[first]);
+		failures++;
+	}
+}
+
+static void check_dev(const char *name, const float *d, const double *want, size_t n) {
+	float *h = get(name, d, n);
+	compare(name, h, want, n, 1e-4, 1e-3);
+	free(h);
+}
+
+static void expect(int cond, const char *what) {
+	printf("%s %s\n", cond ? "ok  " : "FAIL", what);
+	if (!cond) failures++;
+}
+
+/* ---- convolution ---- */
+
+static void conv_ref(const dds_conv *s, const float *x, const float *w, const float *dy, double *y, double *dx,
+                     double *dw) {
+	int pad = s->k / 2, oh = (s->h + 2 * pad - s->k) / s->stride + 1, ow = (s->w + 2 * pad - s->k) / s->stride + 1;
+	int cg = s->cin / s->groups, og = s->cout / s->groups;
+	for (int n = 0; n < s->n; n++)
+		for (int oy = 0; oy < oh; oy++)
+			for (int ox = 0; ox < ow; ox++)
+				for (int o = 0; o < s->cout; o++) {
+					int g = o / og;
+					double acc = 0;
+					size_t yi = (((size_t)n * oh + oy) * ow + ox) * s->cout + o;
+					for (int i = 0; i < s->k; i++)
+						for (int j = 0; j < s->k; j++) {
+							int iy = oy * s->stride + i - pad, ix = ox * s->stride + j - pad;
+							if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w) continue;
+							for (int c = 0; c < cg; c++) {
+								size_t xi = (((size_t)n * s->h + iy) * s->w + ix) * s->cin + g * cg + c;
+								size_t wi = (((size_t)o * s->k + i) * s->k + j) * cg + c;
+								acc += (double)w[wi] * x[xi];
+								dx[xi] += (double)w[wi] * dy[yi];
+								dw[wi] += (double)dy[yi] * x[xi];
+							}
+						}
+					y[yi] = acc;
+				}
+}
+
+static void check_conv(dds_conv s) {
+	char name[160];
+	int pad = s.k / 2, oh = (s.h + 2 * pad - s.k) / s.stride + 1, ow = (s.w + 2 * pad - s.k) / s.stride + 1;
+	size_t in = (size_t)s.n * s.h * s.w * s.cin, out = (size_t)s.n * oh * ow * s.cout;
+	size_t wl = (size_t)s.cout * s.k * s.k * (s.cin / s.groups);
+	float *x = rand_floats(in, 1), *w = rand_floats(wl, 1), *dy = rand_floats(out, 1);
+	double *y = zeros(out), *dx = zeros(in), *dw = zeros(wl);
+	conv_ref(&s, x, w, dy, y, dx, dw);
+	size_t sl = dds_conv_scratch(&s);
+	float *dx_ = dev(x, in), *dw_ = dev(w, wl), *ddy = dev(dy, out);
+	float *dyo = dev(NULL, out), *ddx = dev(NULL, in), *ddw = dev(NULL, wl), *scr = sl ? dev(NULL, sl) : NULL;
+	dds_conv_forward(ctx, dyo, dx_, dw_, &s, scr);
+	dds_conv_backward_data(ctx, ddx, ddy, dw_, &s, scr);
+	dds_conv_backward_weight(ctx, ddw, ddy, dx_, &s, scr);
+	const char *fmt = "conv n%d %dx%d %d->%d k%d s%d g%d %s";
+	snprintf(name, sizeof name, fmt, s.n, s.h, s.w, s.cin, s.cout, s.k, s.stride, s.groups, "y");
+	check_dev(name, dyo, y, out);
+	snprintf(name, sizeof name, fmt, s.n, s.h, s.w, s.cin, s.cout, s.k, s.stride, s.groups, "dx");
+	check_dev(name, ddx, dx, in);
+	snprintf(name, sizeof name, fmt, s.n, s.h, s.w, s.cin, s.cout, s.k, s.stride, s.groups, "dw");
+	check_dev(name, ddw, dw, wl);
+	/* The weight gradient is reproducible bit for bit. */
+	float *a = get(name, ddw, wl);
+	dds_conv_backward_weight(ctx, ddw, ddy, dx_, &s, scr);
+	float *b = get(name, ddw, wl);
+	snprintf(name, sizeof name, fmt, s.n, s.h, s.w, s.cin, s.cout, s.k, s.stride, s.groups, "dw reproducible");
+	expect(memcmp(a, b, wl * sizeof(float)) == 0, name);
+	free(a), free(b), free(x), free(w), free(dy), free(y), free(dx), free(dw);
+}
+
+/* ---- batch normalisation ---- */
+
+static void check_bn(int m, int c, int use_res, int relu) {
+	char name[160];
+	size_t mc = (size_t)m * c;
+	float *x = rand_floats(mc, 2), *res = rand_floats(mc, 1), *dy = rand_floats(mc, 1);
+	for (size_t i = 0; i < mc; i++) x[i] += (float)(i % c) * 0.5f; /* channel offsets */
+	float *gamma = rand_floats(c, 1), *beta = rand_floats(c, 1), *rm = rand_floats(c, 1), *rv = rand_floats(c, 1);
+	for (int k = 0; k < c; k++) rv[k] = fabsf(rv[k]) + 0.5f;
+	const float eps = 1e-5f, mom = 0.1f;
+	double *mean = zeros(c), *var = zeros(c), *y = zeros(mc), *dx = zeros(mc), *dres = zeros(mc);
+	double *dgamma = zeros(c), *dbeta = zeros(c), *rm2 = zeros(c), *rv2 = zeros(c);
+	for (int k = 0; k < c; k++) {
+		double s = 0, q = 0;
+		for (int r = 0; r < m; r++) s += x[(size_t)r * c + k];
+		mean[k] = s / m;
+		for (int r = 0; r < m; r++) q += pow(x[(size_t)r * c + k] - mean[k], 2);
+		var[k] = q / m;
+		rm2[k] = (1 - mom) * rm[k] + mom * mean[k];
+		rv2[k] = (1 - mom) * rv[k] + mom * var[k] * (m > 1 ? (double)m / (m - 1) : 1.0);
+	}
+	/* y from the float32 statistics, as the library uses them. */
+	float *fmean = malloc(c * sizeof(float)), *fvar = malloc(c * sizeof(float));
+	for (int k = 0; k < c; k++) fmean[k] = (float)mean[k], fvar[k] = (float)var[k];
+	float *fy = malloc(mc * sizeof(float));
+	for (int k = 0; k < c; k++) {
+		double istd = 1 / sqrt((double)fvar[k] + eps), sd = 0, sdx = 0;
+		for (int r = 0; r < m; r++) {
+			size_t i = (size_t)r * c + k;
+			double v = gamma[k] * (x[i] - fmean[k]) * istd + beta[k] + (use_res ? res[i] : 0);
+			if (relu && v < 0) v = 0;
+			y[i] = v;
+			fy[i] = (float)v;
+		}
+		for (int r = 0; r < m; r++) {
+			size_t i = (size_t)r * c + k;
+			double g = relu ? (fy[i] > 0 ? dy[i] : 0) : dy[i];
+			dres[i] = g;
+			sd += g;
+			sdx += g * (x[i] - fmean[k]) * istd;
+		}
+		dbeta[k] = sd, dgamma[k] = sdx;
+		for (int r = 0; r < m; r++) {
+			size_t i = (size_t)r * c + k;
+			double xhat = (x[i] - fmean[k]) * istd;
+			dx[i] = gamma[k] * istd / m * (m * dres[i] - sd - xhat * sdx);
+		}
+	}
+	float *d_x = dev(x, mc), *d_res = dev(res, mc), *d_dy = dev(dy, mc), *d_g = dev(gamma, c), *d_b = dev(beta, c);
+	float *d_rm = dev(rm, c), *d_rv = dev(rv, c), *d_mean = dev(NULL, c), *d_var = dev(NULL, c);
+	float *d_y = dev(NULL, mc), *d_dx = dev(NULL, mc), *d_dres = dev(NULL, mc), *d_dg = dev(NULL, c),
+	      *d_db = dev(NULL, c);
+	dds_bn_stats(ctx, d_mean, d_var, d_x, m, c);
+	dds_bn_update_running(ctx, d_rm, d_rv, d_mean, d_var, m, c, mom);
+	dds_upload(ctx, d_mean, fmean, c * sizeof(float)); /* continue from the reference statistics */
+	dds_upload(ctx, d_var, fvar, c * sizeof(float));
+	dds_bn_apply(ctx, d_y, d_x, use_res ? d_res : NULL, d_g, d_b, d_mean, d_var, m, c, eps, relu);
+	dds_upload(ctx, d_y, fy, mc * sizeof(float));
+	dds_bn_backward(ctx, d_dx, relu && use_res ? d_dres : NULL, d_dg, d_db, d_dy, relu ? d_y : NULL, d_x, d_g, d_mean,
+	                d_var, m, c, eps, relu);
+#define BN_NAME(t) (snprintf(name, sizeof name, "bn m%d c%d res%d relu%d %s", m, c, use_res, relu, t), name)
+	if (!use_res && !relu) {
+		dds_bn_stats(ctx, d_mean, d_var, d_x, m, c);
+		check_dev(BN_NAME("mean"), d_mean, mean, c);
+		check_dev(BN_NAME("var"), d_var, var, c);
+		check_dev(BN_NAME("running mean"), d_rm, rm2, c);
+		check_dev(BN_NAME("running var"), d_rv, rv2, c);
+		float *a = get(name, d_var, c);
+		dds_bn_stats(ctx, d_mean, d_var, d_x, m, c);
+		float *b = get(name, d_var, c);
+		expect(memcmp(a, b, c * sizeof(float)) == 0, BN_NAME("stats reproducible"));
+		free(a), free(b);
+		dds_upload(ctx, d_mean, fmean, c * sizeof(float));
+		dds_upload(ctx, d_var, fvar, c * sizeof(float));
+	}
+	/* y was overwritten with the reference; recompute to check apply. */
+	float *d_y2 = dev(NULL, mc);
+	dds_bn_apply(ctx, d_y2, d_x, use_res ? d_res : NULL, d_g, d_b, d_mean, d_var, m, c, eps, relu);
+	check_dev(BN_NAME("y"), d_y2, y, mc);
+	check_dev(BN_NAME("dbeta"), d_db, dbeta, c);
+	check_dev(BN_NAME("dgamma"), d_dg, dgamma, c);
+	check_dev(BN_NAME("dx"), d_dx, dx, mc);
+	if (relu && use_res) check_dev(BN_NAME("dres"), d_dres, dres, mc);
+	/* dx may be dy. */
+	dds_bn_backward(ctx, d_dy, NULL, d_dg, d_db, d_dy, relu ? d_y : NULL, d_x, d_g, d_mean, d_var, m, c, eps, relu);
+	check_dev(BN_NAME("dx in place"), d_dy, dx, mc);
+#undef BN_NAME
+	free(x), free(res), free(dy), free(gamma), free(beta), free(rm), free(rv), free(mean), free(var), free(y);
+	free(dx), free(dres), free(dgamma), free(dbeta), free(rm2), free(rv2), free(fmean), free(fvar), free(fy);
+}
+
+/* ---- elementwise, SE, pooling, linear ---- */
+
+static void check_elementwise(int64_t n) {
+	float *x = rand_floats(n, 4), *b = rand_floats(n, 1), *dy = rand_floats(n, 1);
+	x[0] = 0.f, x[1] = -0.f;
+	double *relu = zeros(n), *drelu = zeros(n), *add = zeros(n), *sig = zeros(n), *dsig = zeros(n);
+	float *fsig = malloc(n * sizeof(float));
+	for (int64_t i = 0; i < n; i++) {
+		relu[i] = x[i] > 0 ? x[i] : 0;
+		drelu[i] = x[i] > 0 ? dy[i] : 0;
+		add[i] = (double)x[i] + b[i];
+		sig[i] = 1 / (1 + exp(-(double)x[i]));
+		fsig[i] = (float)sig[i];
+		dsig[i] = dy[i] * (double)fsig[i] * (1 - (double)fsig[i]);
+	}
+	float *d_x = dev(x, n), *d_b = dev(b, n), *d_dy = dev(dy, n), *d_y = dev(NULL, n), *d_dx = dev(NULL, n);
+	dds_relu_forward(ctx, d_y, d_x, n);
+	check_dev("relu forward", d_y, relu, n);
+	dds_relu_backward(ctx, d_dx, d_dy, d_y, n);
+	check_dev("relu backward", d_dx, drelu, n);
+	dds_add(ctx, d_y, d_x, d_b, n);
+	check_dev("add", d_y, add, n);
+	dds_sigmoid_forward(ctx, d_y, d_x, n);
+	check_dev("sigmoid forward", d_y, sig, n);
+	dds_sigmoid_backward(ctx, d_dx, d_dy, d_y, n);
+	check_dev("sigmoid backward", d_dx, dsig, n);
+	dds_relu_forward(ctx, d_x, d_x, n); /* in place */
+	check_dev("relu forward in place", d_x, relu, n);
+	free(x), free(b), free(dy), free(relu), free(drelu), free(add), free(sig), free(dsig), free(fsig);
+}
+
+static void check_se_pool(int n, int hw, int c) {
+	size_t t = (size_t)n * hw * c;
+	float *x = rand_floats(t, 1), *s = rand_floats((size_t)n * c, 1), *dy = rand_floats(t, 1),
+	      *dyp = rand_floats((size_t)n * c, 1);
+	double *y = zeros(t), *dx = zeros(t), *ds = zeros((size_t)n * c), *pool = zeros((size_t)n * c), *dpool = zeros(t);
+	for (int b = 0; b < n; b++)
+		for (int p = 0; p < hw; p++)
+			for (int ch = 0; ch < c; ch++) {
+				size_t i = ((size_t)b * hw + p) * c + ch;
+				y[i] = (double)x[i] * s[b * c + ch];
+				dx[i] = (double)dy[i] * s[b * c + ch];
+				ds[b * c + ch] += (double)dy[i] * x[i];
+				pool[b * c + ch] += x[i] / hw;
+				dpool[i] = dyp[b * c + ch] / (double)hw;
+			}
+	float *d_x = dev(x, t), *d_s = dev(s, (size_t)n * c), *d_dy = dev(dy, t), *d_dyp = dev(dyp, (size_t)n * c);
+	float *d_y = dev(NULL, t), *d_dx = dev(NULL, t), *d_ds = dev(NULL, (size_t)n * c), *d_p = dev(NULL, (size_t)n * c);
+	char name[96];
+	snprintf(name, sizeof name, "scale forward n%d hw%d c%d", n, hw, c);
+	dds_scale_forward(ctx, d_y, d_x, d_s, n, hw, c);
+	check_dev(name, d_y, y, t);
+	dds_scale_backward(ctx, d_dx, d_ds, d_dy, d_x, d_s, n, hw, c);
+	snprintf(name, sizeof name, "scale backward dx n%d hw%d c%d", n, hw, c);
+	check_dev(name, d_dx, dx, t);
+	snprintf(name, sizeof name, "scale backward ds n%d hw%d c%d", n, hw, c);
+	check_dev(name, d_ds, ds, (size_t)n * c);
+	dds_scale_backward(ctx, d_dy, d_ds, d_dy, d_x, d_s, n, hw, c); /* dx = dy */
+	snprintf(name, sizeof name, "scale backward dx=dy n%d hw%d c%d", n, hw, c);
+	check_dev(name, d_dy, dx, t);
+	dds_avgpool_forward(ctx, d_p, d_x, n, hw, c);
+	snprintf(name, sizeof name, "avgpool forward n%d hw%d c%d", n, hw, c);
+	check_dev(name, d_p, pool, (size_t)n * c);
+	dds_avgpool_backward(ctx, d_dx, d_dyp, n, hw, c);
+	snprintf(name, sizeof name, "avgpool backward n%d hw%d c%d", n, hw, c);
+	check_dev(name, d_dx, dpool, t);
+	free(x), free(s), free(dy), free(dyp), free(y), free(dx), free(ds), free(pool), free(dpool);
+}
+
+static void check_linear(int n, int in, int out, int bias) {
+	float *x = rand_floats((size_t)n * in, 1), *w = rand_floats((size_t)out * in, 1), *b = rand_floats(out, 1),
+	      *dy = rand_floats((size_t)n * out, 1);
+	double *y = zeros((size_t)n * out), *dx = zeros((size_t)n * in), *dw = zeros((size_t)out * in), *db = zeros(out);
+	for (int r = 0; r < n; r++)
+		for (int o = 0; o < out; o++) {
+			double s = bias ? b[o] : 0;
+			for (int i = 0; i < in; i++) {
+				s += (double)x[r * in + i] * w[o * in + i];
+				dx[r * in + i] += (double)dy[r * out + o] * w[o * in + i];
+				dw[o * in + i] += (double)dy[r * out + o] * x[r * in + i];
+			}
+			y[r * out + o] = s;
+			db[o] += dy[r * out + o];
+		}
+	float *d_x = dev(x, (size_t)n * in), *d_w = dev(w, (size_t)out * in), *d_b = dev(b, out),
+	      *d_dy = dev(dy, (size_t)n * out);
+	float *d_y = dev(NULL, (size_t)n * out), *d_dx = dev(NULL, (size_t)n * in), *d_dw = dev(NULL, (size_t)out * in),
+	      *d_db = dev(NULL, out);
+	dds_linear_forward(ctx, d_y, d_x, d_w, bias ? d_b : NULL, n, in, out);
+	dds_linear_backward(ctx, d_dx, d_dw, bias ? d_db : NULL, d_dy, d_x, d_w, n, in, out);
+	char name[96];
+	snprintf(name, sizeof name, "linear n%d %d->%d bias%d y", n, in, out, bias);
+	check_dev(name, d_y, y, (size_t)n * out);
+	snprintf(name, sizeof name, "linear n%d %d->%d bias%d dx", n, in, out, bias);
+	check_dev(name, d_dx, dx, (size_t)n * in);
+	snprintf(name, sizeof name, "linear n%d %d->%d bias%d dw", n, in, out, bias);
+	check_dev(name, d_dw, dw, (size_t)out * in);
+	if (bias) {
+		snprintf(name, sizeof name, "linear n%d %d->%d dbias", n, in, out);
+		check_dev(name, d_db, db, out);
+	}
+	free(x), free(w), free(b), free(dy), free(y), free(dx), free(dw), free(db);
+}
+
+/* ---- loss, SGD, batch ---- */
+
+static void check_xent(int n, int c, float eps, int nbad) {
+	float *z = rand_floats((size_t)n * c, 3);
+	int32_t *lab = malloc(n * sizeof(int32_t));
+	for (int b = 0; b < n; b++) lab[b] = (int32_t)((b * 7 + 3) % c);
+	if (n > 2 && c > 2) { /* a tie in row 1 at the label: the first index wins */
+		z[c + 1] = z[c + 2] = 10.f;
+		lab[1] = 1;
+	}
+	for (int k = 0; k < nbad; k++) lab[(k * 13 + 2) % n] = k % 2 ? c + k : -1 - k;
+	double *d = zeros((size_t)n * c), st[3] = {0, 0, 0};
+	double off = (double)eps / c, on = 1 - (double)eps + off;
+	for (int b = 0; b < n; b++) {
+		const float *r = z + (size_t)b * c;
+		int y = lab[b], arg = 0;
+		for (int j = 1; j < c; j++)
+			if (r[j] > r[arg]) arg = j;
+		double se = 0, qz = 0;
+		for (int j = 0; j < c; j++) se += exp(r[j] - (double)r[arg]), qz += (j == y ? on : off) * r[j];
+		double lse = r[arg] + log(se);
+		for (int j = 0; j < c; j++) d[(size_t)b * c + j] = (exp(r[j] - lse) - (j == y ? on : off)) / n;
+		if (y < 0 || y >= c) {
+			st[2]++;
+			continue;
+		}
+		st[0] += (lse - qz) / n;
+		st[1] += arg == y;
+	}
+	float *d_z = dev(z, (size_t)n * c), *d_d = dev(NULL, (size_t)n * c), *d_st = dev(NULL, 3);
+	int32_t *d_lab = dds_alloc(ctx, n * sizeof(int32_t));
+	dds_upload(ctx, d_lab, lab, n * sizeof(int32_t));
+	dds_softmax_xent(ctx, d_d, d_z, d_lab, n, c, eps, d_st);
+	char name[96];
+	if (nbad == 0) {
+		snprintf(name, sizeof name, "softmax xent n%d c%d eps%.2f dlogits", n, c, eps);
+		check_dev(name, d_d, d, (size_t)n * c);
+		snprintf(name, sizeof name, "softmax xent n%d c%d eps%.2f stats", n, c, eps);
+		check_dev(name, d_st, st, 3);
+		dds_softmax_xent(ctx, NULL, d_z, d_lab, n, c, eps, d_st);
+		snprintf(name, sizeof name, "softmax xent n%d c%d stats without dlogits", n, c);
+		check_dev(name, d_st, st, 3);
+	} else {
+		float *h = get("xent stats", d_st, 3);
+		snprintf(name, sizeof name, "softmax xent n%d c%d: %d bad labels counted", n, c, nbad);
+		expect(h[2] == (float)nbad, name);
+		free(h);
+	}
+	free(z), free(lab), free(d);
+}
+
+static void check_sgd(int64_t n, int nesterov) {
+	float *p = rand_floats(n, 1), *g = rand_floats(n, 1), *v = rand_floats(n, 1);
+	const float lr = 0.1f, mom = 0.9f, wd = 5e-4f;
+	double *p2 = zeros(n), *v2 = zeros(n);
+	for (int64_t i = 0; i < n; i++) {
+		double d = g[i] + (double)wd * p[i];
+		v2[i] = mom * (double)v[i] + d;
+		p2[i] = p[i] - lr * (nesterov ? d + mom * v2[i] : v2[i]);
+	}
+	float *d_p = dev(p, n), *d_g = dev(g, n), *d_v = dev(v, n);
+	dds_sgd_step(ctx, d_p, d_g, d_v, n, lr, mom, wd, nesterov);
+	check_dev(nesterov ? "sgd nesterov p" : "sgd p", d_p, p2, n);
+	check_dev(nesterov ? "sgd nesterov v" : "sgd v", d_v, v2, n);
+	free(p), free(g), free(v), free(p2), free(v2);
+}
+
+static void check_batch(int nimg, int n, int h, int w, int c, int pad, int augment) {
+	size_t isz = (size_t)h * w * c;
+	uint8_t *img = malloc(nimg * isz);
+	for (size_t i = 0; i < nimg * isz; i++) img[i] = (uint8_t)(rnd() * 128 + 128);
+	int32_t *lab = malloc(nimg * sizeof(int32_t)), *idx = malloc(n * sizeof(int32_t));
+	for (int i = 0; i < nimg; i++) lab[i] = i * 3 + 1;
+	for (int i = 0; i < n; i++) idx[i] = (i * 5 + 2) % nimg;
+	int8_t *crops = malloc(3 * n);
+	for (int i = 0; i < n; i++) {
+		crops[3 * i] = (int8_t)((i * 3) % (2 * pad + 1));
+		crops[3 * i + 1] = (int8_t)((i * 7 + 1) % (2 * pad + 1));
+		crops[3 * i + 2] = (int8_t)(i % 2);
+	}
+	float mean[16], sd[16];
+	for (int ch = 0; ch < c; ch++) mean[ch] = 0.4f + 0.05f * ch, sd[ch] = 0.2f + 0.03f * ch;
+	double *x = zeros(n * isz), ylab[1024];
+	for (int i = 0; i < n; i++) {
+		ylab[i] = lab[idx[i]];
+		for (int oy = 0; oy < h; oy++)
+			for (int ox = 0; ox < w; ox++) {
+				int sy = oy, sx = ox;
+				if (augment) sy = oy + crops[3 * i] - pad, sx = ox + crops[3 * i + 1] - pad;
+				for (int ch = 0; ch < c; ch++) {
+					double v = 0;
+					if (sy >= 0 && sy < h && sx >= 0 && sx < w) {
+						int col = augment && crops[3 * i + 2] ? w - 1 - sx : sx;
+						uint8_t u = img[(size_t)idx[i] * isz + ((size_t)sy * w + col) * c + ch];
+						v = ((float)u / 255.f - mean[ch]) / sd[ch];
+					}
+					x[(size_t)i * isz + ((size_t)oy * w + ox) * c + ch] = v;
+				}
+			}
+	}
+	uint8_t *d_img = dds_alloc(ctx, nimg * isz);
+	int32_t *d_lab = dds_alloc(ctx, nimg * sizeof(int32_t)), *d_idx = dds_alloc(ctx, n * sizeof(int32_t));
+	int8_t *d_crops = dds_alloc(ctx, 3 * n);
+	dds_upload(ctx, d_img, img, nimg * isz);
+	dds_upload(ctx, d_lab, lab, nimg * sizeof(int32_t));
+	dds_upload(ctx, d_idx, idx, n * sizeof(int32_t));
+	dds_upload(ctx, d_crops, crops, 3 * n);
+	float *d_x = dev(NULL, n * isz), *d_y = dev(NULL, n);
+	dds_batch(ctx, d_x, (int32_t *)d_y, d_img, d_lab, d_idx, augment ? d_crops : NULL, n, h, w, c, pad, mean, sd);
+	char name[96];
+	snprintf(name, sizeof name, "batch %dx%dx%d pad%d augment%d x", h, w, c, pad, augment);
+	float *hx = get(name, d_x, n * isz);
+	compare(name, hx, x, n * isz, 0, 0); /* bit for bit: the same float32 operations */
+	int32_t *hy = malloc((n + GUARD) * sizeof(int32_t));
+	dds_download(ctx, hy, d_y, n * sizeof(int32_t));
+	int ok = 1;
+	for (int i = 0; i < n; i++) ok &= hy[i] == (int32_t)ylab[i];
+	snprintf(name, sizeof name, "batch %dx%dx%d pad%d augment%d labels", h, w, c, pad, augment);
+	expect(ok, name);
+	free(img), free(lab), free(idx), free(crops), free(x), free(hx), free(hy);
+}
+
+/* ---- errors ---- */
+
+static void check_errors(void) {
+	char msg[256];
+	dds_ctx *e = dds_create(0, msg, sizeof msg);
+	expect(e != NULL, "second context");
+	if (e == NULL) return;
+	expect(dds_status(e) == DDS_OK && dds_mem_used(e) == 0, "fresh context: status OK, 0 bytes used");
+	void *p = dds_alloc(e, 1000);
+	expect(p != NULL && dds_mem_used(e) == 1000, "dds_alloc 1000 bytes counted");
+	dds_bn_stats(e, p, p, p, 0, 4);
+	expect(dds_status(e) == DDS_ERR_ARG, "m = 0 gives DDS_ERR_ARG");
+	printf("     message: %s\n", dds_message(e));
+	dds_relu_forward(e, NULL, NULL, 10); /* ignored: the first error sticks */
+	expect(dds_status(e) == DDS_ERR_ARG && strstr(dds_message(e), "dds_bn_stats") != NULL, "errors are sticky");
+	dds_destroy(e);
+	e = dds_create(0, msg, sizeof msg);
+	dds_conv s = {1, 4, 4, 6, 4, 3, 1, 4};
+	dds_conv_forward(e, p, p, p, &s, NULL);
+	expect(dds_status(e) == DDS_ERR_ARG, "groups not dividing cin gives DDS_ERR_ARG");
+	printf("     message: %s\n", dds_message(e));
+	dds_destroy(e);
+	e = dds_create(0, msg, sizeof msg);
+	void *big = dds_alloc(e, (size_t)1 << 50);
+	expect(big == NULL && dds_status(e) == DDS_ERR_OOM, "1 PiB allocation gives DDS_ERR_OOM");
+	printf("     message: %s\n", dds_message(e));
+	dds_destroy(e);
+	expect(dds_create(1 << 20, msg, sizeof msg) == NULL, "dds_create on a device that does not exist fails");
+	printf("     message: %s\n", msg);
+}
+
+int main(void) {
+	int count = 0, drv = 0, rt = 0;
+	char msg[512];
+	int e = dds_probe(&count, &drv, &rt, msg, sizeof msg);
+	printf("dds_probe: %d: %s\n", e, msg);
+	if (e != 0 || count < 1) {
+		printf("FAIL: no CUDA device\n");
+		return 1;
+	}
+	ctx = dds_create(0, msg, sizeof msg);
+	if (ctx == NULL) {
+		printf("FAIL dds_create: %s\n", msg);
+		return 1;
+	}
+	expect(dds_abi_version() == DDS_ABI_VERSION, "ABI version");
+	/* {n, h, w, cin, cout, k, stride, groups} */
+	dds_conv convs[] = {
+	    {2, 9, 7, 3, 8, 3, 1, 1},      /* stem, 3 channels */
+	    {3, 8, 8, 1, 16, 3, 1, 1},     /* stem, 1 channel */
+	    {2, 7, 9, 16, 24, 3, 2, 1},    /* dense 3×3 stride 2, odd sizes */
+	    {2, 9, 9, 24, 24, 3, 1, 3},    /* grouped, width 8 */
+	    {2, 10, 7, 16, 16, 3, 2, 2},   /* grouped stride 2 */
+	    {2, 7, 7, 12, 12, 3, 1, 12},   /* depthwise */
+	    {2, 8, 9, 12, 12, 3, 2, 12},   /* depthwise stride 2 */
+	    {2, 6, 5, 16, 40, 1, 1, 1},    /* 1×1 GEMM */
+	    {2, 7, 9, 16, 24, 1, 2, 1},    /* 1×1 stride-2 projection */
+	    {2, 6, 6, 16, 16, 1, 1, 4},    /* grouped 1×1 */
+	    {1, 6, 7, 8, 8, 5, 1, 2},      /* 5×5 */
+	    {0, 4, 4, 8, 8, 3, 1, 1},      /* empty batch */
+	    {64, 16, 16, 32, 32, 3, 1, 4}, /* many pixels: the two-stage weight gradient */
+	};
+	for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) check_conv(convs[i]);
+	check_bn(1, 5, 0, 0);
+	check_bn(37, 3, 0, 0);
+	check_bn(5000, 37, 0, 0);
+	check_bn(3001, 24, 1, 1);
+	check_bn(777, 40, 0, 1);
+	check_bn(100, 33, 1, 0);
+	check_elementwise(100003);
+	check_se_pool(3, 49, 37);
+	check_se_pool(2, 1, 5);
+	check_linear(7, 37, 10, 1);
+	check_linear(33, 64, 5, 0);
+	check_xent(5, 10, 0.1f, 0);
+	check_xent(300, 10, 0.1f, 0);
+	check_xent(64, 1000, 0.0f, 0);
+	check_xent(300, 10, 0.1f, 5);
+	check_sgd(100003, 0);
+	check_sgd(1000, 1);
+	check_batch(10, 7, 8, 6, 3, 4, 1);
+	check_batch(10, 7, 5, 5, 1, 2, 1);
+	check_batch(10, 7, 5, 5, 3, 0, 0);
+	expect(dds_sync(ctx) == DDS_OK, "no error after the checks");
+	dds_destroy(ctx);
+	check_errors();
+	if (failures) {
+		printf("FAIL: %d check%s failed\n", failures, failures == 1 ? "" : "s");
+		return 1;
+	}
+	printf("PASS\n");
+	return 0;
+}

@@ -1,0 +1,140 @@
+/*
+ * dds_cuda.h — the C ABI of dds's CUDA kernel library (libdds_cuda.so).
+ *
+ * The Go engine (package train/cuda) loads the library at run time with dlopen and
+ * calls these functions; nothing else links against it. Every operation has the
+ * semantics of the Go function of the same name in package train/cpu (the
+ * reference): NHWC float32 activations, convolution weights [Cout][K][K][Cin/G],
+ * linear weights [out][in], outputs overwritten. Pointers to tensors are device
+ * pointers obtained from dds_alloc (plus offsets); sizes are element counts.
+ *
+ * A context is one model's share of the GPU: a CUDA stream, a cuBLAS handle and the
+ * memory it allocated. Every operation is enqueued on the context's stream and
+ * returns at once; nothing allocates or synchronises inside an operation, so a whole
+ * training step can be captured in a CUDA graph. Errors are sticky: the first
+ * failing call records its CUDA (or cuBLAS, or argument) error in the context,
+ * later operations do nothing, and dds_status / dds_message report it. Only
+ * dds_download and dds_sync wait for the stream.
+ */
+#ifndef DDS_CUDA_H
+#define DDS_CUDA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DDS_ABI_VERSION 1
+
+typedef struct dds_ctx dds_ctx;
+
+/* Status codes beyond CUDA's own (which are returned as they are, > 0). */
+#define DDS_OK 0
+#define DDS_ERR_OOM -1      /* device memory exhausted (dds_alloc) */
+#define DDS_ERR_ARG -2      /* an argument out of range */
+#define DDS_ERR_CUBLAS -3   /* a cuBLAS call failed; the message names it */
+
+/* dds_abi_version returns DDS_ABI_VERSION of the library. */
+int dds_abi_version(void);
+
+/* dds_probe reports the GPUs: the number of devices into *count, the driver's and
+ * the runtime's CUDA versions (e.g. 13000) into *driver and *runtime. It returns a
+ * CUDA error code (0 when it could ask) and writes its text into msg. */
+int dds_probe(int *count, int *driver, int *runtime, char *msg, size_t msglen);
+
+/* dds_create makes a context on device, or returns NULL with the reason in msg. */
+dds_ctx *dds_create(int device, char *msg, size_t msglen);
+/* dds_destroy waits for the stream and frees everything the context allocated. */
+void dds_destroy(dds_ctx *ctx);
+
+/* dds_status returns the context's first error (DDS_OK when none); dds_message its
+ * text, valid until the context is destroyed. */
+int dds_status(dds_ctx *ctx);
+const char *dds_message(dds_ctx *ctx);
+
+/* dds_alloc returns bytes of zeroed device memory owned by the context, or NULL
+ * with the context's error set (DDS_ERR_OOM when memory ran out). Memory is freed
+ * only by dds_destroy. */
+void *dds_alloc(dds_ctx *ctx, size_t bytes);
+/* dds_mem_used returns the bytes the context has allocated. */
+size_t dds_mem_used(dds_ctx *ctx);
+
+/* Copies between host and device. dds_upload enqueues the copy and waits for it
+ * (the host buffer may be reused at once); dds_download waits for the stream,
+ * copies and returns the context's status. */
+void dds_upload(dds_ctx *ctx, void *dst, const void *src, size_t bytes);
+int dds_download(dds_ctx *ctx, void *dst, const void *src, size_t bytes);
+/* dds_sync waits for the stream and returns the context's status. */
+int dds_sync(dds_ctx *ctx);
+
+/* Convolution shape: batch n, input h×w×cin, output channels cout, square kernel
+ * k (odd) with zero padding k/2, stride, groups (cin and cout divisible by it). */
+typedef struct {
+	int n, h, w, cin, cout, k, stride, groups;
+} dds_conv;
+
+/* dds_conv_scratch returns the float32 scratch length the convolution operations
+ * need for shape s (0 when they need none). */
+size_t dds_conv_scratch(const dds_conv *s);
+void dds_conv_forward(dds_ctx *ctx, float *y, const float *x, const float *w, const dds_conv *s, float *scratch);
+void dds_conv_backward_data(dds_ctx *ctx, float *dx, const float *dy, const float *w, const dds_conv *s, float *scratch);
+void dds_conv_backward_weight(dds_ctx *ctx, float *dw, const float *dy, const float *x, const dds_conv *s, float *scratch);
+
+/* Batch normalisation over x [m][c] (statistics per channel over the m rows). */
+void dds_bn_stats(dds_ctx *ctx, float *mean, float *var, const float *x, int m, int c);
+void dds_bn_update_running(dds_ctx *ctx, float *run_mean, float *run_var, const float *mean, const float *var,
+                           int m, int c, float momentum);
+/* y = BN(x) (+ res when res != NULL), then ReLU when relu != 0. */
+void dds_bn_apply(dds_ctx *ctx, float *y, const float *x, const float *res, const float *gamma, const float *beta,
+                  const float *mean, const float *var, int m, int c, float eps, int relu);
+/* Backward of dds_bn_apply with batch statistics: with relu, the gradient reaching
+ * the sum is dy masked by y > 0 and dres (when not NULL) receives it; without relu,
+ * y and dres are unused. dx may be dy. */
+void dds_bn_backward(dds_ctx *ctx, float *dx, float *dres, float *dgamma, float *dbeta, const float *dy,
+                     const float *y, const float *x, const float *gamma, const float *mean, const float *var,
+                     int m, int c, float eps, int relu);
+
+void dds_relu_forward(dds_ctx *ctx, float *y, const float *x, int64_t n);
+void dds_relu_backward(dds_ctx *ctx, float *dx, const float *dy, const float *y, int64_t n);
+void dds_add(dds_ctx *ctx, float *y, const float *a, const float *b, int64_t n);
+void dds_sigmoid_forward(dds_ctx *ctx, float *y, const float *x, int64_t n);
+void dds_sigmoid_backward(dds_ctx *ctx, float *dx, const float *dy, const float *y, int64_t n);
+/* SE gate: y[b,p,ch] = x[b,p,ch]·s[b,ch] over n images of hw pixels and c channels. */
+void dds_scale_forward(dds_ctx *ctx, float *y, const float *x, const float *s, int n, int hw, int c);
+void dds_scale_backward(dds_ctx *ctx, float *dx, float *ds, const float *dy, const float *x, const float *s,
+                        int n, int hw, int c);
+void dds_avgpool_forward(dds_ctx *ctx, float *y, const float *x, int n, int hw, int c);
+void dds_avgpool_backward(dds_ctx *ctx, float *dx, const float *dy, int n, int hw, int c);
+/* y = x·wᵀ + bias (bias may be NULL); backward writes dx (may be NULL), dw, dbias
+ * (may be NULL). */
+void dds_linear_forward(dds_ctx *ctx, float *y, const float *x, const float *w, const float *bias, int n, int in, int out);
+void dds_linear_backward(dds_ctx *ctx, float *dx, float *dw, float *dbias, const float *dy, const float *x,
+                         const float *w, int n, int in, int out);
+/* Soft cross-entropy with label smoothing: dlogits (may be NULL) and stats[0] =
+ * mean loss, stats[1] = rows whose argmax is the label, stats[2] = labels outside
+ * [0, c) (when > 0 the rest is unspecified). */
+void dds_softmax_xent(dds_ctx *ctx, float *dlogits, const float *logits, const int32_t *labels, int n, int c,
+                      float smoothing, float *stats);
+/* SGD with momentum, weight decay and optional Nesterov over n values, as
+ * torch.optim.SGD with dampening 0 (v starts at zero). */
+void dds_sgd_step(dds_ctx *ctx, float *p, const float *g, float *v, int64_t n, float lr, float momentum,
+                  float weight_decay, int nesterov);
+
+/* Batch assembly from a uint8 image set in device memory (images [N][h][w][c],
+ * labels [N]): for i < n, example idx[i] (device int32 array), mirrored when
+ * crops[3i+2] != 0, zero-padded by pad and cropped at offsets crops[3i], crops[3i+1]
+ * in [0, 2·pad] (crops is a device int8 array, or NULL for no augmentation), each
+ * value v becoming (v/255 − mean[ch])/std[ch] (padding is 0 after normalisation),
+ * into x [n][h][w][c]; labels[idx[i]] into y. mean and std are host arrays of c
+ * values (at most 16 channels). */
+void dds_batch(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const int32_t *labels,
+               const int32_t *idx, const int8_t *crops, int n, int h, int w, int c, int pad,
+               const float *mean, const float *std);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DDS_CUDA_H */

@@ -1,0 +1,230 @@
+/*
+ * elementwise.cu — ReLU, add, sigmoid (train/cpu/elementwise.go), the SE channel
+ * scaling (se.go) and global average pooling (pool.go).
+ *
+ * Elementwise kernels map one thread to one element in a grid-stride loop; aliasing
+ * an output with an input is safe because each element is read and written by the
+ * same thread. The per-image channel reductions (avgpool forward, scale backward) use
+ * one block of 32×8 threads per image and 32-channel tile: lane tx owns a channel,
+ * row ty sums the pixels ty, ty+8, ..., and the 8 partial sums are added in a fixed
+ * tree, so results are reproducible.
+ */
+#include "internal.cuh"
+
+#define EW_THREADS 256
+
+#define GRID_STRIDE(i, n) \
+	for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
+
+/* relu_forward_kernel: y[i] = max(0, x[i]). */
+static __global__ void relu_forward_kernel(float *y, const float *x, int64_t n) {
+	GRID_STRIDE(i, n) { y[i] = relu_max(x[i]); }
+}
+
+/* relu_backward_kernel: dx[i] = dy[i] where y[i] > 0, else 0. */
+static __global__ void relu_backward_kernel(float *dx, const float *dy, const float *y, int64_t n) {
+	GRID_STRIDE(i, n) { dx[i] = mask_positive(dy[i], y[i]); }
+}
+
+/* add_kernel: y[i] = a[i] + b[i]. */
+static __global__ void add_kernel(float *y, const float *a, const float *b, int64_t n) {
+	GRID_STRIDE(i, n) { y[i] = a[i] + b[i]; }
+}
+
+/* sigmoid_forward_kernel: y[i] = 1/(1 + exp(−x[i])), in float64 as the reference. */
+static __global__ void sigmoid_forward_kernel(float *y, const float *x, int64_t n) {
+	GRID_STRIDE(i, n) { y[i] = (float)(1.0 / (1.0 + exp(-(double)x[i]))); }
+}
+
+/* sigmoid_backward_kernel: dx[i] = dy[i]·y[i]·(1 − y[i]). */
+static __global__ void sigmoid_backward_kernel(float *dx, const float *dy, const float *y, int64_t n) {
+	GRID_STRIDE(i, n) {
+		float s = y[i];
+		dx[i] = dy[i] * s * (1.f - s);
+	}
+}
+
+/* ew_args checks n >= 0 and the pointers of an elementwise operation; false when
+ * there is nothing to do. */
+static bool ew_args(dds_ctx *ctx, const char *fn, int64_t n, const char *n1, const void *p1, const char *n2,
+                    const void *p2, const char *n3, const void *p3) {
+	if (!begin(ctx, fn)) return false;
+	if (n < 0) return arg_error(ctx, fn, "n = %lld, want >= 0", (long long)n);
+	if (n == 0) return false;
+	return need_ptr(ctx, fn, n1, p1) && need_ptr(ctx, fn, n2, p2) && (n3 == NULL || need_ptr(ctx, fn, n3, p3));
+}
+
+void dds_relu_forward(dds_ctx *ctx, float *y, const float *x, int64_t n) {
+	static const char fn[] = "dds_relu_forward";
+	if (!ew_args(ctx, fn, n, "y", y, "x", x, NULL, NULL)) return;
+	relu_forward_kernel<<<stride_blocks(n, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(y, x, n);
+	launched(ctx, fn, "relu_forward_kernel");
+}
+
+void dds_relu_backward(dds_ctx *ctx, float *dx, const float *dy, const float *y, int64_t n) {
+	static const char fn[] = "dds_relu_backward";
+	if (!ew_args(ctx, fn, n, "dx", dx, "dy", dy, "y", y)) return;
+	relu_backward_kernel<<<stride_blocks(n, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(dx, dy, y, n);
+	launched(ctx, fn, "relu_backward_kernel");
+}
+
+void dds_add(dds_ctx *ctx, float *y, const float *a, const float *b, int64_t n) {
+	static const char fn[] = "dds_add";
+	if (!ew_args(ctx, fn, n, "y", y, "a", a, "b", b)) return;
+	add_kernel<<<stride_blocks(n, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(y, a, b, n);
+	launched(ctx, fn, "add_kernel");
+}
+
+void dds_sigmoid_forward(dds_ctx *ctx, float *y, const float *x, int64_t n) {
+	static const char fn[] = "dds_sigmoid_forward";
+	if (!ew_args(ctx, fn, n, "y", y, "x", x, NULL, NULL)) return;
+	sigmoid_forward_kernel<<<stride_blocks(n, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(y, x, n);
+	launched(ctx, fn, "sigmoid_forward_kernel");
+}
+
+void dds_sigmoid_backward(dds_ctx *ctx, float *dx, const float *dy, const float *y, int64_t n) {
+	static const char fn[] = "dds_sigmoid_backward";
+	if (!ew_args(ctx, fn, n, "dx", dx, "dy", dy, "y", y)) return;
+	sigmoid_backward_kernel<<<stride_blocks(n, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(dx, dy, y, n);
+	launched(ctx, fn, "sigmoid_backward_kernel");
+}
+
+/* ---- SE scaling and average pooling over x [n][hw][c] ---- */
+
+/* image_shape checks n >= 0, hw >= 1, c >= 1 and the sizes; false when there is
+ * nothing to do. */
+static bool image_shape(dds_ctx *ctx, const char *fn, int n, int hw, int c) {
+	if (n < 0) return arg_error(ctx, fn, "n = %d, want >= 0", n);
+	if (hw < 1) return arg_error(ctx, fn, "hw = %d, want >= 1", hw);
+	if (c < 1) return arg_error(ctx, fn, "c = %d, want >= 1", c);
+	return need_elems(ctx, fn, "x [n][hw][c]", (int64_t)n * hw * c) && n > 0;
+}
+
+/* scale_forward_kernel: y[b,p,ch] = x[b,p,ch]·s[b,ch]; element i = (b·hw + p)·c + ch. */
+static __global__ void scale_forward_kernel(float *y, const float *x, const float *s, int64_t total, int hw, int c) {
+	GRID_STRIDE(i, total) {
+		int k = (int)i;
+		int ch = k % c;
+		int b = k / c / hw;
+		y[i] = x[i] * s[b * c + ch];
+	}
+}
+
+/* scale_backward_kernel: ds[b,ch] = Σ_p dy[b,p,ch]·x[b,p,ch] and dx[b,p,ch] =
+ * dy[b,p,ch]·s[b,ch]. Block (32, 8) per (image b, channel tile): blockIdx.x =
+ * b·tiles + tile. Each thread reads dy at an element before writing dx there, so dx
+ * may be dy. */
+static __global__ void scale_backward_kernel(float *dx, float *ds, const float *dy, const float *x, const float *s,
+                                             int hw, int c) {
+	__shared__ float part[8][32];
+	int tiles = (c + 31) / 32;
+	int b = blockIdx.x / tiles;
+	int ch = (blockIdx.x % tiles) * 32 + threadIdx.x;
+	float acc = 0;
+	if (ch < c) {
+		float sv = s[b * c + ch];
+		for (int p = threadIdx.y; p < hw; p += 8) {
+			int64_t i = ((int64_t)b * hw + p) * c + ch;
+			float g = dy[i];
+			acc += g * x[i];
+			dx[i] = g * sv;
+		}
+	}
+	part[threadIdx.y][threadIdx.x] = acc;
+	__syncthreads();
+	for (int h = 4; h > 0; h >>= 1) {
+		if (threadIdx.y < h) part[threadIdx.y][threadIdx.x] += part[threadIdx.y + h][threadIdx.x];
+		__syncthreads();
+	}
+	if (threadIdx.y == 0 && ch < c) ds[b * c + ch] = part[0][threadIdx.x];
+}
+
+/* avgpool_forward_kernel: y[b,ch] = (Σ_p x[b,p,ch])·(1/hw), the same block mapping as
+ * scale_backward_kernel. */
+static __global__ void avgpool_forward_kernel(float *y, const float *x, int hw, int c, float inv) {
+	__shared__ float part[8][32];
+	int tiles = (c + 31) / 32;
+	int b = blockIdx.x / tiles;
+	int ch = (blockIdx.x % tiles) * 32 + threadIdx.x;
+	float acc = 0;
+	if (ch < c) {
+		for (int p = threadIdx.y; p < hw; p += 8) acc += x[((int64_t)b * hw + p) * c + ch];
+	}
+	part[threadIdx.y][threadIdx.x] = acc;
+	__syncthreads();
+	for (int h = 4; h > 0; h >>= 1) {
+		if (threadIdx.y < h) part[threadIdx.y][threadIdx.x] += part[threadIdx.y + h][threadIdx.x];
+		__syncthreads();
+	}
+	if (threadIdx.y == 0 && ch < c) y[b * c + ch] = part[0][threadIdx.x] * inv;
+}
+
+/* avgpool_backward_kernel: dx[b,p,ch] = dy[b,ch]·(1/hw), one thread per element of dx. */
+static __global__ void avgpool_backward_kernel(float *dx, const float *dy, int64_t total, int hw, int c, float inv) {
+	GRID_STRIDE(i, total) {
+		int k = (int)i;
+		int ch = k % c;
+		int b = k / c / hw;
+		dx[i] = dy[b * c + ch] * inv;
+	}
+}
+
+/* per_image_blocks returns n·ceil(c/32), the grid of the per-image reductions, or 0
+ * (after recording DDS_ERR_ARG) when it does not fit a grid. */
+static unsigned per_image_blocks(dds_ctx *ctx, const char *fn, int n, int c) {
+	int64_t b = (int64_t)n * ((c + 31) / 32);
+	if (b > INT32_MAX) {
+		arg_error(ctx, fn, "n = %d, c = %d: too many images and channels", n, c);
+		return 0;
+	}
+	return (unsigned)b;
+}
+
+void dds_scale_forward(dds_ctx *ctx, float *y, const float *x, const float *s, int n, int hw, int c) {
+	static const char fn[] = "dds_scale_forward";
+	if (!begin(ctx, fn) || !image_shape(ctx, fn, n, hw, c) || !need_ptr(ctx, fn, "y", y) ||
+	    !need_ptr(ctx, fn, "x", x) || !need_ptr(ctx, fn, "s", s)) {
+		return;
+	}
+	int64_t total = (int64_t)n * hw * c;
+	scale_forward_kernel<<<stride_blocks(total, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(y, x, s, total, hw, c);
+	launched(ctx, fn, "scale_forward_kernel");
+}
+
+void dds_scale_backward(dds_ctx *ctx, float *dx, float *ds, const float *dy, const float *x, const float *s, int n,
+                        int hw, int c) {
+	static const char fn[] = "dds_scale_backward";
+	if (!begin(ctx, fn) || !image_shape(ctx, fn, n, hw, c) || !need_ptr(ctx, fn, "dx", dx) ||
+	    !need_ptr(ctx, fn, "ds", ds) || !need_ptr(ctx, fn, "dy", dy) || !need_ptr(ctx, fn, "x", x) ||
+	    !need_ptr(ctx, fn, "s", s)) {
+		return;
+	}
+	unsigned blocks = per_image_blocks(ctx, fn, n, c);
+	if (blocks == 0) return;
+	scale_backward_kernel<<<blocks, dim3(32, 8), 0, ctx->stream>>>(dx, ds, dy, x, s, hw, c);
+	launched(ctx, fn, "scale_backward_kernel");
+}
+
+void dds_avgpool_forward(dds_ctx *ctx, float *y, const float *x, int n, int hw, int c) {
+	static const char fn[] = "dds_avgpool_forward";
+	if (!begin(ctx, fn) || !image_shape(ctx, fn, n, hw, c) || !need_ptr(ctx, fn, "y", y) ||
+	    !need_ptr(ctx, fn, "x", x)) {
+		return;
+	}
+	unsigned blocks = per_image_blocks(ctx, fn, n, c);
+	if (blocks == 0) return;
+	avgpool_forward_kernel<<<blocks, dim3(32, 8), 0, ctx->stream>>>(y, x, hw, c, 1.f / (float)hw);
+	launched(ctx, fn, "avgpool_forward_kernel");
+}
+
+void dds_avgpool_backward(dds_ctx *ctx, float *dx, const float *dy, int n, int hw, int c) {
+	static const char fn[] = "dds_avgpool_backward";
+	if (!begin(ctx, fn) || !image_shape(ctx, fn, n, hw, c) || !need_ptr(ctx, fn, "dx", dx) ||
+	    !need_ptr(ctx, fn, "dy", dy)) {
+		return;
+	}
+	int64_t total = (int64_t)n * hw * c;
+	avgpool_backward_kernel<<<stride_blocks(total, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(dx, dy, total, hw, c,
+	                                                                                          1.f / (float)hw);
+	launched(ctx, fn, "avgpool_backward_kernel");
+}

@@ -1,0 +1,165 @@
+/*
+ * internal.cuh — what the library's .cu files share: the context structure, sticky
+ * error recording, argument checks, launch helpers and the row-major GEMM wrapper.
+ * Nothing here is exported; every definition is static or inline so that no global
+ * state is shared between contexts.
+ *
+ * Conventions of the kernels (as train/cpu): NHWC float32 activations, per-pixel
+ * tensors seen as [m][c] (channels fastest), convolution weights [Cout][K][K][Cin/G],
+ * linear weights [out][in]. Every launch is followed by launched(), which records a
+ * launch error in the context. Reductions whose results must be reproducible
+ * (batch-norm statistics, weight gradients, loss) never use float atomics: they write
+ * partial sums to a buffer and add them in a fixed order in a second kernel.
+ */
+#ifndef DDS_INTERNAL_CUH
+#define DDS_INTERNAL_CUH
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* The library is compiled with -fvisibility=hidden; the functions of the C ABI take
+ * default visibility from their declarations here, so only they are exported. */
+#pragma GCC visibility push(default)
+#include "dds_cuda.h"
+#pragma GCC visibility pop
+
+/* DDS_WS_BYTES is the size of the per-context workspace allocated by dds_create: the
+ * partial sums of the two-stage reductions of batch normalisation and the loss, which
+ * take no scratch argument. The reductions size their first stage to fit it. */
+#define DDS_WS_BYTES ((size_t)2 << 20)
+#define DDS_WS_DOUBLES (DDS_WS_BYTES / sizeof(double))
+
+/* DDS_MSG_LEN bounds the error text kept in a context. */
+#define DDS_MSG_LEN 512
+
+/* The largest element count of one tensor the kernels index with int. */
+#define DDS_MAX_ELEMS ((int64_t)INT32_MAX)
+
+struct dds_ctx {
+	int device;
+	cudaStream_t stream;
+	cublasHandle_t blas;
+	int status;             /* first error, DDS_OK while none */
+	char msg[DDS_MSG_LEN];  /* its text */
+	double *ws;             /* DDS_WS_BYTES of reduction workspace */
+	void *blas_ws;          /* cuBLAS workspace (cublasSetWorkspace) */
+	size_t blas_ws_bytes;
+	void **allocs;          /* device blocks from dds_alloc, freed by dds_destroy */
+	size_t nallocs, capallocs;
+	size_t used;            /* bytes requested through dds_alloc */
+};
+
+/* set_error records an error in ctx unless one is recorded already (errors are
+ * sticky: the first one wins). */
+static inline void set_error(dds_ctx *ctx, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static inline void set_error(dds_ctx *ctx, int code, const char *fmt, ...) {
+	if (ctx->status != DDS_OK) {
+		return;
+	}
+	ctx->status = code;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->msg, sizeof ctx->msg, fmt, ap);
+	va_end(ap);
+}
+
+/* cuda_ok records e (if it is an error) with the name of the call that returned it. */
+static inline bool cuda_ok(dds_ctx *ctx, cudaError_t e, const char *fn, const char *call) {
+	if (e == cudaSuccess) {
+		return true;
+	}
+	set_error(ctx, (int)e, "%s: %s: %s (%s)", fn, call, cudaGetErrorName(e), cudaGetErrorString(e));
+	return false;
+}
+
+/* launched checks for a launch error after a kernel launch (cudaGetLastError also
+ * clears it, so it is not reported again by an unrelated call). */
+static inline bool launched(dds_ctx *ctx, const char *fn, const char *kernel) {
+	return cuda_ok(ctx, cudaGetLastError(), fn, kernel);
+}
+
+/* begin starts an operation: false (do nothing) when ctx is NULL or already failed.
+ * It makes the context's device current for the calling thread. */
+static inline bool begin(dds_ctx *ctx, const char *fn) {
+	if (ctx == NULL || ctx->status != DDS_OK) {
+		return false;
+	}
+	int cur = -1;
+	if (cudaGetDevice(&cur) != cudaSuccess || cur != ctx->device) {
+		return cuda_ok(ctx, cudaSetDevice(ctx->device), fn, "cudaSetDevice");
+	}
+	return true;
+}
+
+/* arg_error records DDS_ERR_ARG naming the function and the argument; it returns false. */
+static inline bool arg_error(dds_ctx *ctx, const char *fn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static inline bool arg_error(dds_ctx *ctx, const char *fn, const char *fmt, ...) {
+	char buf[DDS_MSG_LEN];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	set_error(ctx, DDS_ERR_ARG, "%s: %s", fn, buf);
+	return false;
+}
+
+/* need_ptr fails with DDS_ERR_ARG when p is NULL. */
+static inline bool need_ptr(dds_ctx *ctx, const char *fn, const char *name, const void *p) {
+	return p != NULL || arg_error(ctx, fn, "%s is NULL", name);
+}
+
+/* need_elems fails with DDS_ERR_ARG when a tensor of n elements is too large to be
+ * indexed with int. */
+static inline bool need_elems(dds_ctx *ctx, const char *fn, const char *what, int64_t n) {
+	return n <= DDS_MAX_ELEMS || arg_error(ctx, fn, "%s has %lld elements, more than %lld", what,
+	                                       (long long)n, (long long)DDS_MAX_ELEMS);
+}
+
+/* blocks_for returns the blocks of threads threads that cover n work items (n <=
+ * DDS_MAX_ELEMS, so it fits a grid's x dimension). */
+static inline unsigned blocks_for(int64_t n, int threads) {
+	return (unsigned)((n + threads - 1) / threads);
+}
+
+/* stride_blocks returns the grid of a grid-stride loop over n items: enough blocks to
+ * fill the GPU many times, at most 65536. */
+static inline unsigned stride_blocks(int64_t n, int threads) {
+	int64_t b = (n + threads - 1) / threads;
+	return (unsigned)(b < 65536 ? (b < 1 ? 1 : b) : 65536);
+}
+
+/* blas_ok records a failed cuBLAS call as DDS_ERR_CUBLAS with its name. */
+static inline bool blas_ok(dds_ctx *ctx, cublasStatus_t s, const char *fn, const char *call) {
+	if (s == CUBLAS_STATUS_SUCCESS) {
+		return true;
+	}
+	set_error(ctx, DDS_ERR_CUBLAS, "%s: %s: %s (%d)", fn, call, cublasGetStatusString(s), (int)s);
+	return false;
+}
+
+/* gemm_rm computes the row-major product C[M][N] = alpha·op(A)·op(B) + beta·C with
+ * op(A) [M][K] and op(B) [K][N] (ta: A is stored [K][M]; tb: B is stored [N][K]),
+ * leading dimensions in elements. cuBLAS is column-major, and a row-major matrix is
+ * its column-major transpose, so this is cuBLAS's Cᵀ = op(B)ᵀ·op(A)ᵀ: the operands
+ * and M, N swap places and the transposition flags stay. FP32 throughout (the handle
+ * is in CUBLAS_DEFAULT_MATH: no TF32). */
+/* relu_max returns max(0, v) with Go's rules, as the reference: NaN stays NaN and
+ * −0 becomes +0. */
+static __device__ __forceinline__ float relu_max(float v) { return (v > 0.f || v != v) ? v : 0.f; }
+
+/* mask_positive returns g where y > 0 and 0 elsewhere, on the bits as the reference's
+ * maskPositive: g passes when y is not ±0 and its sign bit is clear. */
+static __device__ __forceinline__ float mask_positive(float g, float y) {
+	unsigned b = __float_as_uint(y);
+	return (b != 0u && (b >> 31) == 0u) ? g : 0.f;
+}
+
+bool gemm_rm(dds_ctx *ctx, const char *fn, bool ta, bool tb, int M, int N, int K, float alpha,
+             const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+#endif /* DDS_INTERNAL_CUH */
