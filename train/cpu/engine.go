@@ -20,7 +20,9 @@ func (l Int32s) Len() int { return len(l) }
 // Engine runs a network on the CPU with this package's kernels. Its buffers are
 // Floats and Int32s; memory is Go memory, so Close only drops references. Kernels
 // split their work over Workers() goroutines.
-type Engine struct{}
+type Engine struct {
+	used int64 // bytes allocated by Alloc and AllocLabels
+}
 
 var _ engine.Engine = (*Engine)(nil)
 
@@ -34,9 +36,19 @@ func f32(b engine.Buf) []float32 {
 	return b.(Floats)
 }
 
-func (e *Engine) Name() string                    { return "cpu" }
-func (e *Engine) Alloc(n int) engine.Buf          { return Floats(make([]float32, n)) }
-func (e *Engine) AllocLabels(n int) engine.Labels { return Int32s(make([]int32, n)) }
+func (e *Engine) Name() string { return "cpu" }
+func (e *Engine) Alloc(n int) engine.Buf {
+	e.used += 4 * int64(n)
+	return Floats(make([]float32, n))
+}
+func (e *Engine) AllocLabels(n int) engine.Labels {
+	e.used += 4 * int64(n)
+	return Int32s(make([]int32, n))
+}
+
+// MemUsed returns the bytes of the buffers Alloc and AllocLabels returned (image
+// sets are not copied, so they do not count).
+func (e *Engine) MemUsed() int64 { return e.used }
 func (e *Engine) Slice(b engine.Buf, off, n int) engine.Buf {
 	return Floats(b.(Floats)[off : off+n : off+n])
 }
@@ -140,3 +152,46 @@ func (e *Engine) Batch(x engine.Buf, y engine.Labels, set engine.ImageSet, idx [
 	}
 	s.Batch(f32(x), y.(Int32s), ix, cs, pad, mean, std)
 }
+
+// stepAt returns t = counter[0] and whether it lies in [0, steps).
+func stepAt(counter engine.Labels, steps int) (int, bool) {
+	t := int(counter.(Int32s)[0])
+	return t, t >= 0 && t < steps
+}
+
+// BatchAt is Batch with the indices idxs[t·n : (t+1)·n] and the crops crops[3·t·n :
+// 3·(t+1)·n] of step t = counter[0]; it does nothing when t is outside [0, steps),
+// steps = len(idxs)/n.
+func (e *Engine) BatchAt(x engine.Buf, y engine.Labels, set engine.ImageSet, idxs, crops, counter engine.Labels, n, pad int, mean, std []float32) {
+	t, ok := stepAt(counter, idxs.Len()/max(n, 1))
+	if !ok || n == 0 {
+		return
+	}
+	var cs []int8
+	if crops != nil {
+		cs = make([]int8, 3*n)
+		for i, v := range crops.(Int32s)[3*t*n : 3*(t+1)*n] {
+			cs[i] = int8(v)
+		}
+	}
+	e.Batch(x, y, set, idxs.(Int32s)[t*n:(t+1)*n], cs, pad, mean, std)
+}
+
+// SGDStepAt is SGDStep with learning rate lrs[t], t = counter[0]; nothing when t is
+// outside [0, len(lrs)).
+func (e *Engine) SGDStepAt(p, g, v engine.Buf, n int, lrs engine.Buf, counter engine.Labels, momentum, weightDecay float32, nesterov bool) {
+	if t, ok := stepAt(counter, lrs.Len()); ok {
+		SGDStep(f32(p), f32(g), f32(v), n, f32(lrs)[t], momentum, weightDecay, nesterov)
+	}
+}
+
+// CopyAt copies src[:n] into dst[t·n : (t+1)·n], t = counter[0]; nothing when t is
+// outside [0, len(dst)/n).
+func (e *Engine) CopyAt(dst, src engine.Buf, counter engine.Labels, n int) {
+	if t, ok := stepAt(counter, dst.Len()/max(n, 1)); ok {
+		copy(f32(dst)[t*n:(t+1)*n], f32(src)[:n])
+	}
+}
+
+// Count adds one to counter[0].
+func (e *Engine) Count(counter engine.Labels) { counter.(Int32s)[0]++ }

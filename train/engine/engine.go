@@ -65,6 +65,9 @@ type Engine interface {
 	Download(dst []float32, src Buf)
 	// UploadLabels copies src into dst[:len(src)].
 	UploadLabels(dst Labels, src []int32)
+	// MemUsed returns the bytes of memory the engine has allocated; since memory is
+	// freed only by Close, that is also its peak.
+	MemUsed() int64
 	// Err returns the first failure of any operation so far, or nil.
 	Err() error
 	// Close releases all memory the engine allocated; its buffers must not be used after.
@@ -112,6 +115,43 @@ type Engine interface {
 	// crops[3i+2] = 1 to mirror; nil crops: none), normalised per channel
 	// ((v/255 − mean[c])/std[c]), into x [len(idx)][H][W][C], and its label into y.
 	Batch(x Buf, y Labels, set ImageSet, idx []int32, crops []int8, pad int, mean, std []float32)
+
+	// Step-indexed operations. With its per-step inputs (batch indices, crops,
+	// learning rate) in engine memory, a training step is the same operations every
+	// step, which a Recorder records once and replays. counter is a Labels buffer
+	// whose element 0 holds the step t within a run of steps; an operation whose t
+	// is outside [0, steps) does nothing. The caller resets the counter with
+	// UploadLabels.
+
+	// BatchAt is Batch with idx = idxs[t·n : (t+1)·n] and crops = crops[3·t·n :
+	// 3·(t+1)·n] (int32 DY, DX, flip triples; nil: no augmentation), where idxs
+	// holds steps·n indices.
+	BatchAt(x Buf, y Labels, set ImageSet, idxs, crops, counter Labels, n, pad int, mean, std []float32)
+	// SGDStepAt is SGDStep with learning rate lrs[t], lrs holding steps values.
+	SGDStepAt(p, g, v Buf, n int, lrs Buf, counter Labels, momentum, weightDecay float32, nesterov bool)
+	// CopyAt copies src[:n] into dst[t·n : (t+1)·n], dst holding steps·n values.
+	CopyAt(dst, src Buf, counter Labels, n int)
+	// Count adds one to counter[0].
+	Count(counter Labels)
+}
+
+// Recorder is an Engine that can record a fixed sequence of its operations once and
+// replay it with one call (a CUDA graph), which removes the per-operation launch
+// cost from every later step.
+type Recorder interface {
+	Engine
+	// Record records the operations f issues, without running them, and returns
+	// them as a Replay. f must issue only operations (no transfers, no Err); a
+	// failure to record is returned and also recorded as the engine's error.
+	Record(f func()) (Replay, error)
+}
+
+// Replay is a recorded sequence of operations.
+type Replay interface {
+	// Run issues the recorded operations again, with the effect of calling f.
+	Run()
+	// Close frees the recording (Close of its engine frees it too).
+	Close()
 }
 
 // ImageSet is a labelled image set held by an engine (uint8 NHWC images, int32

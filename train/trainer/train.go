@@ -123,56 +123,83 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 	}
 	rc := network.Recipe{Momentum: float32(r.Momentum), WeightDecay: float32(r.WeightDecay), Nesterov: r.Nesterov, Smoothing: float32(r.Smoothing)}
 	images := e.UploadImages(set.Images, set.Labels, set.H, set.W, set.C)
-	idx := make([]int32, r.Batch)
+	augment := aug != (data.Augment{})
+	steps, err := net.NewSteps(spe, images, augment, aug.Pad, d.Mean, d.Std, rc)
+	if err != nil {
+		return failed("build: %v", err)
+	}
+	defer steps.Close()
+	// An engine that records steps runs them asynchronously: read the statistics
+	// back every readEvery steps, not after each one.
+	readEvery := 1
+	if _, ok := e.(engine.Recorder); ok {
+		readEvery = asyncReadEvery
+	}
+	idx := make([]int32, spe*r.Batch)
 	crops := make([]data.Crop, r.Batch)
-	crops8 := make([]int8, 3*r.Batch)
+	var crops32 []int32
+	if augment {
+		crops32 = make([]int32, 3*spe*r.Batch)
+	}
+	lrs := make([]float32, spe)
 	total := r.Epochs * spe
 	t0 := time.Now()
 	var seen int64
 	for epoch := start; epoch < r.Epochs; epoch++ {
 		perm := data.Permutation(set.Len(), j.Seed, epoch)
 		rng := rand.NewPCG(j.Seed, uint64(epoch)+augmentStream)
+		for i, v := range perm[:spe*r.Batch] {
+			idx[i] = int32(v)
+		}
+		for s := range spe {
+			lrs[s] = float32(r.LRAt(epoch*spe+s, total, spe))
+			if !augment {
+				continue
+			}
+			aug.Draw(rng, crops)
+			for i, c := range crops {
+				k := 3 * (s*r.Batch + i)
+				crops32[k], crops32[k+1], crops32[k+2] = int32(c.DY), int32(c.DX), 0
+				if c.Flip {
+					crops32[k+2] = 1
+				}
+			}
+		}
+		steps.Load(idx, crops32, lrs)
 		var lossSum float64
 		var correct int
+		read := 0 // steps of this epoch whose statistics have been read
 		for s := range spe {
-			for i, v := range perm[s*r.Batch : (s+1)*r.Batch] {
-				idx[i] = int32(v)
+			if err := steps.Run(); err != nil {
+				return stepFailed(res, fmt.Sprintf("epoch %d step %d: %v", epoch+1, s+1, err))
 			}
-			var cs []int8
-			if aug != (data.Augment{}) {
-				aug.Draw(rng, crops)
-				for i, c := range crops {
-					crops8[3*i], crops8[3*i+1], crops8[3*i+2] = c.DY, c.DX, 0
-					if c.Flip {
-						crops8[3*i+2] = 1
-					}
-				}
-				cs = crops8
+			if s+1 < spe && s+1-read < readEvery {
+				continue
 			}
-			e.Batch(net.X, net.Y, images, idx, cs, aug.Pad, d.Mean, d.Std)
-			t := epoch*spe + s
-			stats, err := net.Step(float32(r.LRAt(t, total, spe)), rc)
+			stats, err := steps.Stats(read, s+1)
 			if err != nil {
-				res.Status, res.Error = StatusFailed, fmt.Sprintf("epoch %d step %d: %v", epoch+1, s+1, err)
-				res.Weights = nil
-				return res
+				return stepFailed(res, fmt.Sprintf("epoch %d steps %d-%d: %v", epoch+1, read+1, s+1, err))
 			}
-			seen += int64(r.Batch)
-			if math.IsNaN(stats.Loss) || math.IsInf(stats.Loss, 0) {
-				res.Status, res.Error = StatusDiverged, fmt.Sprintf("loss %v at epoch %d step %d", stats.Loss, epoch+1, s+1)
-				res.EpochLoss = append(res.EpochLoss, stats.Loss)
-				res.EpochErr = append(res.EpochErr, 100*(1-float64(correct)/float64((s+1)*r.Batch)))
-				res.Steps = net.Steps
-				res.Wall += time.Since(t0).Seconds()
-				res.Images += seen
-				return res
+			for k, st := range stats {
+				step := read + k
+				seen += int64(r.Batch)
+				if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
+					res.Status, res.Error = StatusDiverged, fmt.Sprintf("loss %v at epoch %d step %d", st.Loss, epoch+1, step+1)
+					res.EpochLoss = append(res.EpochLoss, st.Loss)
+					res.EpochErr = append(res.EpochErr, 100*(1-float64(correct)/float64((step+1)*r.Batch)))
+					res.Steps = int64(epoch*spe + step + 1)
+					res.Wall += time.Since(t0).Seconds()
+					res.Images += seen
+					return res
+				}
+				lossSum += st.Loss
+				correct += st.Correct
+				if progress != nil {
+					progress(Progress{Epoch: epoch, Epochs: r.Epochs, Step: step, Steps: spe, Loss: st.Loss,
+						Images: seen, Elapsed: time.Since(t0).Seconds()})
+				}
 			}
-			lossSum += stats.Loss
-			correct += stats.Correct
-			if progress != nil {
-				progress(Progress{Epoch: epoch, Epochs: r.Epochs, Step: s, Steps: spe, Loss: stats.Loss,
-					Images: seen, Elapsed: time.Since(t0).Seconds()})
-			}
+			read = s + 1
 		}
 		res.EpochLoss = append(res.EpochLoss, lossSum/float64(spe))
 		res.EpochErr = append(res.EpochErr, 100*(1-float64(correct)/float64(spe*r.Batch)))
@@ -197,6 +224,17 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 	}
 	return res
 }
+
+// stepFailed ends a run whose step failed: the epochs completed so far stay in the
+// result, the weights are not kept.
+func stepFailed(res Result, why string) Result {
+	res.Status, res.Error, res.Weights = StatusFailed, why, nil
+	return res
+}
+
+// asyncReadEvery is how many steps an asynchronous engine runs between reads of
+// the loss statistics (each read waits for the engine).
+const asyncReadEvery = 50
 
 // augmentStream offsets the PCG stream of the augmentation generator from the model seed's other uses.
 const augmentStream = 0x617567 // "aug"

@@ -2,13 +2,16 @@ package trainer
 
 import (
 	"bytes"
+	"fmt"
 	"github.com/ddstools/dds/formats"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/ddstools/dds/formats/anynet"
 	"github.com/ddstools/dds/train/cpu"
 	"github.com/ddstools/dds/train/data"
+	"github.com/ddstools/dds/train/engine"
 )
 
 // tinyArch is a small X network for 8x8x3 synthetic images.
@@ -148,4 +151,42 @@ func equalFloats(a, b []float64) bool {
 		}
 	}
 	return true
+}
+
+// recording is the CPU engine with a Recorder that keeps f as the recording, so
+// Train takes the path of an asynchronous engine (recorded steps, statistics read
+// in groups) without a GPU.
+type recording struct{ *cpu.Engine }
+
+type replayFunc func()
+
+func (r replayFunc) Run()   { r() }
+func (r replayFunc) Close() {}
+
+func (recording) Record(f func()) (engine.Replay, error) { return replayFunc(f), nil }
+
+// TestTrainRecorderEqualsDirect checks that the recorded path, reading the loss
+// statistics every asyncReadEvery steps, gives the result of the direct one, for a
+// run that finishes and one that diverges part-way through an epoch.
+func TestTrainRecorderEqualsDirect(t *testing.T) {
+	d := tinyData(t)
+	r := tinyRecipe()
+	r.Batch, r.Epochs = 4, 2 // 64 steps per epoch: reads after 50 and 64
+	for _, lr := range []float64{0.05, 1e4} {
+		r.LR = lr
+		j := Job{Key: "k", Arch: tinyArch, Seed: 5, Recipe: r}
+		var steps []int
+		a := Train(cpu.NewEngine(), d, j, nil, nil)
+		b := Train(recording{cpu.NewEngine()}, d, j, nil, func(p Progress) { steps = append(steps, p.Epoch*p.Steps+p.Step) })
+		a.Wall, b.Wall = 0, 0
+		if fmt.Sprint(a) != fmt.Sprint(b) {
+			t.Errorf("lr %g: recorded run %+v\nwant %+v", lr, b, a)
+		}
+		if lr < 1 && (a.Status != StatusOK || len(steps) != 128 || !slices.IsSorted(steps)) {
+			t.Errorf("lr %g: status %s, progress after %d steps (want 128, in order)", lr, a.Status, len(steps))
+		}
+		if lr > 1 && a.Status != StatusDiverged {
+			t.Errorf("lr %g: status %s, want diverged", lr, a.Status)
+		}
+	}
 }

@@ -1,0 +1,127 @@
+package network
+
+import (
+	"fmt"
+
+	"github.com/ddstools/dds/train/engine"
+)
+
+// Steps runs a sequence of training steps whose per-step inputs live in engine
+// memory: the batch indices and crops of every step, its learning rate, and a step
+// counter that each step advances. Every step is then the same operations, so on an
+// engine.Recorder (a GPU) the step is recorded once, at the first Run, and replayed
+// afterwards, and the per-step statistics are read back in groups rather than after
+// every step.
+type Steps struct {
+	n       *Net
+	Len     int // steps in one Load
+	set     engine.ImageSet
+	pad     int
+	mean    []float32
+	std     []float32
+	r       Recipe
+	augment bool
+
+	idxs, crops, counter engine.Labels
+	lrs, stats           engine.Buf
+	replay               engine.Replay
+}
+
+// NewSteps prepares runs of steps on n (built for training) with batches assembled
+// from set with the normalisation mean and std and, when augment, crops padded by
+// pad; each Load holds the inputs of steps steps.
+func (n *Net) NewSteps(steps int, set engine.ImageSet, augment bool, pad int, mean, std []float32, r Recipe) (*Steps, error) {
+	if !n.Train {
+		return nil, fmt.Errorf("network: NewSteps on a net built without train")
+	}
+	if steps < 1 {
+		return nil, fmt.Errorf("network: %d steps, want at least 1", steps)
+	}
+	e := n.E
+	s := &Steps{n: n, Len: steps, set: set, pad: pad, mean: mean, std: std, r: r, augment: augment}
+	s.idxs = e.AllocLabels(steps * n.Batch)
+	if augment {
+		s.crops = e.AllocLabels(3 * steps * n.Batch)
+	}
+	s.counter = e.AllocLabels(1)
+	s.lrs = e.Alloc(steps)
+	s.stats = e.Alloc(3 * steps)
+	return s, e.Err()
+}
+
+// Load sets the inputs of the next Len steps and resets the counter: idx holds
+// Len·Batch example indices, crops (when augmenting) Len·Batch (DY, DX, flip)
+// triples, lrs Len learning rates.
+func (s *Steps) Load(idx, crops []int32, lrs []float32) {
+	b := s.n.Batch
+	if len(idx) != s.Len*b || len(lrs) != s.Len || (s.augment && len(crops) != 3*s.Len*b) {
+		panic(fmt.Sprintf("network: Steps.Load: %d indices, %d crops, %d rates for %d steps of %d", len(idx), len(crops), len(lrs), s.Len, b))
+	}
+	e := s.n.E
+	e.UploadLabels(s.idxs, idx)
+	if s.augment {
+		e.UploadLabels(s.crops, crops)
+	}
+	e.Upload(s.lrs, lrs)
+	e.UploadLabels(s.counter, []int32{0})
+}
+
+// issue enqueues one step: assemble step t's batch, Forward, Backward, SGD with
+// rate t, keep the loss statistics as those of step t, advance the counter.
+func (s *Steps) issue() {
+	n, e := s.n, s.n.E
+	e.BatchAt(n.X, n.Y, s.set, s.idxs, s.crops, s.counter, n.Batch, s.pad, s.mean, s.std)
+	n.Forward(true, s.r.Smoothing)
+	n.Backward()
+	e.SGDStepAt(n.P, n.G, n.V, n.NParams, s.lrs, s.counter, s.r.Momentum, s.r.WeightDecay, s.r.Nesterov)
+	e.CopyAt(s.stats, n.stats, s.counter, 3)
+	e.Count(s.counter)
+}
+
+// Run enqueues the next step. On a Recorder the first Run records the step and
+// every Run replays it; otherwise the operations are issued one by one.
+func (s *Steps) Run() error {
+	if rec, ok := s.n.E.(engine.Recorder); ok && s.replay == nil {
+		r, err := rec.Record(s.issue)
+		if err != nil {
+			return err
+		}
+		s.replay = r
+	}
+	if s.replay != nil {
+		s.replay.Run()
+	} else {
+		s.issue()
+	}
+	s.n.Steps++
+	return nil
+}
+
+// Stats reads back the loss statistics of steps [from, to) of the current Load
+// (waiting for them on an asynchronous engine). A step with labels outside the
+// network's classes is an error.
+func (s *Steps) Stats(from, to int) ([]Stats, error) {
+	e := s.n.E
+	raw := make([]float32, 3*(to-from))
+	e.Download(raw, e.Slice(s.stats, 3*from, len(raw)))
+	if err := e.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]Stats, to-from)
+	for i := range out {
+		st := raw[3*i : 3*i+3]
+		if st[2] > 0 {
+			return nil, fmt.Errorf("%d labels of the batch of step %d are outside the network's %d classes", int(st[2]), from+i+1, s.n.Arch.Classes)
+		}
+		out[i] = Stats{Loss: float64(st[0]), Correct: int(st[1])}
+	}
+	return out, nil
+}
+
+// Close frees the recorded step, if any (the buffers live until the engine's Close).
+func (s *Steps) Close() {
+	if s.replay != nil {
+		s.replay.Close()
+		s.replay = nil
+	}
+}

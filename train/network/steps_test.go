@@ -1,0 +1,125 @@
+package network
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/ddstools/dds/train/cpu"
+	"github.com/ddstools/dds/train/data"
+	"github.com/ddstools/dds/train/engine"
+)
+
+// recording is the CPU engine with a Recorder that records f by keeping it, so the
+// record-once-replay path of Steps runs without a GPU.
+type recording struct {
+	*cpu.Engine
+	records int
+}
+
+type replayFunc func()
+
+func (r replayFunc) Run()   { r() }
+func (r replayFunc) Close() {}
+
+func (r *recording) Record(f func()) (engine.Replay, error) {
+	r.records++
+	return replayFunc(f), nil
+}
+
+// TestStepsEqualStep checks that steps driven by engine-resident inputs (BatchAt,
+// SGDStepAt, CopyAt, Count), issued directly or through a Recorder, give exactly the
+// parameters, momentum, running statistics and losses of Batch + Step with the same
+// indices, crops and learning rates.
+func TestStepsEqualStep(t *testing.T) {
+	const batch, nsteps = 4, 5
+	d, err := data.Open("synthetic:16x16x3:7:64:8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := Recipe{Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true, Smoothing: 0.1}
+	for _, augment := range []bool{false, true} {
+		for _, recorded := range []bool{false, true} {
+			arch := oracleNets["y"]
+			r := rand.New(rand.NewPCG(3, 4))
+			idx := make([]int32, nsteps*batch)
+			for i := range idx {
+				idx[i] = int32(r.IntN(d.Train.Len()))
+			}
+			var crops []int32
+			if augment {
+				crops = make([]int32, 3*nsteps*batch)
+				for i := 0; i < len(crops); i += 3 {
+					crops[i], crops[i+1], crops[i+2] = int32(r.IntN(9)), int32(r.IntN(9)), int32(r.IntN(2))
+				}
+			}
+			lrs := []float32{0.05, 0.1, 0.08, 0.03, 0.01}
+
+			ref, err := New(cpu.NewEngine(), arch, batch, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref.Init(11)
+			set := ref.E.UploadImages(d.Train.Images, d.Train.Labels, 16, 16, 3)
+			var want []Stats
+			for s := range nsteps {
+				var c8 []int8
+				if augment {
+					for _, v := range crops[3*s*batch : 3*(s+1)*batch] {
+						c8 = append(c8, int8(v))
+					}
+				}
+				ref.E.Batch(ref.X, ref.Y, set, idx[s*batch:(s+1)*batch], c8, 4, d.Mean, d.Std)
+				st, err := ref.Step(lrs[s], rc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, st)
+			}
+
+			var e engine.Engine = cpu.NewEngine()
+			rec := &recording{Engine: cpu.NewEngine()}
+			if recorded {
+				e = rec
+			}
+			n, err := New(e, arch, batch, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n.Init(11)
+			steps, err := n.NewSteps(nsteps, e.UploadImages(d.Train.Images, d.Train.Labels, 16, 16, 3), augment, 4, d.Mean, d.Std, rc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			steps.Load(idx, crops, lrs)
+			for range nsteps {
+				if err := steps.Run(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := steps.Stats(0, nsteps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("augment %v recorded %v: stats %v, want %v", augment, recorded, got, want)
+			}
+			if recorded && rec.records != 1 {
+				t.Errorf("recorded %d times, want once", rec.records)
+			}
+			gs, _ := n.State()
+			ws, _ := ref.State()
+			for i := range ws {
+				if !slices.Equal(gs[i].Data, ws[i].Data) {
+					t.Errorf("augment %v recorded %v: %s differs from Step's", augment, recorded, ws[i].Name)
+				}
+			}
+			gv, wv := make([]float32, n.NParams), make([]float32, n.NParams)
+			n.E.Download(gv, n.V)
+			ref.E.Download(wv, ref.V)
+			if !slices.Equal(gv, wv) {
+				t.Errorf("augment %v recorded %v: momentum differs", augment, recorded)
+			}
+		}
+	}
+}
