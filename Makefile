@@ -7,13 +7,23 @@ CMDS    := sample show train evaluate bootstrap refine compare
 # exceeded" having found nothing.
 FUZZTIME ?= 100000x
 
-.PHONY: all build demo sweep reference-mnist test vet bench bench-cpu clean
+.PHONY: all build cuda cuda-bench demo sweep reference-mnist test vet bench bench-cpu clean
 
 all: build
 
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ $(addprefix ./,$(CMDS))
+
+# The CUDA kernel library, bin/libdds_cuda.so beside the programs, which load it at
+# run time (--device auto|cuda). Needs nvcc; see train/cuda/lib/Makefile.
+cuda:
+	$(MAKE) -C train/cuda/lib lib OUT=$(abspath $(BIN))
+
+# GPU throughput next to the PyTorch peer, run on the GPU machine with bin/ built
+# here and carried there (see pipelines/cuda-bench.sh).
+cuda-bench:
+	bash pipelines/cuda-bench.sh
 
 # The main job on the embedded default: sample a small MNIST-scale RegNetX sweep and
 # print it as a table.

@@ -3,19 +3,18 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 	"io"
 
 	"github.com/ddstools/dds/evaluate/evaluator"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/internal/cli"
-	"github.com/ddstools/dds/train/cpu"
-	"github.com/ddstools/dds/train/engine"
+	"github.com/ddstools/dds/train/device"
 )
 
 const synopsis = `
 usage: evaluate [--data SPEC] [--split test|train] [--subset N] [--batch N]
-                [--drop-weights] [--device cpu|auto] [-q] [-o FILE] [FILE|-]
+                [--drop-weights] [--device auto|cpu|cuda|cuda:N] [-q] [-o FILE] [FILE|-]
 
 Reads a trained stream (from train), rebuilds each network from its config and
 weights, and writes every record with its evaluation on the split added:
@@ -35,7 +34,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	subset := fs.Int("subset", 0, "evaluate on this many examples of the split (0: all)")
 	batch := fs.Int("batch", 250, "images per forward pass")
 	drop := fs.Bool("drop-weights", false, "leave the weights column out of the output")
-	device := fs.String("device", "auto", "cpu, or auto (the best available)")
+	devSpec := fs.String("device", "auto", "auto (a GPU when there is one), cpu, cuda or cuda:N")
 	quiet := fs.Bool("q", false, "no summary line on stderr")
 	out := fs.String("o", "-", "output file, - for stdout")
 	file, err := fs.ParseFile(args)
@@ -50,17 +49,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	case *batch < 1:
 		return cli.Usagef("--batch must be positive")
 	}
-	var newEngine func() (engine.Engine, error)
-	switch *device {
-	case "cpu", "auto":
-		newEngine = func() (engine.Engine, error) { return cpu.NewEngine(), nil }
-	case "cuda":
-		return fmt.Errorf("--device cuda: this build has no CUDA engine; use --device cpu")
-	default:
-		return cli.Usagef("--device %q: want cpu or auto", *device)
+	dev, err := device.Open(*devSpec)
+	if errors.Is(err, device.ErrBadSpec) {
+		return cli.Usagef("%v", err)
+	}
+	if err != nil {
+		return err
 	}
 	opt := evaluator.Options{Data: *dataSpec, Split: *split, Subset: *subset, Batch: *batch, DropWeights: *drop,
-		NewEngine: newEngine, Prov: formats.Provenance{Producer: "evaluate", Args: cli.Recorded(args, "o", "q")}}
+		NewEngine: dev.NewEngine, Prov: formats.Provenance{Producer: "evaluate", Args: cli.Recorded(args, "o", "q")}}
 	if !*quiet {
 		opt.Log = stderr
 	}

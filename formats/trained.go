@@ -42,6 +42,8 @@ type Trained struct {
 	Steps     int64
 	Wall      float64 // seconds
 	ImgPerSec float64
+	MemBytes  int64  // memory the model's engine allocated, its peak (device memory on a GPU)
+	StepBytes int64  // memory traffic of one training step, unfused (network.StepBytes)
 	Weights   []byte // safetensors state dict (nil is written as null)
 }
 
@@ -58,6 +60,8 @@ var TrainedFields = []arrow.Field{
 	{Name: "steps", Type: arrow.PrimitiveTypes.Int64},
 	{Name: "wall_s", Type: arrow.PrimitiveTypes.Float64},
 	{Name: "img_per_s", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "mem_bytes", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "step_bytes", Type: arrow.PrimitiveTypes.Int64},
 	{Name: "weights", Type: arrow.BinaryTypes.Binary, Nullable: true},
 }
 
@@ -78,10 +82,12 @@ func TrainedColumns(mem memory.Allocator, ts []Trained) []arrow.Array {
 			f[8].(*array.Int64Builder).Append(t.Steps)
 			f[9].(*array.Float64Builder).Append(t.Wall)
 			f[10].(*array.Float64Builder).Append(t.ImgPerSec)
+			f[11].(*array.Int64Builder).Append(t.MemBytes)
+			f[12].(*array.Int64Builder).Append(t.StepBytes)
 			if t.Weights == nil {
-				f[11].AppendNull()
+				f[13].AppendNull()
 			} else {
-				f[11].(*array.BinaryBuilder).Append(t.Weights)
+				f[13].(*array.BinaryBuilder).Append(t.Weights)
 			}
 		}
 	})

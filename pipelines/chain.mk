@@ -62,7 +62,7 @@ $(error OUT must name the output folder)
 endif
 DATA := $(DATASET)$(if $(DATA_DIR),:$(DATA_DIR))
 TRAIN_ARGS := --data $(DATA) --epochs $(EPOCHS) --batch $(BATCH) --train-subset $(TRAIN_SUBSET) \
-	--device $(DEVICE) --jobs $(TRAIN_JOBS) $(TRAIN_FLAGS)
+	--device $(DEVICE) --concurrency $(TRAIN_JOBS) $(TRAIN_FLAGS)
 EVAL_ARGS := --drop-weights --subset $(EVAL_SUBSET) --device $(DEVICE) $(EVAL_FLAGS)
 
 SPACES := a b c d e regnet

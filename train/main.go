@@ -4,23 +4,22 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/internal/cli"
-	"github.com/ddstools/dds/train/cpu"
-	"github.com/ddstools/dds/train/engine"
+	"github.com/ddstools/dds/train/device"
 	"github.com/ddstools/dds/train/trainer"
 )
 
 const synopsis = `
 usage: train [--data SPEC] [--epochs N] [--batch N] [--lr LR] [--wd WD] [--momentum M]
              [--nesterov=BOOL] [--warmup EPOCHS] [--warmup-factor F] [--label-smoothing E]
-             [--augment auto|none|crop-flip] [--train-subset N] [--jobs N]
-             [--checkpoint DIR] [--device cpu|auto] [-q] [-o FILE] [FILE|-]
+             [--augment auto|none|crop-flip] [--train-subset N] [--concurrency N]
+             [--checkpoint DIR] [--device auto|cpu|cuda|cuda:N] [-q] [-o FILE] [FILE|-]
 
 Reads a config stream (from sample) and trains each config with SGD (momentum,
 Nesterov, weight decay, cosine learning rate with optional linear warmup, label
@@ -32,6 +31,12 @@ A config that cannot be trained is written with status failed and the reason; on
 whose loss becomes NaN or infinite with status diverged. With --checkpoint DIR a run
 that is killed and started again with the same input and flags finishes the missing
 work and writes the same records (timing columns aside).
+
+--device auto trains on GPU 0 when the CUDA library (libdds_cuda.so, make cuda)
+loads and sees a GPU, else on the CPU. --concurrency N trains N models at once (each
+on its own engine: on a GPU its own stream, recorded step and memory); 0 chooses:
+one per 4 cores on the CPU, on a GPU as many as fit in 90% of its free memory (at
+most 16). --jobs is another name for --concurrency.
 
 Data specs: mnist (the embedded default), mnist:DIR, cifar10:DIR,
 synthetic:HxWxC[:CLASSES[:NTRAIN[:NTEST]]].
@@ -55,9 +60,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.Float64Var(&r.Smoothing, "label-smoothing", def.Smoothing, "label smoothing")
 	fs.StringVar(&r.Augment, "augment", def.Augment, "augmentation: auto (crop-flip for cifar10), none or crop-flip")
 	fs.IntVar(&r.TrainSubset, "train-subset", 0, "train on this many examples of the train split (0: all), the same for every model")
-	jobs := fs.Int("jobs", 0, "models trained at once (0: one per 4 cores, at least 1)")
+	jobs := fs.Int("concurrency", 0, "models trained at once (0: chosen from the cores or the GPU's free memory)")
+	fs.IntVar(jobs, "jobs", 0, "the same as --concurrency")
 	ckpt := fs.String("checkpoint", "", "checkpoint directory: resume a killed run")
-	device := fs.String("device", "auto", "cpu, or auto (the best available)")
+	devSpec := fs.String("device", "auto", "auto (a GPU when there is one), cpu, cuda or cuda:N")
 	quiet := fs.Bool("q", false, "no summary line on stderr")
 	out := fs.String("o", "-", "output file, - for stdout")
 	file, err := fs.ParseFile(args)
@@ -72,22 +78,25 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cli.Usagef("%v", err)
 	}
 	if *jobs < 0 {
-		return cli.Usagef("--jobs must not be negative")
+		return cli.Usagef("--concurrency must not be negative")
 	}
-	if *jobs == 0 {
-		*jobs = max(1, runtime.GOMAXPROCS(0)/4)
+	dev, err := device.Open(*devSpec)
+	if errors.Is(err, device.ErrBadSpec) {
+		return cli.Usagef("%v", err)
 	}
-	newEngine, name, err := engineFor(*device)
 	if err != nil {
 		return err
 	}
-	opt := trainer.Options{Defaults: r, Jobs: *jobs, Device: name, NewEngine: newEngine,
-		Prov: formats.Provenance{Producer: "train", Args: cli.Recorded(args, "o", "jobs", "q", "checkpoint")}}
+	opt := trainer.Options{Defaults: r, Jobs: *jobs, Device: dev.Name, NewEngine: dev.NewEngine, FreeMemory: dev.FreeMemory,
+		Prov: formats.Provenance{Producer: "train", Args: cli.Recorded(args, "o", "jobs", "concurrency", "q", "checkpoint")}}
 	if f, ok := stderr.(*os.File); ok && formats.IsTerminal(f) {
 		opt.Progress = stderr
 	}
 	if !*quiet {
 		opt.Log = stderr
+		if dev.Note != "" {
+			fmt.Fprintf(stderr, "train: on the CPU (%s)\n", dev.Note)
+		}
 	}
 	if *ckpt != "" {
 		if opt.Store, err = trainer.OpenStore(*ckpt); err != nil {
@@ -108,15 +117,4 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	return o.Commit()
-}
-
-// engineFor returns the engine constructor for a --device value and its name.
-func engineFor(device string) (func() (engine.Engine, error), string, error) {
-	switch device {
-	case "cpu", "auto":
-		return func() (engine.Engine, error) { return cpu.NewEngine(), nil }, "cpu", nil
-	case "cuda":
-		return nil, "", fmt.Errorf("--device cuda: this build has no CUDA engine; use --device cpu")
-	}
-	return nil, "", cli.Usagef("--device %q: want cpu or auto", device)
 }

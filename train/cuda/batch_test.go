@@ -4,11 +4,14 @@ package cuda
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/ddstools/dds/train/cpu"
 	"github.com/ddstools/dds/train/data"
+	"github.com/ddstools/dds/train/engine"
 )
 
 // batchCase is one image set and the batch sizes assembled from it in turn.
@@ -138,6 +141,251 @@ func TestBatch(t *testing.T) {
 			}
 			defer e.Close()
 			checkBatch(t, e, bc, uint64(i))
+		})
+	}
+}
+
+// stepCase is one run of the step-indexed operations: steps batches of n examples
+// from an image set, an SGD step over params values and a copy of 3 values per step.
+type stepCase struct {
+	images, h, w, c int
+	pad             int
+	crops           bool
+	n, steps        int
+	params          int
+}
+
+func (sc stepCase) String() string {
+	return fmt.Sprintf("%d_%dx%dx%d_pad%d_crops=%v_n%d_steps%d_p%d", sc.images, sc.h, sc.w, sc.c, sc.pad, sc.crops, sc.n, sc.steps, sc.params)
+}
+
+// stepCases: n and steps differ (so a binding that mixed them up selects other
+// steps), with and without crops, 1 and 3 channels.
+var stepCases = []stepCase{
+	{images: 20, h: 9, w: 7, c: 3, pad: 2, crops: true, n: 5, steps: 3, params: 1001},
+	{images: 30, h: 8, w: 8, c: 1, pad: 0, crops: false, n: 4, steps: 6, params: 100003},
+	{images: 40, h: 16, w: 16, c: 3, pad: 4, crops: true, n: 16, steps: 2, params: 7},
+}
+
+// stepTol is the error allowed in SGD steps against the CPU engine: a few steps of
+// the same float32 formula, which a fused multiply-add moves by about 1e-7.
+const stepOpTol = 1e-5
+
+// stepBufs is one engine's buffers for checkStepOps.
+type stepBufs struct {
+	e                              engine.Engine
+	set                            engine.ImageSet
+	xFull, pFull, vFull, g, dstAll engine.Buf
+	x, p, v, dst, src              engine.Buf
+	y                              engine.Labels
+}
+
+func newStepBufs(e engine.Engine, sc stepCase, images []uint8, lab []int32, x0, p0, v0 []float32) *stepBufs {
+	size := sc.h * sc.w * sc.c
+	b := &stepBufs{e: e, set: e.UploadImages(images, lab, sc.h, sc.w, sc.c)}
+	full := func(v []float32, n int) (engine.Buf, engine.Buf) {
+		f := e.Alloc(len(v))
+		e.Upload(f, v)
+		return f, e.Slice(f, guard, n)
+	}
+	b.xFull, b.x = full(x0, sc.n*size)
+	b.pFull, b.p = full(p0, sc.params)
+	b.vFull, b.v = full(v0, sc.params)
+	b.dstAll, b.dst = full(make([]float32, 3*sc.steps+2*guard), 3*sc.steps)
+	b.g, b.src = e.Alloc(sc.params), e.Alloc(3)
+	b.y = e.AllocLabels(sc.n)
+	return b
+}
+
+// download returns the float buffers with their guards and the labels.
+func (b *stepBufs) download(t *testing.T, sc stepCase) (x, p, v, dst []float32, y []int32) {
+	t.Helper()
+	get := func(buf engine.Buf) []float32 {
+		out := make([]float32, buf.Len())
+		b.e.Download(out, buf)
+		return out
+	}
+	x, p, v, dst = get(b.xFull), get(b.pFull), get(b.vFull), get(b.dstAll)
+	y = make([]int32, sc.n)
+	switch e := b.e.(type) {
+	case *Engine:
+		e.DownloadLabels(y, b.y)
+	default:
+		copy(y, b.y.(cpu.Int32s))
+	}
+	if err := b.e.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return
+}
+
+// checkStepOps runs BatchAt, SGDStepAt, CopyAt and Count on e with the counter at
+// −1, 0, ..., steps in turn, and after each compares every output, guards included,
+// with the CPU engine running the plain Batch, SGDStep and a copy on the inputs of
+// step t (and nothing when t is outside [0, steps)): images within batchTol, labels
+// and copies exactly, SGD within stepOpTol. It also runs e's own Batch and SGDStep on
+// the same inputs and requires the step-indexed forms to match them bit for bit, and
+// checks the counter after each Count.
+func checkStepOps(t *testing.T, e *Engine, sc stepCase, seed uint64) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 0x7374))
+	size := sc.h * sc.w * sc.c
+	images := make([]uint8, sc.images*size)
+	for i := range images {
+		images[i] = uint8(r.IntN(256))
+	}
+	lab := make([]int32, sc.images)
+	for i := range lab {
+		lab[i] = int32(r.IntN(1000))
+	}
+	mean, std := make([]float32, sc.c), make([]float32, sc.c)
+	for i := range mean {
+		mean[i], std[i] = float32(0.3+0.4*r.Float64()), float32(0.2+0.1*r.Float64())
+	}
+	idx := make([]int32, sc.steps*sc.n)
+	for i := range idx {
+		idx[i] = int32(r.IntN(sc.images))
+	}
+	var crops32 []int32
+	var crops8 []int8
+	if sc.crops {
+		cs := make([]data.Crop, sc.steps*sc.n)
+		data.Augment{Pad: sc.pad, Flip: true}.Draw(rand.NewPCG(seed, 1), cs)
+		for _, c := range cs {
+			f := int8(0)
+			if c.Flip {
+				f = 1
+			}
+			crops8 = append(crops8, c.DY, c.DX, f)
+			crops32 = append(crops32, int32(c.DY), int32(c.DX), int32(f))
+		}
+	}
+	lrs := make([]float32, sc.steps)
+	for i := range lrs {
+		lrs[i] = float32(0.02 + 0.2*r.Float64())
+	}
+	const momentum, wd = 0.9, 5e-4
+	x0 := values(r, sc.n*size+2*guard, normal)
+	p0, v0 := values(r, sc.params+2*guard, normal), values(r, sc.params+2*guard, normal)
+
+	c := cpu.NewEngine()
+	got, want := newStepBufs(e, sc, images, lab, x0, p0, v0), newStepBufs(c, sc, images, lab, x0, p0, v0)
+	plain := newStepBufs(e, sc, images, lab, x0, p0, v0) // e's own Batch and SGDStep
+	idxs, counter, lrsBuf := e.AllocLabels(len(idx)), e.AllocLabels(1), e.Alloc(len(lrs))
+	e.UploadLabels(idxs, idx)
+	e.Upload(lrsBuf, lrs)
+	var crops engine.Labels
+	if sc.crops {
+		crops = e.AllocLabels(len(crops32))
+		e.UploadLabels(crops, crops32)
+	}
+	e.UploadLabels(counter, []int32{-1})
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for step := -1; step <= sc.steps; step++ {
+		g, src := values(r, sc.params, normal), values(r, 3, normal)
+		for _, b := range []*stepBufs{got, want, plain} {
+			b.e.Upload(b.g, g)
+			b.e.Upload(b.src, src)
+		}
+		e.BatchAt(got.x, got.y, got.set, idxs, crops, counter, sc.n, sc.pad, mean, std)
+		e.SGDStepAt(got.p, got.g, got.v, sc.params, lrsBuf, counter, momentum, wd, true)
+		e.CopyAt(got.dst, got.src, counter, 3)
+		e.Count(counter)
+		if step >= 0 && step < sc.steps {
+			ix := idx[step*sc.n : (step+1)*sc.n]
+			var cr []int8
+			if sc.crops {
+				cr = crops8[3*step*sc.n : 3*(step+1)*sc.n]
+			}
+			for _, b := range []*stepBufs{want, plain} {
+				b.e.Batch(b.x, b.y, b.set, ix, cr, sc.pad, mean, std)
+				b.e.SGDStep(b.p, b.g, b.v, sc.params, lrs[step], momentum, wd, true)
+			}
+			c.Upload(c.Slice(want.dst, 3*step, 3), src)
+			e.Upload(e.Slice(plain.dst, 3*step, 3), src)
+		}
+		gx, gp, gv, gd, gy := got.download(t, sc)
+		wx, wp, wv, wdst, wy := want.download(t, sc)
+		px, pp, pv, pd, py := plain.download(t, sc)
+		ct := make([]int32, 1)
+		e.DownloadLabels(ct, counter)
+		if err := e.Err(); err != nil {
+			t.Fatal(err)
+		}
+		at := fmt.Sprintf("counter %d", step)
+		if ct[0] != int32(step+1) {
+			t.Errorf("%s: after Count the counter is %d, want %d", at, ct[0], step+1)
+		}
+		compareGuarded(t, at+": BatchAt x", gx, wx, batchTol)
+		compareGuarded(t, at+": SGDStepAt p", gp, wp, stepOpTol)
+		compareGuarded(t, at+": SGDStepAt v", gv, wv, stepOpTol)
+		compareGuarded(t, at+": CopyAt dst", gd, wdst, 0)
+		if !slices.Equal(gy, wy) {
+			t.Errorf("%s: BatchAt labels %v, want %v", at, gy, wy)
+		}
+		for _, s := range []struct {
+			name      string
+			got, want []float32
+		}{{"x", gx, px}, {"p", gp, pp}, {"v", gv, pv}, {"dst", gd, pd}} {
+			if !sameBits(s.got, s.want) {
+				t.Errorf("%s: %s of the step-indexed operation differs from the plain one's", at, s.name)
+			}
+		}
+		if !slices.Equal(gy, py) {
+			t.Errorf("%s: BatchAt labels %v, Batch's %v", at, gy, py)
+		}
+	}
+}
+
+// compareGuarded compares two downloads with guard values at both ends: the guards
+// exactly, the rest by norm-wise relative error at most tol (exactly when tol is 0).
+func compareGuarded(t *testing.T, what string, got, want []float32, tol float64) {
+	t.Helper()
+	n := len(want)
+	if !sameBits(got[:guard], want[:guard]) || !sameBits(got[n-guard:], want[n-guard:]) {
+		t.Errorf("%s: a guard value changed", what)
+	}
+	g, w := got[guard:n-guard], want[guard:n-guard]
+	if tol == 0 {
+		if !sameBits(g, w) {
+			j := worst(g, w)
+			t.Errorf("%s: differs at %d: %g, want %g", what, j, g[j], w[j])
+		}
+		return
+	}
+	if re := relErr(g, w, 0); !(re <= tol) {
+		j := worst(g, w)
+		t.Errorf("%s: relative error %.3g > %g (worst at %d: %g, cpu %g)", what, re, tol, j, g[j], w[j])
+	}
+}
+
+// sameBits reports whether a and b hold the same float32 bits.
+func sameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestStepOps checks BatchAt, SGDStepAt, CopyAt and Count on the GPU against the CPU
+// engine's plain operations and the GPU's own Batch and SGDStep.
+func TestStepOps(t *testing.T) {
+	lib := gpuLibrary(t)
+	for i, sc := range stepCases {
+		t.Run(sc.String(), func(t *testing.T) {
+			e, err := lib.NewEngine(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			checkStepOps(t, e, sc, uint64(i))
 		})
 	}
 }

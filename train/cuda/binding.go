@@ -20,7 +20,9 @@ package cuda
 	X(conv_backward_weight) X(bn_stats) X(bn_update_running) X(bn_apply) X(bn_backward) \
 	X(relu_forward) X(relu_backward) X(add) X(sigmoid_forward) X(sigmoid_backward) \
 	X(scale_forward) X(scale_backward) X(avgpool_forward) X(avgpool_backward) \
-	X(linear_forward) X(linear_backward) X(softmax_xent) X(sgd_step) X(batch)
+	X(linear_forward) X(linear_backward) X(softmax_xent) X(sgd_step) X(batch) X(mem_info) \
+	X(batch_at) X(sgd_step_at) X(copy_at) X(count) X(capture_begin) X(capture_end) X(graph_launch) \
+	X(graph_destroy)
 
 // dds_fns holds a pointer to every function of one loaded library, each typed as the
 // header declares it (the declarations are only read for their types, never linked).
@@ -33,7 +35,9 @@ typedef struct {
 // go_load dlopens path (RTLD_NOW | RTLD_LOCAL) and resolves every function into a
 // new table *out (malloc'ed; it lives as long as the process). It returns 0 on
 // success; 1 when dlopen failed, with dlerror's text in err; 2 when a symbol is
-// missing, with its name in err (the library is closed again). dlopen and dlerror run
+// missing, with its name in err (the library is closed again); 3 when the library's
+// dds_abi_version is not DDS_ABI_VERSION, with its version in err (checked before the
+// other symbols, which a library of another version may lack). dlopen and dlerror run
 // in this one call, so the text is that of this thread's dlopen.
 static int go_load(const char *path, dds_fns **out, char *err, size_t errlen) {
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -41,6 +45,12 @@ static int go_load(const char *path, dds_fns **out, char *err, size_t errlen) {
 		const char *e = dlerror();
 		snprintf(err, errlen, "%s", e != NULL ? e : "dlopen failed");
 		return 1;
+	}
+	int (*abi)(void) = (int (*)(void))dlsym(h, "dds_abi_version");
+	if (abi != NULL && abi() != DDS_ABI_VERSION) {
+		snprintf(err, errlen, "%d", abi());
+		dlclose(h);
+		return 3;
 	}
 	dds_fns *t = calloc(1, sizeof *t);
 	if (t == NULL) {
@@ -85,6 +95,9 @@ static int go_download(const dds_fns *t, dds_ctx *c, void *dst, uintptr_t src, s
 	return t->download(c, dst, (const void *)src, bytes);
 }
 static int go_sync(const dds_fns *t, dds_ctx *c) { return t->sync(c); }
+static int go_mem_info(const dds_fns *t, int device, size_t *free_bytes, size_t *total_bytes, char *msg, size_t len) {
+	return t->mem_info(device, free_bytes, total_bytes, msg, len);
+}
 
 #define CONV_SHAPE dds_conv s = {n, h, w, cin, cout, k, stride, groups}
 #define CONV_ARGS int n, int h, int w, int cin, int cout, int k, int stride, int groups
@@ -194,12 +207,37 @@ static void go_batch(const dds_fns *t, dds_ctx *c, uintptr_t x, uintptr_t y, uin
 	t->batch(c, F(x), (int32_t *)y, (const uint8_t *)images, (const int32_t *)labels, (const int32_t *)idxDev,
 	         crops != NULL ? (const int8_t *)cropsDev : NULL, n, h, w, ch, pad, mean, std);
 }
+
+// The step-indexed operations: labels, indices, crops and the counter are int32
+// device arrays (0 is NULL).
+#define CI(p) ((const int32_t *)(p))
+static void go_batch_at(const dds_fns *t, dds_ctx *c, uintptr_t x, uintptr_t y, uintptr_t images, uintptr_t labels,
+                        uintptr_t idxs, uintptr_t crops, uintptr_t counter, int steps, int n, int h, int w, int ch,
+                        int pad, const float *mean, const float *std) {
+	t->batch_at(c, F(x), (int32_t *)y, (const uint8_t *)images, CI(labels), CI(idxs), CI(crops), CI(counter), steps, n,
+	            h, w, ch, pad, mean, std);
+}
+static void go_sgd_step_at(const dds_fns *t, dds_ctx *c, uintptr_t p, uintptr_t g, uintptr_t v, int64_t n,
+                           uintptr_t lrs, uintptr_t counter, int steps, float momentum, float wd, int nesterov) {
+	t->sgd_step_at(c, F(p), CF(g), F(v), n, CF(lrs), CI(counter), steps, momentum, wd, nesterov);
+}
+static void go_copy_at(const dds_fns *t, dds_ctx *c, uintptr_t dst, uintptr_t src, uintptr_t counter, int steps, int n) {
+	t->copy_at(c, F(dst), CF(src), CI(counter), steps, n);
+}
+static void go_count(const dds_fns *t, dds_ctx *c, uintptr_t counter) { t->count(c, (int32_t *)counter); }
+
+// Graphs: a dds_graph is host memory of the library; Go keeps its address.
+static void go_capture_begin(const dds_fns *t, dds_ctx *c) { t->capture_begin(c); }
+static dds_graph *go_capture_end(const dds_fns *t, dds_ctx *c) { return t->capture_end(c); }
+static void go_graph_launch(const dds_fns *t, dds_ctx *c, dds_graph *g) { t->graph_launch(c, g); }
+static void go_graph_destroy(const dds_fns *t, dds_ctx *c, dds_graph *g) { t->graph_destroy(c, g); }
 */
 import "C"
 
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"strings"
@@ -250,7 +288,7 @@ func Open(path string) (*Library, error) {
 		}
 		return probe(p, t)
 	}
-	return nil, fmt.Errorf("CUDA library not found (tried: %s); build it with make cuda", strings.Join(tried, ", "))
+	return nil, fmt.Errorf("%w (tried: %s); build it with make cuda", ErrNotFound, strings.Join(tried, ", "))
 }
 
 // load dlopens p and resolves the ABI. missing reports that p itself is not there
@@ -268,6 +306,8 @@ func load(p string) (t *C.dds_fns, missing bool, err error) {
 	case 0:
 	case 2:
 		return nil, false, fmt.Errorf("%s is not dds's CUDA library: it lacks %s", p, C.GoString(&msg[0]))
+	case 3:
+		return nil, false, fmt.Errorf("%s has ABI version %s, this binary needs %d; rebuild it with make cuda", p, C.GoString(&msg[0]), ABIVersion)
 	default:
 		text := oneLine(C.GoString(&msg[0]))
 		if !strings.ContainsRune(p, '/') && strings.HasPrefix(text, p+": cannot open shared object file") {
@@ -318,6 +358,20 @@ func (l *Library) Devices() int { return l.devices }
 // library was built with, as CUDA numbers them (13000 is 13.0) (dds_probe).
 func (l *Library) Versions() (driver, runtime int) { return l.driver, l.runtime }
 
+// MemInfo returns the free and total memory of a device in [0, Devices()), in bytes
+// (dds_mem_info, cudaMemGetInfo). Free counts every process's use of the device.
+func (l *Library) MemInfo(device int) (free, total int64, err error) {
+	if device < 0 || device >= l.devices {
+		return 0, 0, fmt.Errorf("CUDA device %d: the library sees devices 0 to %d", device, l.devices-1)
+	}
+	var f, t C.size_t
+	var msg [1024]C.char
+	if rc := C.go_mem_info(l.t, C.int(device), &f, &t, &msg[0], C.size_t(len(msg))); rc != 0 {
+		return 0, 0, fmt.Errorf("CUDA device %d: %s", device, oneLine(C.GoString(&msg[0])))
+	}
+	return int64(f), int64(t), nil
+}
+
 // NewEngine makes an engine on a device in [0, Devices()): a library context with its
 // own stream, cuBLAS handle and memory (dds_create). Its error carries the library's
 // message.
@@ -361,7 +415,10 @@ type Engine struct {
 	idxCap, cropsCap int
 }
 
-var _ engine.Engine = (*Engine)(nil)
+var (
+	_ engine.Engine   = (*Engine)(nil)
+	_ engine.Recorder = (*Engine)(nil)
+)
 
 // c returns the context, panicking on an engine used after Close.
 func (e *Engine) c() *C.dds_ctx {
@@ -807,6 +864,144 @@ func (e *Engine) Batch(x engine.Buf, y engine.Labels, set engine.ImageSet, idx [
 		C.uintptr_t(e.idx), (*C.int32_t)(unsafe.Pointer(unsafe.SliceData(idx))), C.uintptr_t(e.crops), cp,
 		C.int(n), C.int(s.h), C.int(s.w), C.int(s.c), C.int(pad),
 		(*C.float)(unsafe.Pointer(unsafe.SliceData(mean))), (*C.float)(unsafe.Pointer(unsafe.SliceData(std))))
+}
+
+// steps returns the number of steps a buffer of l values holds at n per step (0 when
+// n is 0), at most math.MaxInt32: the counter is an int32, so no step beyond that is
+// ever selected.
+func steps(l, n int) C.int {
+	if n <= 0 {
+		return 0
+	}
+	return C.int(min(l/n, math.MaxInt32))
+}
+
+// BatchAt is dds_batch_at: Batch of the n examples idxs[t·n : (t+1)·n] with the
+// crops crops[3·t·n : 3·(t+1)·n] (int32 DY, DX, flip triples; nil: no augmentation)
+// of step t = counter[0], read on the device when the operation runs; nothing when t
+// is outside [0, steps), steps = idxs.Len()/n. The lengths are checked here; the
+// indices and crops, being in device memory, are not: an index must lie in [0,
+// set.Len()) (the kernel reads the image it names), a crop offset outside [0, 2·pad]
+// reads as padding.
+func (e *Engine) BatchAt(x engine.Buf, y engine.Labels, set engine.ImageSet, idxs, crops, counter engine.Labels, n, pad int, mean, std []float32) {
+	const op = "BatchAt"
+	s, ok := set.(*ImageSet)
+	if !ok || s == nil {
+		panic(fmt.Sprintf("cuda: BatchAt: set is %T, not a CUDA engine image set", set))
+	}
+	if n < 0 {
+		panic(fmt.Sprintf("cuda: BatchAt: n = %d", n))
+	}
+	ip := labels(idxs, n, op, "idxs")
+	st := steps(idxs.Len(), n)
+	var cp C.uintptr_t
+	if crops != nil {
+		cp = labels(crops, 3*int(st)*n, op, "crops")
+	}
+	xp, yp, ctr := need(x, n*s.h*s.w*s.c, op, "x"), labels(y, n, op, "y"), labels(counter, 1, op, "counter")
+	switch {
+	case s.c > maxBatchChannels:
+		panic(fmt.Sprintf("cuda: BatchAt: %d channels, at most %d", s.c, maxBatchChannels))
+	case len(mean) < s.c || len(std) < s.c:
+		panic(fmt.Sprintf("cuda: BatchAt: len(mean) = %d, len(std) = %d, want at least C = %d", len(mean), len(std), s.c))
+	case crops != nil && (pad < 0 || pad > 63):
+		panic(fmt.Sprintf("cuda: BatchAt: pad = %d, want [0, 63]", pad))
+	}
+	if n == 0 || st == 0 {
+		return
+	}
+	C.go_batch_at(e.t, e.c(), xp, yp, C.uintptr_t(s.images), C.uintptr_t(s.labels), ip, cp, ctr, st,
+		C.int(n), C.int(s.h), C.int(s.w), C.int(s.c), C.int(pad),
+		(*C.float)(unsafe.Pointer(unsafe.SliceData(mean))), (*C.float)(unsafe.Pointer(unsafe.SliceData(std))))
+}
+
+// SGDStepAt is dds_sgd_step_at: SGDStep with learning rate lrs[t], t = counter[0]
+// read on the device; nothing when t is outside [0, lrs.Len()).
+func (e *Engine) SGDStepAt(p, g, v engine.Buf, n int, lrs engine.Buf, counter engine.Labels, momentum, weightDecay float32, nesterov bool) {
+	const op = "SGDStepAt"
+	lp := need(lrs, 0, op, "lrs")
+	C.go_sgd_step_at(e.t, e.c(), need(p, n, op, "p"), need(g, n, op, "g"), need(v, n, op, "v"), C.int64_t(n),
+		lp, labels(counter, 1, op, "counter"), steps(lrs.Len(), 1), C.float(momentum), C.float(weightDecay), cbool(nesterov))
+}
+
+// CopyAt is dds_copy_at: src[:n] into dst[t·n : (t+1)·n], t = counter[0] read on the
+// device; nothing when t is outside [0, dst.Len()/n).
+func (e *Engine) CopyAt(dst, src engine.Buf, counter engine.Labels, n int) {
+	const op = "CopyAt"
+	if n < 0 || n > math.MaxInt32 {
+		panic(fmt.Sprintf("cuda: CopyAt: n = %d", n))
+	}
+	dp := need(dst, n, op, "dst")
+	C.go_copy_at(e.t, e.c(), dp, need(src, n, op, "src"), labels(counter, 1, op, "counter"), steps(dst.Len(), n), C.int(n))
+}
+
+// Count is dds_count: counter[0] += 1, on the device.
+func (e *Engine) Count(counter engine.Labels) {
+	C.go_count(e.t, e.c(), labels(counter, 1, "Count", "counter"))
+}
+
+// Record records the operations f issues into a CUDA graph and returns it as a
+// *Replay (dds_capture_begin, f, dds_capture_end): f's operations are checked and
+// enqueued as usual but do not run; Replay.Run runs them all with one call. f must
+// issue only operations on buffers allocated before: Alloc, the transfers (Upload,
+// Download, UploadLabels, Batch, which uploads its indices) and Sync are refused
+// while recording and make the recording fail. A failure is returned as Err's error
+// (the engine's first failure), so an engine that has failed records nothing. If f
+// panics, the recording is discarded and the panic goes on.
+func (e *Engine) Record(f func()) (engine.Replay, error) {
+	ctx := e.c()
+	if err := e.Err(); err != nil {
+		return nil, err
+	}
+	C.go_capture_begin(e.t, ctx)
+	done := false
+	defer func() {
+		if !done { // f panicked: end the capture, keep nothing
+			if g := C.go_capture_end(e.t, ctx); g != nil {
+				C.go_graph_destroy(e.t, ctx, g)
+			}
+		}
+	}()
+	f()
+	done = true
+	g := C.go_capture_end(e.t, ctx)
+	if g == nil {
+		if err := e.Err(); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("cuda: Record: the library returned no graph and no error")
+	}
+	return &Replay{e: e, g: g}, nil
+}
+
+// Replay is a CUDA graph recorded by Engine.Record (a dds_graph of the engine's
+// context).
+type Replay struct {
+	e *Engine
+	g *C.dds_graph // nil after Close
+}
+
+var _ engine.Replay = (*Replay)(nil)
+
+// Run enqueues the recorded operations on the engine's stream (dds_graph_launch) and
+// returns; they run as f's did, on the buffers' contents when they run.
+func (r *Replay) Run() {
+	if r.g == nil {
+		panic("cuda: Replay used after Close")
+	}
+	C.go_graph_launch(r.e.t, r.e.c(), r.g)
+}
+
+// Close frees the graph (dds_graph_destroy); Close again, or after the engine's
+// Close (which freed it), does nothing.
+func (r *Replay) Close() {
+	if r.g == nil {
+		return
+	}
+	if r.e.ctx != nil {
+		C.go_graph_destroy(r.e.t, r.e.ctx, r.g)
+	}
+	r.g = nil
 }
 
 func cbool(b bool) C.int {

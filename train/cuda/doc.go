@@ -26,6 +26,20 @@
 // shape of an operation (a buffer too short, a buffer of another engine) make the
 // operation panic before anything reaches the GPU, as the CPU engine's kernels do.
 //
+// # Recorded steps
+//
+// The step-indexed operations (BatchAt, SGDStepAt, CopyAt, Count) take their
+// per-step inputs (batch indices and int32 crops, learning rates) from engine memory
+// at the step t held in a counter buffer, which their kernels read on the device, so
+// a training step is the same launches every step. Engine.Record captures the
+// operations a function issues into a CUDA graph (dds_capture_begin/end, stream
+// capture in relaxed mode, since a goroutine may change OS threads between the two
+// calls) and returns a *Replay whose Run enqueues all of them with one call
+// (dds_graph_launch); *Engine is an engine.Recorder. While recording, what would
+// allocate, copy to or from the host or wait (Alloc, the transfers, Batch, Sync) is
+// refused and fails the recording. A Replay is freed by its Close or its engine's.
+// Library.MemInfo reports a device's free and total memory (dds_mem_info).
+//
 // # Threads
 //
 // An Engine is used by one goroutine at a time; it need not stay on one OS thread,
@@ -47,13 +61,15 @@
 //	paths.go      DefaultPaths, the library's file name
 //	errors.go     Error, ErrOutOfMemory, status codes
 //	buffers.go    Buf, Labels, ImageSet
-//	binding.go    (cgo) the C side: function table, dlopen/dlsym, trampolines; Open, Library, Engine
+//	binding.go    (cgo) the C side: function table, dlopen/dlsym, trampolines; Open, Library, Engine, Replay
 //	nocgo.go      (!cgo) Open reporting a build without cgo
 //	gpu-check.sh  the GPU machine's one-command check (library build, tests, memcheck, benchmark next to PyTorch)
 //
 // Tests: compare_test.go (the GPU test setup and the op-comparison helper),
-// ops_test.go (every operation against the CPU engine), batch_test.go (UploadImages
-// and Batch), network_test.go (whole networks, memory release, BenchmarkStepGPU),
+// ops_test.go (every operation against the CPU engine), batch_test.go (UploadImages,
+// Batch, and the step-indexed operations against Batch and SGDStep), network_test.go
+// (whole networks, recorded steps replayed against direct ones, memory release,
+// BenchmarkStepGPU and BenchmarkStepGraphGPU),
 // fake_test.go (the binding against a host-memory stand-in library, built by the test
 // where a C compiler exists), open_test.go, paths_test.go, arch_test.go, nocgo_test.go.
 // The GPU tests skip where Open fails, unless DDS_REQUIRE_GPU=1.

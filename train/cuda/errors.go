@@ -19,6 +19,11 @@ const (
 // say "out of GPU memory" (with a smaller batch or fewer models at once as the fix).
 var ErrOutOfMemory = errors.New("out of GPU memory")
 
+// ErrNotFound is wrapped by Open's error when no library file exists where it looked
+// (and by every Open of a binary built without cgo, which cannot load one): there is
+// no GPU set up, as opposed to one whose library or driver fails.
+var ErrNotFound = errors.New("CUDA library not found")
+
 // Error is an engine's first failure, from dds_status (Code) and dds_message
 // (Message). Its text is "CUDA: <message>".
 type Error struct {

@@ -19,9 +19,12 @@ import (
 // fakeSource is a stand-in for libdds_cuda.so that runs on the host: "device"
 // memory is calloc'ed host memory, so Go can read the addresses the binding passes.
 // It implements the ABI's bookkeeping (contexts, sticky errors, allocation with a
-// limit of FAKE_MEM bytes, copies) and a few operations (ReLU forward, Add, SGD,
-// Batch) with the CPU engine's semantics; every other operation fails with
-// DDS_ERR_ARG naming itself. Its probe answers as the FAKE_* macros say. The tests
+// limit of FAKE_MEM bytes per context, copies, dds_mem_info: FAKE_MEM bytes less what
+// the live contexts hold) and a few operations (ReLU forward, Add, SGD, Batch, and
+// the step-indexed BatchAt, SGDStepAt, CopyAt and Count) with the CPU engine's
+// semantics; every other operation fails with DDS_ERR_ARG naming itself, and so does
+// dds_capture_begin: the fake cannot record, which it says rather than pretending to
+// (dds_capture_end then returns NULL). Its probe answers as the FAKE_* macros say. The tests
 // compile it with the C compiler cgo uses, so they check the binding — loading, error
 // messages, argument order and staging — on machines without a GPU.
 const fakeSource = `
@@ -52,6 +55,8 @@ const fakeSource = `
 #define FAKE_MEM (64 << 20)
 #endif
 #define FAKE_SCRATCH 7
+
+static size_t fake_held; /* bytes held by all live contexts, for dds_mem_info */
 
 struct dds_ctx {
 	int status;
@@ -85,7 +90,19 @@ dds_ctx *dds_create(int device, char *msg, size_t len) {
 }
 void dds_destroy(dds_ctx *c) {
 	for (size_t i = 0; i < c->nblocks; i++) free(c->blocks[i]);
+	fake_held -= c->used;
 	free(c);
+}
+int dds_mem_info(int device, size_t *free_bytes, size_t *total_bytes, char *msg, size_t len) {
+#ifdef FAKE_MEMINFO_FAILS
+	snprintf(msg, len, "fake: dds_mem_info fails on device %d", device);
+	return 2;
+#else
+	*total_bytes = FAKE_MEM;
+	*free_bytes = fake_held < FAKE_MEM ? FAKE_MEM - fake_held : 0;
+	snprintf(msg, len, "%s", "");
+	return 0;
+#endif
 }
 int dds_status(dds_ctx *c) { return c->status; }
 const char *dds_message(dds_ctx *c) { return c->msg; }
@@ -104,6 +121,7 @@ void *dds_alloc(dds_ctx *c, size_t bytes) {
 	void *p = calloc(1, bytes);
 	c->blocks[c->nblocks++] = p;
 	c->used += bytes;
+	fake_held += bytes;
 	return p;
 }
 size_t dds_mem_used(dds_ctx *c) { return c->used; }
@@ -197,6 +215,44 @@ void dds_batch(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const 
 		y[i] = labels[idx[i]];
 	}
 }
+
+/* The step-indexed operations, by the plain ones on step t's inputs. */
+static int fake_step(const int32_t *counter, int steps, int *t) {
+	*t = *counter;
+	return *t >= 0 && *t < steps;
+}
+void dds_batch_at(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const int32_t *labels,
+                  const int32_t *idxs, const int32_t *crops, const int32_t *counter, int steps, int n, int h,
+                  int w, int c, int pad, const float *mean, const float *std) {
+	int t;
+	if (ctx->status || !fake_step(counter, steps, &t)) return;
+	int8_t *c8 = NULL;
+	if (crops) {
+		c8 = malloc(3 * (size_t)n + 1);
+		for (int i = 0; i < 3 * n; i++) c8[i] = (int8_t)crops[(size_t)3 * t * n + i];
+	}
+	dds_batch(ctx, x, y, images, labels, idxs + (size_t)t * n, c8, n, h, w, c, pad, mean, std);
+	free(c8);
+}
+void dds_sgd_step_at(dds_ctx *ctx, float *p, const float *g, float *v, int64_t n, const float *lrs,
+                     const int32_t *counter, int steps, float momentum, float weight_decay, int nesterov) {
+	int t;
+	if (ctx->status || !fake_step(counter, steps, &t)) return;
+	dds_sgd_step(ctx, p, g, v, n, lrs[t], momentum, weight_decay, nesterov);
+}
+void dds_copy_at(dds_ctx *ctx, float *dst, const float *src, const int32_t *counter, int steps, int n) {
+	int t;
+	if (ctx->status || !fake_step(counter, steps, &t)) return;
+	memcpy(dst + (size_t)t * n, src, (size_t)n * sizeof(float));
+}
+void dds_count(dds_ctx *ctx, int32_t *counter) {
+	if (ctx->status) return;
+	(*counter)++;
+}
+void dds_capture_begin(dds_ctx *ctx) { UNIMPLEMENTED(dds_capture_begin); }
+dds_graph *dds_capture_end(dds_ctx *ctx) { return NULL; }
+void dds_graph_launch(dds_ctx *ctx, dds_graph *g) { UNIMPLEMENTED(dds_graph_launch); }
+void dds_graph_destroy(dds_ctx *ctx, dds_graph *g) { UNIMPLEMENTED(dds_graph_destroy); }
 `
 
 var fakeLibs sync.Map // defines → path of the built library
@@ -331,6 +387,86 @@ func TestFakeBatch(t *testing.T) {
 	}
 }
 
+// TestFakeStepOps runs the step-indexed operations through the binding against the
+// CPU engine's plain ones, which checks their trampolines' argument order, the steps
+// the binding derives from the buffers' lengths, and the harness of TestStepOps.
+func TestFakeStepOps(t *testing.T) {
+	for i, sc := range stepCases {
+		t.Run(sc.String(), func(t *testing.T) { checkStepOps(t, fakeEngine(t), sc, uint64(i)) })
+	}
+}
+
+// TestFakeRecord checks Record where the library cannot capture: the error is
+// returned and is the engine's, f's operations do not run, an engine that has failed
+// records nothing without calling f, and a panic in f goes on.
+func TestFakeRecord(t *testing.T) {
+	e := fakeEngine(t)
+	counter := e.AllocLabels(1)
+	rep, err := e.Record(func() { e.Count(counter) })
+	wantErr(t, err, "CUDA: dds_capture_begin: not in the fake library")
+	if rep != nil || e.Err() != err {
+		t.Errorf("Record: replay %v, Err() = %v, want nil and the returned error", rep, e.Err())
+	}
+	if c := e.download(t, counter); c != 0 {
+		t.Errorf("counter %d after a failed recording, want 0", c)
+	}
+	called := false
+	if _, err2 := e.Record(func() { called = true }); err2 != err || called {
+		t.Errorf("Record on a failed engine: %v, f called %v; want the first error, f not called", err2, called)
+	}
+
+	e = fakeEngine(t)
+	func() {
+		defer func() {
+			if r := recover(); r != "boom" {
+				t.Errorf("panic in f: recovered %v, want boom", r)
+			}
+		}()
+		e.Record(func() { panic("boom") })
+		t.Error("Record returned after f panicked")
+	}()
+}
+
+// download returns counter[0] (DownloadLabels), for the fake tests.
+func (e *Engine) download(t *testing.T, counter engine.Labels) int32 {
+	t.Helper()
+	v := make([]int32, 1)
+	e.DownloadLabels(v, counter)
+	return v[0]
+}
+
+func TestFakeMemInfo(t *testing.T) {
+	lib, err := Open(fakeLibrary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	free0, total, err := lib.MemInfo(0)
+	if err != nil || total != 64<<20 || free0 > total {
+		t.Fatalf("MemInfo(0) = %d, %d, %v; want at most 64 MiB free of 64 MiB", free0, total, err)
+	}
+	e, err := lib.NewEngine(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Alloc(1000)
+	free1, _, err := lib.MemInfo(0)
+	if err != nil || free1 != free0-4000 {
+		t.Errorf("after Alloc(1000): MemInfo(0) free = %d, %v; want %d", free1, err, free0-4000)
+	}
+	e.Close()
+	if free2, _, _ := lib.MemInfo(0); free2 != free0 {
+		t.Errorf("after Close: MemInfo(0) free = %d, want %d", free2, free0)
+	}
+	_, _, err = lib.MemInfo(1)
+	wantErr(t, err, "CUDA device 1: the library sees devices 0 to 0")
+	lib, err = Open(fakeLibrary(t, "FAKE_MEMINFO_FAILS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = lib.MemInfo(0)
+	wantErr(t, err, "CUDA device 0: fake: dds_mem_info fails on device 0")
+}
+
 func TestFakeBuffers(t *testing.T) {
 	e := fakeEngine(t)
 	if e.Name() != "cuda" || e.Device() != 0 {
@@ -416,6 +552,7 @@ func TestFakePanics(t *testing.T) {
 	conv := engine.Conv{N: 1, H: 2, W: 2, Cin: 2, Cout: 2, K: 1, Stride: 1, Groups: 1}
 	set := e.UploadImages(make([]uint8, 2*4), []int32{0, 1}, 2, 2, 1)
 	one := []float32{1}
+	idxs, counter, y1 := e.AllocLabels(6), e.AllocLabels(1), e.AllocLabels(1)
 	for _, c := range []struct {
 		name string
 		f    func()
@@ -434,6 +571,18 @@ func TestFakePanics(t *testing.T) {
 		{"batch crop", func() { e.Batch(b, e.AllocLabels(1), set, []int32{1}, []int8{0, 3, 0}, 1, one, one) }, "cuda: Batch: crops[0] = {DY:0 DX:3}, want DY, DX in [0, 2]"},
 		{"batch mean", func() { e.Batch(b, e.AllocLabels(1), set, []int32{1}, nil, 0, nil, one) }, "len(mean) = 0, len(std) = 1, want at least C = 1"},
 		{"images", func() { e.UploadImages(make([]uint8, 7), []int32{0, 1}, 2, 2, 1) }, "cuda: UploadImages: 7 bytes for 2 images of 2x2x1"},
+		{"batchAt idxs", func() { e.BatchAt(b, e.AllocLabels(2), set, idxs, nil, counter, 7, 0, one, one) }, "cuda: BatchAt: len(idxs) = 6, want at least 7"},
+		{"batchAt crops", func() { e.BatchAt(b, e.AllocLabels(2), set, idxs, e.AllocLabels(17), counter, 2, 1, one, one) }, "cuda: BatchAt: len(crops) = 17, want at least 18"},
+		{"batchAt counter", func() { e.BatchAt(b, y1, set, idxs, nil, nil, 1, 0, one, one) }, "cuda: BatchAt: counter is nil"},
+		{"batchAt x", func() { e.BatchAt(short, y1, set, idxs, nil, counter, 1, 0, one, one) }, "cuda: BatchAt: len(x) = 3, want at least 4"},
+		{"batchAt set", func() { e.BatchAt(b, y1, nil, idxs, nil, counter, 1, 0, one, one) }, "cuda: BatchAt: set is <nil>, not a CUDA engine image set"},
+		{"batchAt pad", func() { e.BatchAt(b, y1, set, idxs, e.AllocLabels(18), counter, 1, 64, one, one) }, "cuda: BatchAt: pad = 64, want [0, 63]"},
+		{"sgdAt lrs", func() { e.SGDStepAt(b, b, b, 8, nil, counter, 0.9, 0, false) }, "cuda: SGDStepAt: lrs is nil"},
+		{"sgdAt v", func() { e.SGDStepAt(b, b, short, 8, b, counter, 0.9, 0, false) }, "cuda: SGDStepAt: len(v) = 3, want at least 8"},
+		{"sgdAt counter", func() { e.SGDStepAt(b, b, b, 8, b, e.AllocLabels(0), 0.9, 0, false) }, "cuda: SGDStepAt: len(counter) = 0, want at least 1"},
+		{"copyAt src", func() { e.CopyAt(b, short, counter, 4) }, "cuda: CopyAt: len(src) = 3, want at least 4"},
+		{"copyAt dst", func() { e.CopyAt(short, b, counter, 4) }, "cuda: CopyAt: len(dst) = 3, want at least 4"},
+		{"count", func() { e.Count(cpu.Int32s{0}) }, "cuda: Count: counter is cpu.Int32s, not a CUDA engine buffer"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			defer func() {
@@ -486,7 +635,12 @@ func TestFakeNoAllocs(t *testing.T) {
 	set := e.UploadImages(make([]uint8, 4*2*2*3), []int32{0, 1, 2, 3}, 2, 2, 3)
 	y := e.AllocLabels(4)
 	idx, crops, ms := []int32{3, 1, 0, 2}, []int8{0, 1, 1, 2, 2, 0, 1, 1, 0, 0, 0, 1}, []float32{0.5, 0.5, 0.5}
+	idxs, crops32, counter := e.AllocLabels(8), e.AllocLabels(24), e.AllocLabels(1)
 	for name, f := range map[string]func(){
+		"BatchAt":        func() { e.BatchAt(b, y, set, idxs, crops32, counter, 4, 1, ms, ms) },
+		"SGDStepAt":      func() { e.SGDStepAt(b, b, b, 64, s, counter, 0.9, 5e-4, true) },
+		"CopyAt":         func() { e.CopyAt(b, s, counter, 3) },
+		"Count":          func() { e.Count(counter) },
 		"Batch":          func() { e.Batch(b, y, set, idx, crops, 1, ms, ms) },
 		"SGDStep":        func() { e.SGDStep(b, b, b, 64, 0.1, 0.9, 5e-4, true) },
 		"ConvForward":    func() { e.ConvForward(b, b, b, conv, s) },

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # gpu-check.sh — the one-command check of the CUDA engine on a GPU machine, which has
-# nvcc but no Go toolchain. It builds libdds_cuda.so there, runs the prebuilt test
-# binary of train/cuda against it (every op and whole networks against the CPU
-# engine, memory release, the binding's own tests), runs a whole-network test under
-# compute-sanitizer's memcheck, and times training steps of X-200MF next to the
-# PyTorch peer in the same run.
+# nvcc but no Go toolchain. It builds libdds_cuda.so there and runs its C check
+# (check.c), runs the prebuilt test binary of train/cuda against it (every op and
+# whole networks against the CPU engine, recorded steps against direct ones, memory
+# release, the binding's own tests), runs a whole-network test under
+# compute-sanitizer's memcheck, and times training steps of X-200MF (direct and
+# replayed from a CUDA graph) next to the PyTorch peer in the same run.
 #
 # On the development machine (Go, cgo and a C compiler), from the repository root:
 #
@@ -59,6 +60,9 @@ step "build the kernel library: make -C train/cuda/lib -B lib"
 make -C train/cuda/lib -B lib
 export DDS_CUDA_LIB=$root/bin/libdds_cuda.so
 [[ -f $DDS_CUDA_LIB ]] || die "make lib did not produce $DDS_CUDA_LIB"
+
+step "the library alone: make -C train/cuda/lib check"
+make -C train/cuda/lib check
 export DDS_REQUIRE_GPU=1
 
 # The tests run in the package directory (the binding's fake-library tests read
@@ -71,8 +75,8 @@ step "tests: DDS_REQUIRE_GPU=1 DDS_CUDA_LIB=$DDS_CUDA_LIB bin/cuda.test -test.v"
 step "memcheck: compute-sanitizer --tool memcheck bin/cuda.test -test.run 'TestNetworks/^y\$'"
 "$sanitizer" --tool memcheck --error-exitcode 3 "$test_bin" -test.run 'TestNetworks/^y$' -test.v -test.count 1
 
-step "benchmark: bin/cuda.test -test.run '^\$' -test.bench StepGPU"
-"$test_bin" -test.run '^$' -test.bench StepGPU -test.benchtime 3s
+step "benchmark: bin/cuda.test -test.run '^\$' -test.bench 'Step(Graph)?GPU'"
+"$test_bin" -test.run '^$' -test.bench 'Step(Graph)?GPU' -test.benchtime 3s
 
 step "peer: python3 torch_anynet.py --spec x200mf-cifar.json --batch 128,256 --modes fp32,bf16cl,graph"
 cd "$root"

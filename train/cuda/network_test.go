@@ -358,10 +358,10 @@ func TestNetworkMargin(t *testing.T) {
 }
 
 // TestMemoryReleased builds, trains one step and closes 16 networks in a row and
-// checks that the device memory is all free again. The ABI has no query of the
-// device's free memory, so freeChunks measures it: how many 256 MiB allocations one
-// context gets before dds_alloc reports DDS_ERR_OOM (which also checks that Err then
-// wraps ErrOutOfMemory). It also checks that every network's engine reports the same
+// checks that the device memory is all free again, as Library.MemInfo reports it
+// (dds_mem_info, within 256 MiB) and as freeChunks measures it: how many 256 MiB
+// allocations one context gets before dds_alloc reports DDS_ERR_OOM (which also checks
+// that Err then wraps ErrOutOfMemory). It also checks that every network's engine reports the same
 // dds_mem_used (the accounting does not drift) and 0 after Close.
 func TestMemoryReleased(t *testing.T) {
 	lib := gpuLibrary(t)
@@ -382,14 +382,26 @@ func TestMemoryReleased(t *testing.T) {
 		return used
 	}
 	first := train() // the first engine also makes the CUDA context and loads cuBLAS
+	freeBefore, total, err := lib.MemInfo(0)
+	if err != nil || freeBefore <= 0 || freeBefore > total {
+		t.Fatalf("MemInfo(0) = %d, %d, %v", freeBefore, total, err)
+	}
 	before := freeChunks(t, lib)
 	for i := range 16 {
 		if used := train(); used != first {
 			t.Errorf("network %d: %d bytes in use, the first had %d", i+1, used, first)
 		}
 	}
+	freeAfter, _, err := lib.MemInfo(0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	after := freeChunks(t, lib)
-	t.Logf("each network: %.1f MiB; free before: %d, after: %d chunks of 256 MiB", float64(first)/(1<<20), before, after)
+	t.Logf("each network: %.1f MiB; free before: %d, after: %d chunks of 256 MiB; MemInfo: %.1f MiB free before, %.1f MiB after, of %.1f MiB",
+		float64(first)/(1<<20), before, after, float64(freeBefore)/(1<<20), float64(freeAfter)/(1<<20), float64(total)/(1<<20))
+	if freeAfter < freeBefore-256<<20 {
+		t.Errorf("MemInfo: %.1f MiB free after 16 networks, %.1f MiB before", float64(freeAfter)/(1<<20), float64(freeBefore)/(1<<20))
+	}
 	if after < before-1 {
 		t.Errorf("16 networks left %d of %d free 256 MiB chunks (%.1f MiB each used)", after, before, float64(first)/(1<<20))
 	}
@@ -443,6 +455,226 @@ func BenchmarkStepGPU(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
+			b.ReportMetric(float64(e.MemUsed())/(1<<20), "MiB")
+		})
+	}
+}
+
+// stepInputs is one engine's per-step inputs in engine memory, for steps issued with
+// the step-indexed operations (as network.Steps issues them): the batches' indices
+// and crops, the learning rates, the step counter, and where each step's logits are
+// kept.
+type stepInputs struct {
+	idxs, crops, counter engine.Labels
+	lrs, kept            engine.Buf
+}
+
+// newStepInputs uploads d's batches and lrs (one per batch) and resets the counter.
+func newStepInputs(t testing.TB, e engine.Engine, d *trainData, batch, classes int, lrs []float32) *stepInputs {
+	t.Helper()
+	steps := len(d.idx)
+	s := &stepInputs{idxs: e.AllocLabels(steps * batch), crops: e.AllocLabels(3 * steps * batch), counter: e.AllocLabels(1),
+		lrs: e.Alloc(steps), kept: e.Alloc(steps * batch * classes)}
+	var idx, crops []int32
+	for i := range d.idx {
+		idx = append(idx, d.idx[i]...)
+		for _, v := range d.crops[i] {
+			crops = append(crops, int32(v))
+		}
+	}
+	e.UploadLabels(s.idxs, idx)
+	e.UploadLabels(s.crops, crops)
+	e.Upload(s.lrs, lrs)
+	e.UploadLabels(s.counter, []int32{0})
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// issue enqueues one training step of r on the inputs of step counter[0]: BatchAt,
+// Forward, Backward, SGDStepAt, the logits kept with CopyAt, Count.
+func (s *stepInputs) issue(r *netRun) {
+	e, n := r.e, r.net
+	e.BatchAt(n.X, n.Y, r.set, s.idxs, s.crops, s.counter, n.Batch, r.d.pad, r.d.mean, r.d.std)
+	n.Forward(true, testRecipe.Smoothing)
+	n.Backward()
+	e.SGDStepAt(n.P, n.G, n.V, n.NParams, s.lrs, s.counter, testRecipe.Momentum, testRecipe.WeightDecay, testRecipe.Nesterov)
+	e.CopyAt(s.kept, n.Logits, s.counter, n.Batch*n.Arch.Classes)
+	e.Count(s.counter)
+}
+
+// TestRecordedSteps records one training step of each of netArchs' X and Y networks
+// (BatchAt, Forward, Backward, SGDStepAt, CopyAt, Count: every kind of operation,
+// cuBLAS GEMMs included) with Record, replays it steps+1 times (the last one past the
+// loaded steps, where the step-indexed operations do nothing), and requires every
+// parameter, running statistic, momentum and gradient value, the batch, the kept
+// logits and the counter to be bit for bit those of steps+1 direct issues of the same
+// operations on a second engine from the same initial state. The counter makes each
+// replay take another batch and learning rate.
+func TestRecordedSteps(t *testing.T) {
+	const steps = 4
+	lrs := []float32{0.01, 0.02, 0.005, 0.015}
+	for _, a := range netArchs[:2] {
+		t.Run(a.name, func(t *testing.T) {
+			rec, direct := gpuEngine(t), gpuEngine(t)
+			d := newTrainData(a.arch, netBatch, steps, a.seed)
+			rr, rd := newNetRun(t, rec, a.arch, netBatch, d), newNetRun(t, direct, a.arch, netBatch, d)
+			sr, sd := newStepInputs(t, rec, d, netBatch, a.arch.Classes, lrs), newStepInputs(t, direct, d, netBatch, a.arch.Classes, lrs)
+			p0 := rr.download(t, rr.net.P)
+			rep, err := rec.Record(func() { sr.issue(rr) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rep.Close()
+			ct := make([]int32, 1)
+			rec.DownloadLabels(ct, sr.counter)
+			if p := rr.download(t, rr.net.P); ct[0] != 0 || !sameBits(p, p0) {
+				t.Fatalf("recording ran operations: counter %d, parameters changed %v", ct[0], !sameBits(p, p0))
+			}
+			for range steps + 1 {
+				rep.Run()
+				sd.issue(rd)
+			}
+			if err := rec.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			if err := direct.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			gs, ws := state(t, rr.net), state(t, rd.net)
+			for i, w := range ws {
+				if gs[i].Name != w.Name || !slices.Equal(gs[i].Data, w.Data) {
+					t.Errorf("state %s differs between the replayed and the direct steps", w.Name)
+				}
+			}
+			for _, c := range []struct {
+				name string
+				r, d engine.Buf
+			}{{"parameters", rr.net.P, rd.net.P}, {"momentum", rr.net.V, rd.net.V}, {"gradients", rr.net.G, rd.net.G},
+				{"batch", rr.net.X, rd.net.X}, {"logits", rr.net.Logits, rd.net.Logits}, {"kept logits", sr.kept, sd.kept}} {
+				if !sameBits(rr.download(t, c.r), rd.download(t, c.d)) {
+					t.Errorf("%s differ between the replayed and the direct steps", c.name)
+				}
+			}
+			direct.DownloadLabels(ct, sd.counter)
+			cr := make([]int32, 1)
+			rec.DownloadLabels(cr, sr.counter)
+			if cr[0] != steps+1 || ct[0] != steps+1 {
+				t.Errorf("counters %d (replayed), %d (direct), want %d", cr[0], ct[0], steps+1)
+			}
+			if sameBits(rr.download(t, rr.net.P), p0) {
+				t.Error("the replayed steps left the parameters as they were")
+			}
+			if err := rec.Err(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestRecordGPU checks Record and Replay on small operations: replays run what was
+// recorded on the buffers' current contents, Close is idempotent and Run after it
+// panics, a transfer while recording fails the recording with the engine's error,
+// and an engine closed with a live recording frees it.
+func TestRecordGPU(t *testing.T) {
+	e := gpuEngine(t)
+	a, b := e.Alloc(5), e.Alloc(5)
+	e.Upload(a, []float32{1, 2, 3, 4, 5})
+	e.Upload(b, []float32{0.5, 0.25, 1, -1, 2})
+	rep, err := e.Record(func() { e.Add(a, a, b, 5) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		rep.Run()
+	}
+	got := make([]float32, 5)
+	e.Download(got, a)
+	if want := []float32{2.5, 2.75, 6, 1, 11}; !slices.Equal(got, want) || e.Err() != nil {
+		t.Errorf("after 3 replays of a += b: %v (%v), want %v", got, e.Err(), want)
+	}
+	rep2, err := e.Record(func() { e.ReLUForward(b, b, 5) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep.Close()
+	rep.Close()
+	func() {
+		defer func() {
+			if r := recover(); r != "cuda: Replay used after Close" {
+				t.Errorf("Run after Close: panic %v", r)
+			}
+		}()
+		rep.Run()
+	}()
+	rep2.Run()
+	e.Download(got, b)
+	if want := []float32{0.5, 0.25, 1, 0, 2}; !slices.Equal(got, want) || e.Err() != nil {
+		t.Errorf("second recording: %v (%v), want %v", got, e.Err(), want)
+	}
+	e.Close() // frees rep2
+	rep2.Close()
+
+	e = gpuEngine(t)
+	x := e.Alloc(4)
+	_, err = e.Record(func() {
+		e.ReLUForward(x, x, 4)
+		e.Upload(x, []float32{1, 2, 3, 4})
+	})
+	wantErr(t, err, "dds_upload: called while the stream is capturing")
+	if e.Err() != err {
+		t.Errorf("Err() = %v, want the recording's error %v", e.Err(), err)
+	}
+}
+
+// BenchmarkStepGraphGPU times replayed training steps of X-200MF as BenchmarkStepGPU
+// times direct ones (same batches sizes and recipe): one step (BatchAt, Forward,
+// Backward, SGDStepAt, CopyAt of the logits, Count) recorded once and replayed, the
+// host waiting once per 64 steps (when it resets the counter), as network.Steps reads
+// its statistics in groups; BenchmarkStepGPU waits after every step.
+func BenchmarkStepGraphGPU(b *testing.B) {
+	lib := gpuLibrary(b)
+	const group = 64
+	for _, batch := range []int{128, 256} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			e, err := lib.NewEngine(0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer e.Close()
+			d := newTrainData(x200mf, batch, group, 1)
+			r := newNetRun(b, e, x200mf, batch, d)
+			lrs := make([]float32, group)
+			for i := range lrs {
+				lrs[i] = testLR
+			}
+			s := newStepInputs(b, e, d, batch, x200mf.Classes, lrs)
+			rep, err := e.Record(func() { s.issue(r) })
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer rep.Close()
+			reset := func() { e.UploadLabels(s.counter, []int32{0}) } // waits for the stream
+			for range 5 {
+				rep.Run()
+			}
+			reset()
+			if err := e.Err(); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				if i > 0 && i%group == 0 {
+					reset()
+				}
+				rep.Run()
+			}
+			if err := e.Sync(); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
 			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
 			b.ReportMetric(float64(e.MemUsed())/(1<<20), "MiB")
 		})

@@ -3,16 +3,16 @@
 package cuda
 
 import (
-	"errors"
+	"fmt"
 
 	"github.com/ddstools/dds/train/engine"
 )
 
 // errNoCgo is Open's error in a binary built without cgo.
-var errNoCgo = errors.New("this binary was built without cgo (CGO_ENABLED=0), so it cannot load the CUDA library; rebuild it with cgo and a C compiler")
+var errNoCgo = fmt.Errorf("%w: this binary was built without cgo (CGO_ENABLED=0), so it cannot load one; rebuild it with cgo and a C compiler", ErrNotFound)
 
 // ABIVersion is the DDS_ABI_VERSION this package expects (lib/dds_cuda.h).
-const ABIVersion = 1
+const ABIVersion = 2
 
 // Library is a loaded kernel library; without cgo there is none.
 type Library struct{}
@@ -29,6 +29,9 @@ func (l *Library) Devices() int { return 0 }
 // Versions returns 0, 0.
 func (l *Library) Versions() (driver, runtime int) { return 0, 0 }
 
+// MemInfo reports that this binary was built without cgo.
+func (l *Library) MemInfo(device int) (free, total int64, err error) { return 0, 0, errNoCgo }
+
 // NewEngine reports that this binary was built without cgo.
 func (l *Library) NewEngine(device int) (*Engine, error) { return nil, errNoCgo }
 
@@ -36,7 +39,13 @@ func (l *Library) NewEngine(device int) (*Engine, error) { return nil, errNoCgo 
 // type exists only so that code naming it builds.
 type Engine struct{ engine.Engine }
 
-var _ engine.Engine = (*Engine)(nil)
+var (
+	_ engine.Engine   = (*Engine)(nil)
+	_ engine.Recorder = (*Engine)(nil)
+)
+
+// Record reports that this binary was built without cgo.
+func (e *Engine) Record(f func()) (engine.Replay, error) { return nil, errNoCgo }
 
 // Device returns 0.
 func (e *Engine) Device() int { return 0 }

@@ -123,3 +123,46 @@ func TestStepsEqualStep(t *testing.T) {
 		}
 	}
 }
+
+// TestFootprint checks Footprint against the memory New allocates on the CPU engine
+// (which counts bytes exactly; Footprint rounds each allocation up to allocAlign).
+func TestFootprint(t *testing.T) {
+	for name, arch := range oracleNets {
+		for _, train := range []bool{false, true} {
+			e := cpu.NewEngine()
+			if _, err := New(e, arch, 8, train); err != nil {
+				t.Fatal(err)
+			}
+			got, err := Footprint(cpu.NewEngine(), arch, 8, train)
+			if err != nil {
+				t.Fatal(err)
+			}
+			used := e.MemUsed()
+			if got < used || got > used+used/4 {
+				t.Errorf("%s train %v: footprint %d, New allocated %d", name, train, got, used)
+			}
+		}
+	}
+}
+
+// TestStepBytes checks the traffic count of a step on X and Y networks (every
+// operation of the step is counted, none runs): it is affine in the batch size
+// (activations scale with it, parameters do not) and at least the SGD update's
+// five passes over the parameters.
+func TestStepBytes(t *testing.T) {
+	for name, arch := range oracleNets {
+		var b [4]int64
+		for i := 1; i < 4; i++ {
+			v, err := StepBytes(cpu.NewEngine(), arch, 8*i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b[i] = v
+		}
+		params := arch.Complexity().Params
+		if b[2]-b[1] != b[3]-b[2] || b[2] <= b[1] || b[1] < 20*params {
+			t.Errorf("%s: bytes at batch 8, 16, 24: %d, %d, %d (params %d)", name, b[1], b[2], b[3], params)
+		}
+		t.Logf("%s: %d bytes per step at batch 8, %d per extra image", name, b[1], (b[2]-b[1])/8)
+	}
+}

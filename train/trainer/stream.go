@@ -14,14 +14,17 @@ import (
 
 // Options configures Run.
 type Options struct {
-	Defaults  formats.Recipe // the recipe of configs that carry none (from flags)
-	Jobs      int            // models trained at once (at least 1)
-	Store     *Store         // checkpoints; nil for none
-	Device    string         // recorded in each record
-	NewEngine func() (engine.Engine, error)
-	Prov      formats.Provenance
-	Progress  io.Writer // live progress line (a terminal); nil for none
-	Log       io.Writer // one summary line at the end; nil for none
+	Defaults formats.Recipe // the recipe of configs that carry none (from flags)
+	Jobs     int            // models trained at once (0: chosen by AutoConcurrency)
+	// FreeMemory reports the device's free memory (ok false on the CPU); it bounds
+	// the automatic concurrency. nil is the CPU.
+	FreeMemory func() (free int64, ok bool, err error)
+	Store      *Store // checkpoints; nil for none
+	Device     string // recorded in each record
+	NewEngine  func() (engine.Engine, error)
+	Prov       formats.Provenance
+	Progress   io.Writer // live progress line (a terminal); nil for none
+	Log        io.Writer // one summary line at the end; nil for none
 	// OpenData loads a dataset spec; nil means data.Open.
 	OpenData func(spec string) (*data.Data, error)
 }
@@ -48,7 +51,6 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	if opt.OpenData == nil {
 		opt.OpenData = data.Open
 	}
-	opt.Jobs = max(opt.Jobs, 1)
 	var items []*item
 	for rd.Next() {
 		rec := rd.Record()
@@ -77,6 +79,18 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	}
 	if err := openData(items, opt); err != nil {
 		return err
+	}
+	if opt.Jobs <= 0 {
+		jobs, why, err := AutoConcurrency(items, opt)
+		if err != nil {
+			return err
+		}
+		opt.Jobs = jobs
+		what := "models"
+		if jobs == 1 {
+			what = "model"
+		}
+		opt.logf("train: %d %s at once (%s)\n", jobs, what, why)
 	}
 	md := formats.Derive(rd.Schema().Metadata(), formats.KindTrained, opt.Prov)
 	schema := formats.WithFields(rd.Schema(), formats.TrainedFields, &md)
@@ -222,6 +236,7 @@ func train(it *item, opt Options, prog *progress) formats.Trained {
 		}
 		slot := prog.start(it.cfg.ID)
 		res = Train(e, it.data, it.job, opt.Store, slot.update)
+		res.MemBytes = e.MemUsed()
 		prog.end(slot)
 		e.Close()
 		if res.Resumed > 0 {
@@ -236,6 +251,7 @@ func train(it *item, opt Options, prog *progress) formats.Trained {
 	t.Status, t.Error = res.Status, res.Error
 	t.EpochLoss, t.EpochErr = nonNil(res.EpochLoss), nonNil(res.EpochErr)
 	t.Steps, t.Wall, t.Weights = res.Steps, res.Wall, res.Weights
+	t.MemBytes, t.StepBytes = res.MemBytes, res.StepBytes
 	if res.Wall > 0 {
 		t.ImgPerSec = float64(res.Images) / res.Wall
 	}

@@ -37,8 +37,10 @@ type Result struct {
 	EpochLoss []float64 `json:"epoch_loss"`  // mean training loss of each completed epoch
 	EpochErr  []float64 `json:"epoch_error"` // training top-1 error of each completed epoch, percent
 	Steps     int64     `json:"steps"`
-	Wall      float64   `json:"wall_s"` // seconds spent training, summed over resumed runs
-	Images    int64     `json:"images"` // images trained on
+	Wall      float64   `json:"wall_s"`     // seconds spent training, summed over resumed runs
+	Images    int64     `json:"images"`     // images trained on
+	MemBytes  int64     `json:"mem_bytes"`  // memory the engine allocated (its peak)
+	StepBytes int64     `json:"step_bytes"` // network.StepBytes of the model
 	Weights   []byte    `json:"weights,omitempty"`
 	// Resumed is the number of epochs taken from a checkpoint instead of trained
 	// by this call (not saved).
@@ -105,6 +107,10 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 		return failed("build: %v", err)
 	}
 	net.Init(j.Seed)
+	stepBytes, err := network.StepBytes(e, j.Arch, r.Batch)
+	if err != nil {
+		return failed("build: %v", err)
+	}
 	res = Result{Status: StatusOK}
 	start := 0
 	if st != nil {
@@ -117,6 +123,7 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 			res.Resumed = start
 		}
 	}
+	res.StepBytes = stepBytes
 	aug := data.Augment{}
 	if r.Augment == formats.AugmentCropFlip {
 		aug = data.Augment{Pad: 4, Flip: true}

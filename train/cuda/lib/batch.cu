@@ -1,6 +1,7 @@
 /*
  * batch.cu — batch assembly from a uint8 image set in device memory
- * (train/data/augment.go, Set.Batch).
+ * (train/data/augment.go, Set.Batch): dds_batch, and dds_batch_at, which takes step
+ * t = *counter's indices and int32 crops, read on the device.
  */
 #include "internal.cuh"
 
@@ -21,10 +22,22 @@ struct batch_norm {
  * sx' = ox + DX − pad read at sx = w − 1 − sx' when mirrored, normalised to
  * (v/255 − mean[ch])/std[ch] in float32; 0 where the pixel falls outside the image
  * (so any offsets are read safely). Without crops the image is copied. The first
- * thread of example i also writes y[i] = labels[img] when y is not NULL. */
+ * thread of example i also writes y[i] = labels[img] when y is not NULL.
+ *
+ * Crop is int8_t for dds_batch and int32_t for dds_batch_at. With counter not NULL
+ * (dds_batch_at) the kernel reads the step t = *counter first and does nothing when
+ * t is outside [0, steps); else it takes the n examples idx + t·n and their crops
+ * crops + 3·t·n. */
+template <typename Crop>
 static __global__ void batch_kernel(float *x, int32_t *y, const uint8_t *images, const int32_t *labels,
-                                    const int32_t *idx, const int8_t *crops, int64_t total, int h, int w, int c, int pad,
-                                    batch_norm nm) {
+                                    const int32_t *idx, const Crop *crops, const int32_t *counter, int steps, int n,
+                                    int64_t total, int h, int w, int c, int pad, batch_norm nm) {
+	if (counter != NULL) {
+		int step;
+		if (!step_of(counter, steps, &step)) return;
+		idx += (int64_t)step * n;
+		if (crops != NULL) crops += (int64_t)step * 3 * n;
+	}
 	for (int64_t t = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; t < total; t += (int64_t)gridDim.x * blockDim.x) {
 		int k = (int)t;
 		int ch = k % c;
@@ -52,39 +65,60 @@ static __global__ void batch_kernel(float *x, int32_t *y, const uint8_t *images,
 	}
 }
 
-void dds_batch(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const int32_t *labels, const int32_t *idx,
-               const int8_t *crops, int n, int h, int w, int c, int pad, const float *mean, const float *std) {
-	static const char fn[] = "dds_batch";
-	if (!begin(ctx, fn)) return;
-	if (n < 0) {
-		arg_error(ctx, fn, "n = %d, want >= 0", n);
-		return;
-	}
-	if (h < 1 || w < 1) {
-		arg_error(ctx, fn, "h = %d, w = %d, want both >= 1", h, w);
-		return;
-	}
-	if (c < 1 || c > BATCH_MAX_CHANNELS) {
-		arg_error(ctx, fn, "c = %d, want [1, %d]", c, BATCH_MAX_CHANNELS);
-		return;
-	}
-	if (crops != NULL && (pad < 0 || pad > BATCH_MAX_PAD)) {
-		arg_error(ctx, fn, "pad = %d, want [0, %d]", pad, BATCH_MAX_PAD);
-		return;
-	}
-	int64_t total = (int64_t)n * h * w * c;
-	if (!need_elems(ctx, fn, "x [n][h][w][c]", total) || n == 0) return;
+/* batch_args checks the arguments dds_batch and dds_batch_at share and fills nm; it
+ * returns false when there is nothing to launch (an error, or n = 0). */
+static bool batch_args(dds_ctx *ctx, const char *fn, float *x, int32_t *y, const uint8_t *images,
+                       const int32_t *labels, const void *idx, bool crops, int n, int h, int w, int c, int pad,
+                       const float *mean, const float *std, int64_t *total, batch_norm *nm) {
+	if (n < 0) return arg_error(ctx, fn, "n = %d, want >= 0", n);
+	if (h < 1 || w < 1) return arg_error(ctx, fn, "h = %d, w = %d, want both >= 1", h, w);
+	if (c < 1 || c > BATCH_MAX_CHANNELS) return arg_error(ctx, fn, "c = %d, want [1, %d]", c, BATCH_MAX_CHANNELS);
+	if (crops && (pad < 0 || pad > BATCH_MAX_PAD)) return arg_error(ctx, fn, "pad = %d, want [0, %d]", pad, BATCH_MAX_PAD);
+	*total = (int64_t)n * h * w * c;
+	if (!need_elems(ctx, fn, "x [n][h][w][c]", *total) || n == 0) return false;
 	if (!need_ptr(ctx, fn, "x", x) || !need_ptr(ctx, fn, "images", images) || !need_ptr(ctx, fn, "idx", idx) ||
 	    !need_ptr(ctx, fn, "mean", mean) || !need_ptr(ctx, fn, "std", std) ||
 	    (y != NULL && !need_ptr(ctx, fn, "labels", labels))) {
+		return false;
+	}
+	for (int ch = 0; ch < BATCH_MAX_CHANNELS; ch++) {
+		nm->mean[ch] = ch < c ? mean[ch] : 0.f;
+		nm->std[ch] = ch < c ? std[ch] : 1.f;
+	}
+	return true;
+}
+
+void dds_batch(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const int32_t *labels, const int32_t *idx,
+               const int8_t *crops, int n, int h, int w, int c, int pad, const float *mean, const float *std) {
+	static const char fn[] = "dds_batch";
+	int64_t total = 0;
+	batch_norm nm;
+	if (!begin(ctx, fn) ||
+	    !batch_args(ctx, fn, x, y, images, labels, idx, crops != NULL, n, h, w, c, pad, mean, std, &total, &nm)) {
 		return;
 	}
-	batch_norm nm;
-	for (int ch = 0; ch < BATCH_MAX_CHANNELS; ch++) {
-		nm.mean[ch] = ch < c ? mean[ch] : 0.f;
-		nm.std[ch] = ch < c ? std[ch] : 1.f;
-	}
-	batch_kernel<<<stride_blocks(total, 256), 256, 0, ctx->stream>>>(x, y, images, labels, idx, crops, total, h, w, c,
-	                                                                 pad, nm);
+	batch_kernel<int8_t><<<stride_blocks(total, 256), 256, 0, ctx->stream>>>(x, y, images, labels, idx, crops, NULL, 0,
+	                                                                         n, total, h, w, c, pad, nm);
 	launched(ctx, fn, "batch_kernel");
+}
+
+void dds_batch_at(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const int32_t *labels,
+                  const int32_t *idxs, const int32_t *crops, const int32_t *counter, int steps, int n, int h, int w,
+                  int c, int pad, const float *mean, const float *std) {
+	static const char fn[] = "dds_batch_at";
+	int64_t total = 0;
+	batch_norm nm;
+	if (!begin(ctx, fn)) return;
+	if (steps < 0) {
+		arg_error(ctx, fn, "steps = %d, want >= 0", steps);
+		return;
+	}
+	if (!need_ptr(ctx, fn, "counter", counter) ||
+	    !batch_args(ctx, fn, x, y, images, labels, idxs, crops != NULL, n, h, w, c, pad, mean, std, &total, &nm) ||
+	    steps == 0) {
+		return;
+	}
+	batch_kernel<int32_t><<<stride_blocks(total, 256), 256, 0, ctx->stream>>>(x, y, images, labels, idxs, crops, counter,
+	                                                                          steps, n, total, h, w, c, pad, nm);
+	launched(ctx, fn, "batch_kernel<int32_t>");
 }

@@ -4,7 +4,9 @@
  * formulas in train/cpu, on small random shapes chosen to hit every path (odd
  * sizes, strides 1 and 2, dense, grouped and depthwise convolutions, 1×1 GEMM and
  * strided GEMM, the two-stage reductions), plus guard values after every output,
- * bitwise reproducibility of the reductions, and the error paths. It prints one line
+ * bitwise reproducibility of the reductions, the step-indexed operations against
+ * their plain forms, a captured CUDA graph replayed against the same operations run
+ * directly (bit for bit), dds_mem_info, and the error paths. It prints one line
  * per tensor with the largest error and exits 1 when any exceeds
  * atol + rtol·|reference| (fp32 arithmetic against float64: atol 1e-4 and rtol 1e-3
  * leave room for sums of a few thousand O(1) terms in a different order) or any other
@@ -478,6 +480,287 @@ static void check_batch(int nimg, int n, int h, int w, int c, int pad, int augme
 	free(img), free(lab), free(idx), free(crops), free(x), free(hx), free(hy);
 }
 
+/* ---- step-indexed operations and graphs ---- */
+
+/* get_ints downloads n int32 values of d. */
+static int32_t *get_ints(const int32_t *d, size_t n) {
+	int32_t *h = malloc((n ? n : 1) * sizeof(int32_t));
+	if (dds_download(ctx, h, d, n * sizeof(int32_t)) != DDS_OK) {
+		printf("FAIL download: %s\n", dds_message(ctx));
+		failures++;
+		exit(1);
+	}
+	return h;
+}
+
+/* same_bits reports whether n floats of the device buffers a and b are equal bit for
+ * bit (guards included). */
+static int same_bits(const float *a, const float *b, size_t n) {
+	float *ha = get("same_bits a", a, n), *hb = get("same_bits b", b, n);
+	int ok = memcmp(ha, hb, (n + GUARD) * sizeof(float)) == 0;
+	free(ha), free(hb);
+	return ok;
+}
+
+static int32_t *dev_ints(const int32_t *h, size_t n) {
+	int32_t *d = dds_alloc(ctx, (n ? n : 1) * sizeof(int32_t));
+	dds_upload(ctx, d, h, n * sizeof(int32_t));
+	return d;
+}
+
+/* check_step_ops runs dds_batch_at, dds_sgd_step_at, dds_copy_at and dds_count with
+ * the counter at -1, 0, ..., steps and compares each with dds_batch and dds_sgd_step
+ * on the inputs of step t (bit for bit: the same kernels' arithmetic), and with
+ * nothing at all when t is outside [0, steps). */
+static void check_step_ops(int augment) {
+	enum { NIMG = 12, N = 5, STEPS = 3, H = 6, W = 5, C = 3, PAD = 2, NP = 1003 };
+	const size_t isz = (size_t)H * W * C;
+	uint8_t img[NIMG * H * W * C];
+	for (size_t i = 0; i < sizeof img; i++) img[i] = (uint8_t)(rnd() * 128 + 128);
+	int32_t lab[NIMG], idxs[STEPS * N], crops32[3 * STEPS * N];
+	int8_t crops8[3 * STEPS * N];
+	for (int i = 0; i < NIMG; i++) lab[i] = 100 + i;
+	for (int i = 0; i < STEPS * N; i++) idxs[i] = (i * 7 + 3) % NIMG;
+	for (int i = 0; i < STEPS * N; i++) {
+		crops32[3 * i] = (i * 3) % (2 * PAD + 1);
+		crops32[3 * i + 1] = (i * 5 + 1) % (2 * PAD + 1);
+		crops32[3 * i + 2] = i % 3 == 0;
+		for (int k = 0; k < 3; k++) crops8[3 * i + k] = (int8_t)crops32[3 * i + k];
+	}
+	float lrs[STEPS] = {0.1f, 0.03f, 0.2f}, mean[3] = {0.4f, 0.5f, 0.45f}, sd[3] = {0.2f, 0.25f, 0.22f};
+	uint8_t *d_img = dds_alloc(ctx, sizeof img);
+	dds_upload(ctx, d_img, img, sizeof img);
+	int32_t *d_lab = dev_ints(lab, NIMG), *d_idxs = dev_ints(idxs, STEPS * N), *d_crops = dev_ints(crops32, 3 * STEPS * N);
+	int8_t *d_crops8 = dds_alloc(ctx, sizeof crops8);
+	dds_upload(ctx, d_crops8, crops8, sizeof crops8);
+	float *d_lrs = dev(lrs, STEPS);
+	int32_t *d_counter = dds_alloc(ctx, sizeof(int32_t));
+	float *p = rand_floats(NP, 1), *v = rand_floats(NP, 1), *src = rand_floats(3, 1);
+	float *x_at = dev(NULL, N * isz), *y_at = dev(NULL, N), *x_ref = dev(NULL, N * isz), *y_ref = dev(NULL, N);
+	float *p_at = dev(p, NP), *v_at = dev(v, NP), *p_ref = dev(p, NP), *v_ref = dev(v, NP);
+	float *d_src = dev(src, 3), *d_dst = dev(NULL, 3 * STEPS), *d_dst_ref = dev(NULL, 3 * STEPS);
+	char name[128];
+	for (int t = -1; t <= STEPS; t++) {
+		float *g = rand_floats(NP, 1);
+		float *d_g = dev(g, NP);
+		int32_t ct = t;
+		dds_upload(ctx, d_counter, &ct, sizeof ct);
+		dds_batch_at(ctx, x_at, (int32_t *)y_at, d_img, d_lab, d_idxs, augment ? d_crops : NULL, d_counter, STEPS, N, H,
+		             W, C, PAD, mean, sd);
+		dds_sgd_step_at(ctx, p_at, d_g, v_at, NP, d_lrs, d_counter, STEPS, 0.9f, 5e-4f, 1);
+		dds_copy_at(ctx, d_dst, d_src, d_counter, STEPS, 3);
+		dds_count(ctx, d_counter);
+		if (t >= 0 && t < STEPS) {
+			dds_batch(ctx, x_ref, (int32_t *)y_ref, d_img, d_lab, d_idxs + t * N, augment ? d_crops8 + 3 * t * N : NULL,
+			          N, H, W, C, PAD, mean, sd);
+			dds_sgd_step(ctx, p_ref, d_g, v_ref, NP, lrs[t], 0.9f, 5e-4f, 1);
+			float *h = malloc((3 * STEPS + GUARD) * sizeof(float));
+			dds_download(ctx, h, d_dst_ref, (3 * STEPS + GUARD) * sizeof(float));
+			memcpy(h + 3 * t, src, 3 * sizeof(float));
+			dds_upload(ctx, d_dst_ref, h, (3 * STEPS + GUARD) * sizeof(float));
+			free(h);
+		}
+		snprintf(name, sizeof name, "batch_at augment%d t=%d equals dds_batch (or nothing)", augment, t);
+		expect(same_bits(x_at, x_ref, N * isz) && same_bits(y_at, y_ref, N), name);
+		snprintf(name, sizeof name, "sgd_step_at t=%d equals dds_sgd_step (or nothing)", t);
+		expect(same_bits(p_at, p_ref, NP) && same_bits(v_at, v_ref, NP), name);
+		snprintf(name, sizeof name, "copy_at t=%d", t);
+		expect(same_bits(d_dst, d_dst_ref, 3 * STEPS), name);
+		int32_t *hc = get_ints(d_counter, 1);
+		snprintf(name, sizeof name, "count: counter %d after %d", hc[0], t);
+		expect(hc[0] == t + 1, name);
+		free(hc), free(g);
+		/* A new source for the next copy. */
+		for (int k = 0; k < 3; k++) src[k] += 1;
+		dds_upload(ctx, d_src, src, 3 * sizeof(float));
+	}
+	free(p), free(v), free(src);
+}
+
+/* graph_set is the buffers of one run of the step graph_ops issues. */
+struct graph_set {
+	float *x, *r, *logits, *dlogits, *w, *b, *dw, *db, *vw, *cw, *cy, *mean, *var, *st, *stats, *scratch;
+	int32_t *y, *counter;
+};
+
+enum { G_NIMG = 20, G_N = 12, G_STEPS = 3, G_H = 8, G_W = 8, G_C = 3, G_PAD = 2, G_CLS = 10, G_COUT = 8 };
+#define G_ISZ (G_H * G_W * G_C)
+
+static struct graph_set graph_set_new(const float *w, const float *b, const float *cw, size_t scratch) {
+	struct graph_set s;
+	s.x = dev(NULL, G_N * G_ISZ), s.r = dev(NULL, G_N * G_ISZ), s.logits = dev(NULL, G_N * G_CLS);
+	s.dlogits = dev(NULL, G_N * G_CLS), s.w = dev(w, G_CLS * G_ISZ), s.b = dev(b, G_CLS);
+	s.dw = dev(NULL, G_CLS * G_ISZ), s.db = dev(NULL, G_CLS), s.vw = dev(NULL, G_CLS * G_ISZ);
+	s.cw = dev(cw, G_COUT * 9 * G_C), s.cy = dev(NULL, G_N * G_H * G_W * G_COUT);
+	s.mean = dev(NULL, G_COUT), s.var = dev(NULL, G_COUT), s.st = dev(NULL, 3), s.stats = dev(NULL, 3 * G_STEPS);
+	s.scratch = dev(NULL, scratch);
+	s.y = (int32_t *)dev(NULL, G_N);
+	int32_t zero = 0;
+	s.counter = dds_alloc(ctx, sizeof(int32_t));
+	dds_upload(ctx, s.counter, &zero, sizeof zero);
+	return s;
+}
+
+/* graph_ops issues one training-like step on s: a step-indexed batch, ReLU, a
+ * linear layer and its backward pass (cuBLAS), the loss (G_N > XENT_WARPS rows: a
+ * two-stage reduction in the context's workspace), a direct convolution and batch-norm statistics, SGD with
+ * the step's rate, the step's loss kept, the counter advanced. */
+static void graph_ops(struct graph_set *s, const uint8_t *img, const int32_t *lab, const int32_t *idxs,
+                      const int32_t *crops, const float *lrs, const float *mean, const float *sd) {
+	dds_conv cs = {G_N, G_H, G_W, G_C, G_COUT, 3, 1, 1};
+	dds_batch_at(ctx, s->x, s->y, img, lab, idxs, crops, s->counter, G_STEPS, G_N, G_H, G_W, G_C, G_PAD, mean, sd);
+	dds_relu_forward(ctx, s->r, s->x, G_N * G_ISZ);
+	dds_linear_forward(ctx, s->logits, s->r, s->w, s->b, G_N, G_ISZ, G_CLS);
+	dds_softmax_xent(ctx, s->dlogits, s->logits, s->y, G_N, G_CLS, 0.1f, s->st);
+	dds_linear_backward(ctx, NULL, s->dw, s->db, s->dlogits, s->r, s->w, G_N, G_ISZ, G_CLS);
+	dds_conv_forward(ctx, s->cy, s->x, s->cw, &cs, s->scratch);
+	dds_bn_stats(ctx, s->mean, s->var, s->cy, G_N * G_H * G_W, G_COUT);
+	dds_sgd_step_at(ctx, s->w, s->dw, s->vw, G_CLS * G_ISZ, lrs, s->counter, G_STEPS, 0.9f, 5e-4f, 1);
+	dds_copy_at(ctx, s->stats, s->st, s->counter, G_STEPS, 3);
+	dds_count(ctx, s->counter);
+}
+
+/* check_graph records graph_ops on one set of buffers, replays it G_STEPS + 1 times
+ * (the last one past the step range, where the step-indexed operations do nothing)
+ * and compares every buffer bit for bit with G_STEPS + 1 direct runs on a second set
+ * from the same initial values. Then the error paths of capturing. */
+static void check_graph(void) {
+	uint8_t *img = malloc(G_NIMG * G_ISZ);
+	for (size_t i = 0; i < (size_t)G_NIMG * G_ISZ; i++) img[i] = (uint8_t)(rnd() * 128 + 128);
+	int32_t lab[G_NIMG], idxs[G_STEPS * G_N], crops[3 * G_STEPS * G_N];
+	for (int i = 0; i < G_NIMG; i++) lab[i] = i % G_CLS;
+	for (int i = 0; i < G_STEPS * G_N; i++) {
+		idxs[i] = (i * 7 + 1) % G_NIMG;
+		crops[3 * i] = (i * 3) % (2 * G_PAD + 1), crops[3 * i + 1] = (i + 2) % (2 * G_PAD + 1), crops[3 * i + 2] = i % 2;
+	}
+	float lrs[G_STEPS] = {0.1f, 0.05f, 0.2f}, mean[3] = {0.5f, 0.45f, 0.4f}, sd[3] = {0.25f, 0.2f, 0.3f};
+	uint8_t *d_img = dds_alloc(ctx, G_NIMG * G_ISZ);
+	dds_upload(ctx, d_img, img, G_NIMG * G_ISZ);
+	int32_t *d_lab = dev_ints(lab, G_NIMG), *d_idxs = dev_ints(idxs, G_STEPS * G_N),
+	        *d_crops = dev_ints(crops, 3 * G_STEPS * G_N);
+	float *d_lrs = dev(lrs, G_STEPS);
+	float *w = rand_floats(G_CLS * G_ISZ, 0.1), *b = rand_floats(G_CLS, 0.1), *cw = rand_floats(G_COUT * 9 * G_C, 1);
+	dds_conv cs = {G_N, G_H, G_W, G_C, G_COUT, 3, 1, 1};
+	size_t scratch = dds_conv_scratch(&cs);
+	struct graph_set a = graph_set_new(w, b, cw, scratch), d = graph_set_new(w, b, cw, scratch);
+	expect(dds_sync(ctx) == DDS_OK, "graph: buffers ready");
+
+	size_t used = dds_mem_used(ctx);
+	dds_capture_begin(ctx);
+	graph_ops(&a, d_img, d_lab, d_idxs, d_crops, d_lrs, mean, sd);
+	dds_graph *g = dds_capture_end(ctx);
+	expect(g != NULL && dds_status(ctx) == DDS_OK, "graph: captured and instantiated");
+	if (g == NULL) {
+		printf("     message: %s\n", dds_message(ctx));
+		return;
+	}
+	expect(dds_mem_used(ctx) == used, "graph: capturing allocated nothing");
+	int32_t *hc = get_ints(a.counter, 1);
+	expect(hc[0] == 0, "graph: capturing ran nothing (counter still 0)");
+	free(hc);
+	for (int k = 0; k <= G_STEPS; k++) {
+		dds_graph_launch(ctx, g);
+		graph_ops(&d, d_img, d_lab, d_idxs, d_crops, d_lrs, mean, sd);
+	}
+	expect(dds_sync(ctx) == DDS_OK, "graph: replays ran");
+	struct {
+		const char *name;
+		float *a, *d;
+		size_t n;
+	} outs[] = {
+	    {"x", a.x, d.x, G_N * G_ISZ},
+	    {"labels", (float *)a.y, (float *)d.y, G_N},
+	    {"logits", a.logits, d.logits, G_N * G_CLS},
+	    {"dw", a.dw, d.dw, G_CLS * G_ISZ},
+	    {"db", a.db, d.db, G_CLS},
+	    {"w", a.w, d.w, G_CLS * G_ISZ},
+	    {"momentum", a.vw, d.vw, G_CLS * G_ISZ},
+	    {"conv y", a.cy, d.cy, G_N * G_H * G_W * G_COUT},
+	    {"bn mean", a.mean, d.mean, G_COUT},
+	    {"bn var", a.var, d.var, G_COUT},
+	    {"loss stats", a.st, d.st, 3},
+	    {"kept stats", a.stats, d.stats, 3 * G_STEPS},
+	    {"counter", (float *)a.counter, (float *)d.counter, 0},
+	};
+	char name[128];
+	for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+		int ok;
+		if (outs[i].n == 0) {
+			int32_t *ca = get_ints((int32_t *)outs[i].a, 1), *cd = get_ints((int32_t *)outs[i].d, 1);
+			ok = ca[0] == cd[0] && ca[0] == G_STEPS + 1;
+			free(ca), free(cd);
+		} else {
+			ok = same_bits(outs[i].a, outs[i].d, outs[i].n);
+		}
+		snprintf(name, sizeof name, "graph: %d replays = %d direct runs: %s bit for bit", G_STEPS + 1, G_STEPS + 1,
+		         outs[i].name);
+		expect(ok, name);
+	}
+	float *w1 = get("graph w", a.w, G_CLS * G_ISZ);
+	int moved = 0;
+	for (int i = 0; i < G_CLS * G_ISZ; i++) moved |= w1[i] != w[i];
+	expect(moved, "graph: the replays changed the weights");
+	free(w1);
+	dds_graph_destroy(ctx, g);
+	expect(dds_status(ctx) == DDS_OK, "graph: destroyed");
+
+	/* Error paths, each on a context of its own (errors are sticky). */
+	char msg[256];
+	dds_ctx *e = dds_create(0, msg, sizeof msg);
+	float *buf = dds_alloc(e, 64 * sizeof(float));
+	float host[64] = {0};
+	dds_capture_begin(e);
+	dds_relu_forward(e, buf, buf, 64);
+	dds_upload(e, buf, host, sizeof host);
+	expect(dds_status(e) == DDS_ERR_ARG && strstr(dds_message(e), "capturing") != NULL,
+	       "graph: dds_upload while capturing gives DDS_ERR_ARG");
+	printf("     message: %s\n", dds_message(e));
+	expect(dds_capture_end(e) == NULL, "graph: a capture with an error gives no graph");
+	dds_destroy(e);
+
+	e = dds_create(0, msg, sizeof msg);
+	expect(dds_capture_end(e) == NULL && dds_status(e) == DDS_ERR_ARG, "graph: dds_capture_end without begin");
+	printf("     message: %s\n", dds_message(e));
+	dds_destroy(e);
+
+	/* A graph of another context is refused; a context destroyed with a graph and a
+	 * capture left open frees them. */
+	e = dds_create(0, msg, sizeof msg);
+	buf = dds_alloc(e, 64 * sizeof(float));
+	dds_capture_begin(e);
+	dds_relu_forward(e, buf, buf, 64);
+	dds_graph *ge = dds_capture_end(e);
+	expect(ge != NULL, "graph: second context captures");
+	dds_ctx *f = dds_create(0, msg, sizeof msg);
+	dds_graph_launch(f, ge);
+	expect(dds_status(f) == DDS_ERR_ARG, "graph: launching another context's graph gives DDS_ERR_ARG");
+	printf("     message: %s\n", dds_message(f));
+	dds_destroy(f);
+	dds_graph_launch(e, ge);
+	dds_capture_begin(e);
+	dds_relu_forward(e, buf, buf, 64);
+	dds_destroy(e);
+	expect(1, "graph: dds_destroy with a graph and an open capture");
+	free(img), free(w), free(b), free(cw);
+}
+
+static void check_mem_info(void) {
+	size_t free0 = 0, total = 0, free1 = 0;
+	char msg[256];
+	int rc = dds_mem_info(0, &free0, &total, msg, sizeof msg);
+	printf("     dds_mem_info: %d: %zu free of %zu bytes %s\n", rc, free0, total, msg);
+	expect(rc == 0 && total > 0 && free0 <= total, "dds_mem_info on device 0");
+	dds_ctx *e = dds_create(0, msg, sizeof msg);
+	dds_alloc(e, (size_t)256 << 20);
+	dds_sync(e);
+	rc = dds_mem_info(0, &free1, &total, msg, sizeof msg);
+	expect(rc == 0 && free1 + ((size_t)256 << 20) <= free0, "dds_mem_info: 256 MiB allocated are no longer free");
+	dds_destroy(e);
+	rc = dds_mem_info(1 << 20, &free1, &total, msg, sizeof msg);
+	expect(rc != 0 && strstr(msg, "dds_mem_info") != NULL, "dds_mem_info on a device that does not exist fails");
+	printf("     message: %s\n", msg);
+}
+
 /* ---- errors ---- */
 
 static void check_errors(void) {
@@ -561,9 +844,13 @@ int main(void) {
 	check_batch(10, 7, 8, 6, 3, 4, 1);
 	check_batch(10, 7, 5, 5, 1, 2, 1);
 	check_batch(10, 7, 5, 5, 3, 0, 0);
+	check_step_ops(1);
+	check_step_ops(0);
+	check_graph();
 	expect(dds_sync(ctx) == DDS_OK, "no error after the checks");
 	dds_destroy(ctx);
 	check_errors();
+	check_mem_info();
 	if (failures) {
 		printf("FAIL: %d check%s failed\n", failures, failures == 1 ? "" : "s");
 		return 1;

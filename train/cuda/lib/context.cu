@@ -6,6 +6,9 @@
  * graph), DDS_WS_BYTES of reduction workspace, and every block handed out by
  * dds_alloc. dds_mem_used counts only the bytes requested through dds_alloc, so it is
  * 0 for a fresh context; the fixed workspaces (a few MiB) are not included.
+ *
+ * While the stream is capturing (graph.cu), the calls here that allocate, copy or
+ * wait refuse with DDS_ERR_ARG instead of breaking the capture.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -70,8 +73,40 @@ int dds_probe(int *count, int *driver, int *runtime, char *msg, size_t msglen) {
 	return 0;
 }
 
-/* free_ctx releases what a (possibly half-built) context holds. */
+int dds_mem_info(int device, size_t *free_bytes, size_t *total_bytes, char *msg, size_t msglen) {
+	size_t f = 0, t = 0;
+	const char *call = "cudaSetDevice";
+	cudaError_t e = cudaSetDevice(device);
+	if (e == cudaSuccess) {
+		call = "cudaMemGetInfo";
+		e = cudaMemGetInfo(&f, &t);
+	}
+	if (free_bytes) *free_bytes = f;
+	if (total_bytes) *total_bytes = t;
+	if (e != cudaSuccess) {
+		put_msg(msg, msglen, "dds_mem_info: device %d: %s: %s (%s)", device, call, cudaGetErrorName(e),
+		        cudaGetErrorString(e));
+		cudaGetLastError();
+		return (int)e;
+	}
+	put_msg(msg, msglen, "%s", "");
+	return 0;
+}
+
+/* free_ctx releases what a (possibly half-built) context holds: it ends a capture
+ * left open (discarding its graph), frees the graphs, waits for the stream and frees
+ * the memory. */
 static void free_ctx(dds_ctx *ctx) {
+	if (ctx->capturing) {
+		cudaGraph_t g = NULL;
+		cudaStreamEndCapture(ctx->stream, &g);
+		if (g != NULL) {
+			cudaGraphDestroy(g);
+		}
+		ctx->capturing = false;
+		cudaGetLastError();
+	}
+	graphs_free(ctx);
 	if (ctx->stream) {
 		cudaStreamSynchronize(ctx->stream);
 	}
@@ -170,7 +205,7 @@ const char *dds_message(dds_ctx *ctx) {
 
 void *dds_alloc(dds_ctx *ctx, size_t bytes) {
 	static const char fn[] = "dds_alloc";
-	if (!begin(ctx, fn)) {
+	if (!begin(ctx, fn) || !not_capturing(ctx, fn)) {
 		return NULL;
 	}
 	if (ctx->nallocs == ctx->capallocs) {
@@ -212,7 +247,7 @@ size_t dds_mem_used(dds_ctx *ctx) { return ctx == NULL ? 0 : ctx->used; }
 
 void dds_upload(dds_ctx *ctx, void *dst, const void *src, size_t bytes) {
 	static const char fn[] = "dds_upload";
-	if (!begin(ctx, fn) || bytes == 0) {
+	if (!begin(ctx, fn) || !not_capturing(ctx, fn) || bytes == 0) {
 		return;
 	}
 	if (!need_ptr(ctx, fn, "dst", dst) || !need_ptr(ctx, fn, "src", src)) {
@@ -242,7 +277,7 @@ int dds_download(dds_ctx *ctx, void *dst, const void *src, size_t bytes) {
 	if (ctx == NULL) {
 		return DDS_ERR_ARG;
 	}
-	if (!wait_stream(ctx, fn) || bytes == 0) {
+	if (!not_capturing(ctx, fn) || !wait_stream(ctx, fn) || bytes == 0) {
 		return ctx->status;
 	}
 	if (!need_ptr(ctx, fn, "dst", dst) || !need_ptr(ctx, fn, "src", src)) {
@@ -258,6 +293,8 @@ int dds_sync(dds_ctx *ctx) {
 	if (ctx == NULL) {
 		return DDS_ERR_ARG;
 	}
-	wait_stream(ctx, "dds_sync");
+	if (not_capturing(ctx, "dds_sync")) {
+		wait_stream(ctx, "dds_sync");
+	}
 	return ctx->status;
 }

@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define DDS_ABI_VERSION 1
+#define DDS_ABI_VERSION 2
 
 typedef struct dds_ctx dds_ctx;
 
@@ -43,6 +43,10 @@ int dds_abi_version(void);
  * the runtime's CUDA versions (e.g. 13000) into *driver and *runtime. It returns a
  * CUDA error code (0 when it could ask) and writes its text into msg. */
 int dds_probe(int *count, int *driver, int *runtime, char *msg, size_t msglen);
+
+/* dds_mem_info reports device's free and total memory in bytes (cudaMemGetInfo).
+ * It returns a CUDA error code (0 on success) and writes its text into msg. */
+int dds_mem_info(int device, size_t *free_bytes, size_t *total_bytes, char *msg, size_t msglen);
 
 /* dds_create makes a context on device, or returns NULL with the reason in msg. */
 dds_ctx *dds_create(int device, char *msg, size_t msglen);
@@ -132,6 +136,39 @@ void dds_sgd_step(dds_ctx *ctx, float *p, const float *g, float *v, int64_t n, f
 void dds_batch(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const int32_t *labels,
                const int32_t *idx, const int8_t *crops, int n, int h, int w, int c, int pad,
                const float *mean, const float *std);
+
+/* Step-indexed operations. A training step whose per-step inputs (batch indices,
+ * crops, learning rate) live in device memory is the same launches every step, so it
+ * can be captured once in a CUDA graph and replayed. counter is a device int32 whose
+ * value t is the step within a run of `steps` steps; an operation whose t is outside
+ * [0, steps) does nothing (the host resets the counter with dds_upload).
+ *
+ * dds_batch_at is dds_batch with idx = idxs + t·n and crops = crops + 3·t·n (int32
+ * values here; crops NULL for none), idxs holding steps·n indices. */
+void dds_batch_at(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const int32_t *labels,
+                  const int32_t *idxs, const int32_t *crops, const int32_t *counter, int steps, int n, int h,
+                  int w, int c, int pad, const float *mean, const float *std);
+/* dds_sgd_step_at is dds_sgd_step with lr = lrs[t], lrs holding steps values. */
+void dds_sgd_step_at(dds_ctx *ctx, float *p, const float *g, float *v, int64_t n, const float *lrs,
+                     const int32_t *counter, int steps, float momentum, float weight_decay, int nesterov);
+/* dds_copy_at copies src[0..n) to dst[t·n .. (t+1)·n), dst holding steps·n values. */
+void dds_copy_at(dds_ctx *ctx, float *dst, const float *src, const int32_t *counter, int steps, int n);
+/* dds_count adds one to *counter. */
+void dds_count(dds_ctx *ctx, int32_t *counter);
+
+/* CUDA graphs. dds_capture_begin starts capturing the context's stream: the
+ * operations that follow are recorded, not run, until dds_capture_end, which returns
+ * the instantiated graph (NULL with the context's error set if capture or
+ * instantiation failed; the stream is then no longer capturing). Allocation and
+ * transfers (dds_alloc, dds_upload, dds_download, dds_sync) fail with DDS_ERR_ARG
+ * while capturing. A graph
+ * belongs to its context: dds_graph_launch enqueues it on the context's stream, and
+ * dds_graph_destroy (or dds_destroy) frees it. */
+typedef struct dds_graph dds_graph;
+void dds_capture_begin(dds_ctx *ctx);
+dds_graph *dds_capture_end(dds_ctx *ctx);
+void dds_graph_launch(dds_ctx *ctx, dds_graph *g);
+void dds_graph_destroy(dds_ctx *ctx, dds_graph *g);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /*
  * elementwise.cu — ReLU, add, sigmoid (train/cpu/elementwise.go), the SE channel
- * scaling (se.go) and global average pooling (pool.go).
+ * scaling (se.go), global average pooling (pool.go), and the step-indexed copy and
+ * step counter (dds_copy_at, dds_count).
  *
  * Elementwise kernels map one thread to one element in a grid-stride loop; aliasing
  * an output with an input is safe because each element is read and written by the
@@ -227,4 +228,40 @@ void dds_avgpool_backward(dds_ctx *ctx, float *dx, const float *dy, int n, int h
 	avgpool_backward_kernel<<<stride_blocks(total, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(dx, dy, total, hw, c,
 	                                                                                          1.f / (float)hw);
 	launched(ctx, fn, "avgpool_backward_kernel");
+}
+
+/* ---- step-indexed copy and the step counter ---- */
+
+/* copy_at_kernel: dst[t·n + i] = src[i] for i < n, t = *counter; nothing when t is
+ * outside [0, steps). */
+static __global__ void copy_at_kernel(float *dst, const float *src, const int32_t *counter, int steps, int n) {
+	int t;
+	if (!step_of(counter, steps, &t)) return;
+	dst += (int64_t)t * n;
+	GRID_STRIDE(i, n) { dst[i] = src[i]; }
+}
+
+/* count_kernel: *counter += 1 (one thread). */
+static __global__ void count_kernel(int32_t *counter) { *counter += 1; }
+
+void dds_copy_at(dds_ctx *ctx, float *dst, const float *src, const int32_t *counter, int steps, int n) {
+	static const char fn[] = "dds_copy_at";
+	if (!begin(ctx, fn)) return;
+	if (n < 0 || steps < 0) {
+		arg_error(ctx, fn, "n = %d, steps = %d, want both >= 0", n, steps);
+		return;
+	}
+	if (n == 0 || steps == 0 || !need_ptr(ctx, fn, "dst", dst) || !need_ptr(ctx, fn, "src", src) ||
+	    !need_ptr(ctx, fn, "counter", counter)) {
+		return;
+	}
+	copy_at_kernel<<<stride_blocks(n, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(dst, src, counter, steps, n);
+	launched(ctx, fn, "copy_at_kernel");
+}
+
+void dds_count(dds_ctx *ctx, int32_t *counter) {
+	static const char fn[] = "dds_count";
+	if (!begin(ctx, fn) || !need_ptr(ctx, fn, "counter", counter)) return;
+	count_kernel<<<1, 1, 0, ctx->stream>>>(counter);
+	launched(ctx, fn, "count_kernel");
 }

@@ -50,7 +50,18 @@ struct dds_ctx {
 	void **allocs;          /* device blocks from dds_alloc, freed by dds_destroy */
 	size_t nallocs, capallocs;
 	size_t used;            /* bytes requested through dds_alloc */
+	bool capturing;         /* between dds_capture_begin and dds_capture_end */
+	dds_graph **graphs;     /* instantiated graphs, freed by dds_graph_destroy or dds_destroy */
+	size_t ngraphs, capgraphs;
 };
+
+/* dds_graph is one instantiated CUDA graph of a context (graph.cu). */
+struct dds_graph {
+	cudaGraphExec_t exec;
+};
+
+/* graphs_free destroys every graph ctx still holds (dds_destroy; graph.cu). */
+void graphs_free(dds_ctx *ctx);
 
 /* set_error records an error in ctx unless one is recorded already (errors are
  * sticky: the first one wins). */
@@ -106,6 +117,21 @@ static inline bool arg_error(dds_ctx *ctx, const char *fn, const char *fmt, ...)
 	va_end(ap);
 	set_error(ctx, DDS_ERR_ARG, "%s: %s", fn, buf);
 	return false;
+}
+
+/* not_capturing fails with DDS_ERR_ARG when the context's stream is capturing: the
+ * calls that allocate, copy from or to the host or wait for the stream (dds_alloc,
+ * dds_upload, dds_download, dds_sync) are not allowed in a capture (CUDA would
+ * invalidate it, or record a copy from a host buffer that is gone at replay). */
+static inline bool not_capturing(dds_ctx *ctx, const char *fn) {
+	return !ctx->capturing || arg_error(ctx, fn, "called while the stream is capturing (dds_capture_begin)");
+}
+
+/* step_of returns the step t = *counter of a step-indexed operation in a kernel, and
+ * whether it lies in [0, steps). */
+static __device__ __forceinline__ bool step_of(const int32_t *counter, int steps, int *t) {
+	*t = *counter;
+	return *t >= 0 && *t < steps;
 }
 
 /* need_ptr fails with DDS_ERR_ARG when p is NULL. */

@@ -1,6 +1,7 @@
 /*
  * loss_sgd.cu — soft-target cross-entropy with label smoothing (train/cpu/loss.go)
- * and the SGD step (sgd.go).
+ * and the SGD step (sgd.go), also with the learning rate of step t = *counter read on
+ * the device (dds_sgd_step_at).
  */
 #include "internal.cuh"
 
@@ -144,18 +145,38 @@ void dds_softmax_xent(dds_ctx *ctx, float *dlogits, const float *logits, const i
 	launched(ctx, fn, "xent_finish_kernel");
 }
 
-/* sgd_kernel, one thread per value (grid-stride), as torch.optim.SGD with dampening 0:
+/* sgd_update updates value i as torch.optim.SGD with dampening 0:
  *   d = g + weight_decay·p;  v = momentum·v + d;  step = nesterov ? d + momentum·v : v;
- *   p = p − lr·step */
+ *   p = p − lr·step
+ * (shared by sgd_kernel and sgd_at_kernel, so that both round alike). */
+static __device__ __forceinline__ void sgd_update(float *p, const float *g, float *v, int64_t i, float lr,
+                                                  float momentum, float weight_decay, int nesterov) {
+	float pi = p[i];
+	float d = g[i] + weight_decay * pi;
+	float vi = momentum * v[i] + d;
+	v[i] = vi;
+	d = nesterov ? d + momentum * vi : vi;
+	p[i] = pi - lr * d;
+}
+
+/* sgd_kernel, one thread per value (grid-stride). */
 static __global__ void sgd_kernel(float *p, const float *g, float *v, int64_t n, float lr, float momentum,
                                   float weight_decay, int nesterov) {
 	for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
-		float pi = p[i];
-		float d = g[i] + weight_decay * pi;
-		float vi = momentum * v[i] + d;
-		v[i] = vi;
-		d = nesterov ? d + momentum * vi : vi;
-		p[i] = pi - lr * d;
+		sgd_update(p, g, v, i, lr, momentum, weight_decay, nesterov);
+	}
+}
+
+/* sgd_at_kernel is sgd_kernel with lr = lrs[t], t = *counter; nothing when t is
+ * outside [0, steps). */
+static __global__ void sgd_at_kernel(float *p, const float *g, float *v, int64_t n, const float *lrs,
+                                     const int32_t *counter, int steps, float momentum, float weight_decay,
+                                     int nesterov) {
+	int t;
+	if (!step_of(counter, steps, &t)) return;
+	float lr = lrs[t];
+	for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+		sgd_update(p, g, v, i, lr, momentum, weight_decay, nesterov);
 	}
 }
 
@@ -170,4 +191,25 @@ void dds_sgd_step(dds_ctx *ctx, float *p, const float *g, float *v, int64_t n, f
 	if (n == 0 || !need_ptr(ctx, fn, "p", p) || !need_ptr(ctx, fn, "g", g) || !need_ptr(ctx, fn, "v", v)) return;
 	sgd_kernel<<<stride_blocks(n, 256), 256, 0, ctx->stream>>>(p, g, v, n, lr, momentum, weight_decay, nesterov != 0);
 	launched(ctx, fn, "sgd_kernel");
+}
+
+void dds_sgd_step_at(dds_ctx *ctx, float *p, const float *g, float *v, int64_t n, const float *lrs,
+                     const int32_t *counter, int steps, float momentum, float weight_decay, int nesterov) {
+	static const char fn[] = "dds_sgd_step_at";
+	if (!begin(ctx, fn)) return;
+	if (n < 0) {
+		arg_error(ctx, fn, "n = %lld, want >= 0", (long long)n);
+		return;
+	}
+	if (steps < 0) {
+		arg_error(ctx, fn, "steps = %d, want >= 0", steps);
+		return;
+	}
+	if (n == 0 || steps == 0 || !need_ptr(ctx, fn, "p", p) || !need_ptr(ctx, fn, "g", g) || !need_ptr(ctx, fn, "v", v) ||
+	    !need_ptr(ctx, fn, "lrs", lrs) || !need_ptr(ctx, fn, "counter", counter)) {
+		return;
+	}
+	sgd_at_kernel<<<stride_blocks(n, 256), 256, 0, ctx->stream>>>(p, g, v, n, lrs, counter, steps, momentum,
+	                                                              weight_decay, nesterov != 0);
+	launched(ctx, fn, "sgd_at_kernel");
 }
