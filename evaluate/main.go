@@ -10,6 +10,7 @@ import (
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/internal/cli"
 	"github.com/ddstools/dds/train/device"
+	"github.com/ddstools/dds/train/engine"
 )
 
 const synopsis = `
@@ -57,7 +58,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	opt := evaluator.Options{Data: *dataSpec, Split: *split, Subset: *subset, Batch: *batch, DropWeights: *drop,
-		NewEngine: dev.NewEngine, Prov: formats.Provenance{Producer: "evaluate", Args: cli.Recorded(args, "o", "q")}}
+		NewEngine: func() (engine.Engine, error) { return dev.NewEngine(engine.FP32) }, Prov: formats.Provenance{Producer: "evaluate", Args: cli.Recorded(args, "o", "q")}}
 	if !*quiet {
 		opt.Log = stderr
 	}

@@ -49,7 +49,7 @@ func trained(t *testing.T) []byte {
 	r := formats.DefaultRecipe()
 	r.Data, r.Epochs, r.Batch = synth, 2, 32
 	var out bytes.Buffer
-	opt := trainer.Options{Defaults: r, Jobs: 1, Device: "cpu", NewEngine: func() (engine.Engine, error) { return cpu.NewEngine(), nil }}
+	opt := trainer.Options{Defaults: r, Jobs: 1, Device: "cpu", NewEngine: func(engine.Precision) (engine.Engine, error) { return cpu.NewEngine(), nil }}
 	if err := trainer.Run(rd, &out, opt); err != nil {
 		t.Fatal(err)
 	}

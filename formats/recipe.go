@@ -20,7 +20,14 @@ type Recipe struct {
 	Augment      string  `json:"augment"` // AugmentNone or AugmentCropFlip
 	Data         string  `json:"data"`    // dataset spec (see data.Open)
 	TrainSubset  int     `json:"train_subset"`
+	Precision    string  `json:"precision"` // activation storage: PrecisionFP32 or PrecisionBF16
 }
+
+// Precisions: how activations are stored while training (train/engine.Precision).
+const (
+	PrecisionFP32 = "fp32"
+	PrecisionBF16 = "bf16" // bfloat16 activations, float32 compute and master weights
+)
 
 // Augmentations.
 const (
@@ -39,7 +46,7 @@ const (
 // DefaultRecipe is the pycls CIFAR recipe at batch 128 on the embedded MNIST data.
 func DefaultRecipe() Recipe {
 	return Recipe{Epochs: 10, Batch: BaseBatch, LR: BaseLR, Momentum: 0.9, Nesterov: true, WeightDecay: 5e-4,
-		WarmupFactor: 0.1, Augment: AugmentAuto, Data: "mnist"}
+		WarmupFactor: 0.1, Augment: AugmentAuto, Data: "mnist", Precision: PrecisionFP32}
 }
 
 // Validate reports the first field out of range.
@@ -65,6 +72,8 @@ func (r Recipe) Validate() error {
 		return fmt.Errorf("label smoothing %g must be in [0, 1)", r.Smoothing)
 	case r.Augment != AugmentNone && r.Augment != AugmentCropFlip && r.Augment != AugmentAuto:
 		return fmt.Errorf("augmentation %q: want none, crop-flip or auto", r.Augment)
+	case r.Precision != PrecisionFP32 && r.Precision != PrecisionBF16:
+		return fmt.Errorf("precision %q: want fp32 or bf16", r.Precision)
 	case r.TrainSubset < 0:
 		return fmt.Errorf("train subset %d must not be negative", r.TrainSubset)
 	case r.Data == "":

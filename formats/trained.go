@@ -29,6 +29,7 @@ var RecipeType = arrow.StructOf(
 	arrow.Field{Name: "augment", Type: arrow.BinaryTypes.String},
 	arrow.Field{Name: "data", Type: arrow.BinaryTypes.String},
 	arrow.Field{Name: "train_subset", Type: arrow.PrimitiveTypes.Int64},
+	arrow.Field{Name: "precision", Type: arrow.BinaryTypes.String},
 )
 
 // Trained is the outcome of training one config.
@@ -125,6 +126,7 @@ func appendRecipe(b *array.StructBuilder, r Recipe) {
 	b.FieldBuilder(9).(*array.StringBuilder).Append(r.Augment)
 	b.FieldBuilder(10).(*array.StringBuilder).Append(r.Data)
 	b.FieldBuilder(11).(*array.Int64Builder).Append(int64(r.TrainSubset))
+	b.FieldBuilder(12).(*array.StringBuilder).Append(r.Precision)
 }
 
 func appendString(b *array.StringBuilder, s string) {
@@ -257,6 +259,8 @@ func setRecipeField(r *Recipe, name string, a arrow.Array, i int) error {
 		return str(&r.Augment)
 	case "data":
 		return str(&r.Data)
+	case "precision":
+		return str(&r.Precision)
 	case "nesterov":
 		b, ok := a.(*array.Boolean)
 		if !ok {

@@ -18,7 +18,8 @@ import (
 const synopsis = `
 usage: train [--data SPEC] [--epochs N] [--batch N] [--lr LR] [--wd WD] [--momentum M]
              [--nesterov=BOOL] [--warmup EPOCHS] [--warmup-factor F] [--label-smoothing E]
-             [--augment auto|none|crop-flip] [--train-subset N] [--concurrency N]
+             [--augment auto|none|crop-flip] [--train-subset N] [--precision fp32|bf16]
+             [--concurrency N]
              [--checkpoint DIR] [--device auto|cpu|cuda|cuda:N] [-q] [-o FILE] [FILE|-]
 
 Reads a config stream (from sample) and trains each config with SGD (momentum,
@@ -36,7 +37,9 @@ work and writes the same records (timing columns aside).
 loads and sees a GPU, else on the CPU. --concurrency N trains N models at once (each
 on its own engine: on a GPU its own stream, recorded step and memory); 0 chooses:
 one per 4 cores on the CPU, on a GPU as many as fit in 90% of its free memory (at
-most 16). --jobs is another name for --concurrency.
+most 16). --jobs is another name for --concurrency. --precision bf16 stores
+activations as bfloat16 (compute and master weights stay float32; on a GPU the GEMMs
+run on tensor cores); the CPU engine emulates it exactly.
 
 Data specs: mnist (the embedded default), mnist:DIR, cifar10:DIR,
 synthetic:HxWxC[:CLASSES[:NTRAIN[:NTEST]]].
@@ -60,6 +63,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.Float64Var(&r.Smoothing, "label-smoothing", def.Smoothing, "label smoothing")
 	fs.StringVar(&r.Augment, "augment", def.Augment, "augmentation: auto (crop-flip for cifar10), none or crop-flip")
 	fs.IntVar(&r.TrainSubset, "train-subset", 0, "train on this many examples of the train split (0: all), the same for every model")
+	fs.StringVar(&r.Precision, "precision", def.Precision, "activation storage: fp32 or bf16")
 	jobs := fs.Int("concurrency", 0, "models trained at once (0: chosen from the cores or the GPU's free memory)")
 	fs.IntVar(jobs, "jobs", 0, "the same as --concurrency")
 	ckpt := fs.String("checkpoint", "", "checkpoint directory: resume a killed run")

@@ -57,46 +57,41 @@ func Evaluate(e engine.Engine, arch anynet.Net, weights []byte, set *data.Set, m
 	}
 	c := arch.Classes
 	images := e.UploadImages(set.Images, set.Labels, set.H, set.W, set.C)
-	idx := make([]int32, 0, batch)
+	idx := make([]int32, set.Len())
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	logits, err := net.PredictAll(images, idx, mean, std)
+	if err != nil {
+		return m, err
+	}
 	var wrong1, wrong5 int64
 	var loss float64
-	for lo := 0; lo < set.Len(); lo += batch {
-		n := min(batch, set.Len()-lo)
-		idx = idx[:0]
-		for i := lo; i < lo+n; i++ {
-			idx = append(idx, int32(i))
+	for r := range set.Len() {
+		row := logits[r*c : (r+1)*c]
+		label := int(set.Labels[r])
+		if label >= c {
+			return m, fmt.Errorf("label %d of example %d is outside the network's %d classes", label, r, c)
 		}
-		e.Batch(net.X, net.Y, images, idx, nil, 0, mean, std)
-		logits, err := net.Predictions(n)
-		if err != nil {
-			return m, err
+		above := 0 // logits ranked above the label's (ties count for the label)
+		zmax := math.Inf(-1)
+		for _, v := range row {
+			if v > row[label] {
+				above++
+			}
+			zmax = math.Max(zmax, float64(v))
 		}
-		for r := 0; r < n; r++ {
-			row := logits[r*c : (r+1)*c]
-			label := int(set.Labels[lo+r])
-			if label >= c {
-				return m, fmt.Errorf("label %d of example %d is outside the network's %d classes", label, lo+r, c)
-			}
-			above := 0 // logits ranked above the label's (ties count for the label)
-			zmax := math.Inf(-1)
-			for _, v := range row {
-				if v > row[label] {
-					above++
-				}
-				zmax = math.Max(zmax, float64(v))
-			}
-			if above >= 1 {
-				wrong1++
-			}
-			if above >= 5 {
-				wrong5++
-			}
-			var sum float64
-			for _, v := range row {
-				sum += math.Exp(float64(v) - zmax)
-			}
-			loss += zmax + math.Log(sum) - float64(row[label])
+		if above >= 1 {
+			wrong1++
 		}
+		if above >= 5 {
+			wrong5++
+		}
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(float64(v) - zmax)
+		}
+		loss += zmax + math.Log(sum) - float64(row[label])
 	}
 	total := float64(set.Len())
 	return Metrics{Images: int64(set.Len()), Top1: 100 * float64(wrong1) / total, Top5: 100 * float64(wrong5) / total, Loss: loss / total}, nil

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"fmt"
 	"github.com/ddstools/dds/train/data"
 	"github.com/ddstools/dds/train/engine"
 )
@@ -10,6 +11,14 @@ type Floats []float32
 
 // Len returns len(f).
 func (f Floats) Len() int { return len(f) }
+
+// BF16s is the activation buffer of a CPU engine in precision BF16: float32 values
+// that are all bfloat16 values (every write rounds), an exact emulation of bfloat16
+// storage.
+type BF16s []float32
+
+// Len returns len(b).
+func (b BF16s) Len() int { return len(b) }
 
 // Int32s is the CPU engine's label buffer.
 type Int32s []int32
@@ -21,25 +30,80 @@ func (l Int32s) Len() int { return len(l) }
 // Floats and Int32s; memory is Go memory, so Close only drops references. Kernels
 // split their work over Workers() goroutines.
 type Engine struct {
-	used int64 // bytes allocated by Alloc and AllocLabels
+	used int64 // bytes allocated by Alloc, AllocAct and AllocLabels
+	prec engine.Precision
+	wtmp []float32 // weights rounded to bfloat16 (BF16)
 }
 
 var _ engine.Engine = (*Engine)(nil)
 
-// NewEngine returns a CPU engine.
+// NewEngine returns a CPU engine with float32 activations.
 func NewEngine() *Engine { return &Engine{} }
 
+// NewEngineWith returns a CPU engine with activations in precision p. In BF16 it
+// emulates bfloat16 storage exactly (see engine.BF16): every operation computes in
+// float32 as in FP32, then rounds each activation it writes to the nearest bfloat16,
+// and convolutions and linear layers multiply activations by their weights rounded
+// to bfloat16. It is the reference the CUDA engine's BF16 path is tested against.
+func NewEngineWith(p engine.Precision) *Engine { return &Engine{prec: p} }
+
 func f32(b engine.Buf) []float32 {
-	if b == nil {
+	switch v := b.(type) {
+	case nil:
 		return nil
+	case Floats:
+		return v
+	case BF16s:
+		return v
 	}
-	return b.(Floats)
+	panic(fmt.Sprintf("cpu: buffer of type %T is not a CPU engine buffer", b))
 }
 
-func (e *Engine) Name() string { return "cpu" }
+// bf16 reports whether activations are rounded to bfloat16.
+func (e *Engine) bf16() bool { return e.prec == engine.BF16 }
+
+// round rounds the first n values of each activation output to bfloat16 (BF16).
+func (e *Engine) round(n int, bufs ...engine.Buf) {
+	if !e.bf16() {
+		return
+	}
+	for _, b := range bufs {
+		if v := f32(b); v != nil {
+			RoundBF16(v[:n])
+		}
+	}
+}
+
+// weights returns the first n weights of w as the operations multiply them with
+// activations: w itself in FP32, a copy rounded to bfloat16 in BF16.
+func (e *Engine) weights(w engine.Buf, n int) []float32 {
+	if !e.bf16() {
+		return f32(w)
+	}
+	if cap(e.wtmp) < n {
+		e.wtmp = make([]float32, n)
+	}
+	t := e.wtmp[:n]
+	copy(t, f32(w)[:n])
+	RoundBF16(t)
+	return t
+}
+
+func (e *Engine) Name() string                { return "cpu" }
+func (e *Engine) Precision() engine.Precision { return e.prec }
 func (e *Engine) Alloc(n int) engine.Buf {
 	e.used += 4 * int64(n)
 	return Floats(make([]float32, n))
+}
+
+// AllocAct returns Floats in FP32 and BF16s in BF16, counted at 4 and 2 bytes a
+// value.
+func (e *Engine) AllocAct(n int) engine.Buf {
+	if e.bf16() {
+		e.used += 2 * int64(n)
+		return BF16s(make([]float32, n))
+	}
+	return e.Alloc(n)
 }
 func (e *Engine) AllocLabels(n int) engine.Labels {
 	e.used += 4 * int64(n)
@@ -50,19 +114,32 @@ func (e *Engine) AllocLabels(n int) engine.Labels {
 // sets are not copied, so they do not count).
 func (e *Engine) MemUsed() int64 { return e.used }
 func (e *Engine) Slice(b engine.Buf, off, n int) engine.Buf {
-	return Floats(b.(Floats)[off : off+n : off+n])
+	if v, ok := b.(BF16s); ok {
+		return v[off : off+n : off+n]
+	}
+	return b.(Floats)[off : off+n : off+n]
 }
-func (e *Engine) Upload(dst engine.Buf, src []float32)        { copy(dst.(Floats)[:len(src)], src) }
-func (e *Engine) Download(dst []float32, src engine.Buf)      { copy(dst, src.(Floats)[:len(dst)]) }
+
+// Upload copies src into dst, rounding to bfloat16 when dst holds BF16 activations.
+func (e *Engine) Upload(dst engine.Buf, src []float32) {
+	d := f32(dst)[:len(src)]
+	copy(d, src)
+	if _, ok := dst.(BF16s); ok {
+		RoundBF16(d)
+	}
+}
+func (e *Engine) Download(dst []float32, src engine.Buf)      { copy(dst, f32(src)[:len(dst)]) }
 func (e *Engine) UploadLabels(dst engine.Labels, src []int32) { copy(dst.(Int32s)[:len(src)], src) }
 func (e *Engine) Err() error                                  { return nil }
 func (e *Engine) Close()                                      {}
 func (e *Engine) ConvScratch(s engine.Conv) int               { return ConvShape(s).ScratchLen() }
 func (e *Engine) ConvForward(y, x, w engine.Buf, s engine.Conv, scratch engine.Buf) {
-	ConvForward(f32(y), f32(x), f32(w), ConvShape(s), f32(scratch))
+	ConvForward(f32(y), f32(x), e.weights(w, s.WeightLen()), ConvShape(s), f32(scratch))
+	e.round(s.OutLen(), y)
 }
 func (e *Engine) ConvBackwardData(dx, dy, w engine.Buf, s engine.Conv, scratch engine.Buf) {
-	ConvBackwardData(f32(dx), f32(dy), f32(w), ConvShape(s), f32(scratch))
+	ConvBackwardData(f32(dx), f32(dy), e.weights(w, s.WeightLen()), ConvShape(s), f32(scratch))
+	e.round(s.InLen(), dx)
 }
 func (e *Engine) ConvBackwardWeight(dw, dy, x engine.Buf, s engine.Conv, scratch engine.Buf) {
 	ConvBackwardWeight(f32(dw), f32(dy), f32(x), ConvShape(s), f32(scratch))
@@ -75,38 +152,67 @@ func (e *Engine) BatchNormUpdateRunning(runMean, runVar, mean, variance engine.B
 }
 func (e *Engine) BatchNormApply(y, x, res, gamma, beta, mean, variance engine.Buf, m, c int, eps float32, relu bool) {
 	BatchNormApply(f32(y), f32(x), f32(res), f32(gamma), f32(beta), f32(mean), f32(variance), m, c, eps, relu)
+	e.round(m*c, y)
 }
 func (e *Engine) BatchNormBackward(dx, dres, dgamma, dbeta, dy, y, x, gamma, mean, variance engine.Buf, m, c int, eps float32, relu bool) {
 	if relu {
 		BatchNormReLUBackward(f32(dx), f32(dres), f32(dgamma), f32(dbeta), f32(dy), f32(y), f32(x), f32(gamma), f32(mean), f32(variance), m, c, eps)
+		e.round(m*c, dx, dres)
 		return
 	}
 	BatchNormBackward(f32(dx), f32(dgamma), f32(dbeta), f32(dy), f32(x), f32(gamma), f32(mean), f32(variance), m, c, eps)
+	e.round(m*c, dx)
 }
-func (e *Engine) ReLUForward(y, x engine.Buf, n int)       { ReLUForward(f32(y), f32(x), n) }
-func (e *Engine) ReLUBackward(dx, dy, y engine.Buf, n int) { ReLUBackward(f32(dx), f32(dy), f32(y), n) }
-func (e *Engine) Add(y, a, b engine.Buf, n int)            { Add(f32(y), f32(a), f32(b), n) }
-func (e *Engine) SigmoidForward(y, x engine.Buf, n int)    { SigmoidForward(f32(y), f32(x), n) }
+func (e *Engine) ReLUForward(y, x engine.Buf, n int) { ReLUForward(f32(y), f32(x), n) }
+func (e *Engine) ReLUBackward(dx, dy, y engine.Buf, n int) {
+	ReLUBackward(f32(dx), f32(dy), f32(y), n)
+}
+func (e *Engine) Add(y, a, b engine.Buf, n int) {
+	Add(f32(y), f32(a), f32(b), n)
+	e.round(n, y)
+}
+func (e *Engine) SigmoidForward(y, x engine.Buf, n int) {
+	SigmoidForward(f32(y), f32(x), n)
+	e.round(n, y)
+}
 func (e *Engine) SigmoidBackward(dx, dy, y engine.Buf, n int) {
 	SigmoidBackward(f32(dx), f32(dy), f32(y), n)
+	e.round(n, dx)
 }
 func (e *Engine) ScaleForward(y, x, s engine.Buf, n, hw, c int) {
 	ScaleForward(f32(y), f32(x), f32(s), n, hw, c)
+	e.round(n*hw*c, y)
 }
 func (e *Engine) ScaleBackward(dx, ds, dy, x, s engine.Buf, n, hw, c int) {
 	ScaleBackward(f32(dx), f32(ds), f32(dy), f32(x), f32(s), n, hw, c)
+	e.round(n*hw*c, dx)
+	e.round(n*c, ds)
 }
 func (e *Engine) AvgPoolForward(y, x engine.Buf, n, hw, c int) {
 	AvgPoolForward(f32(y), f32(x), n, hw, c)
+	e.round(n*c, y)
 }
 func (e *Engine) AvgPoolBackward(dx, dy engine.Buf, n, hw, c int) {
 	AvgPoolBackward(f32(dx), f32(dy), n, hw, c)
+	e.round(n*hw*c, dx)
 }
 func (e *Engine) LinearForward(y, x, w, bias engine.Buf, n, in, out int) {
-	LinearForward(f32(y), f32(x), f32(w), f32(bias), n, in, out)
+	LinearForward(f32(y), f32(x), e.weights(w, in*out), f32(bias), n, in, out)
+	e.round(n*out, y)
 }
+
+// LinearBackward computes the weight and bias gradients from the activations as
+// they are and, in BF16, the data gradient with the weights rounded to bfloat16.
 func (e *Engine) LinearBackward(dx, dw, dbias, dy, x, w engine.Buf, n, in, out int) {
-	LinearBackward(f32(dx), f32(dw), f32(dbias), f32(dy), f32(x), f32(w), n, in, out)
+	if !e.bf16() || dx == nil {
+		LinearBackward(f32(dx), f32(dw), f32(dbias), f32(dy), f32(x), f32(w), n, in, out)
+		return
+	}
+	LinearBackward(nil, f32(dw), f32(dbias), f32(dy), f32(x), f32(w), n, in, out)
+	d := f32(dx)
+	checkLen("LinearBackward", n*in, d)
+	Sgemm(false, false, n, in, out, 1, f32(dy), out, e.weights(w, in*out), in, 0, d, in)
+	e.round(n*in, dx)
 }
 
 // SoftmaxCrossEntropy counts the labels outside [0, c) first and computes nothing
@@ -126,6 +232,7 @@ func (e *Engine) SoftmaxCrossEntropy(dlogits, logits engine.Buf, labels engine.L
 	}
 	loss, correct := SoftmaxCrossEntropy(f32(dlogits), f32(logits), ls, n, c, smoothing)
 	st[0], st[1], st[2] = float32(loss), float32(correct), 0
+	e.round(n*c, dlogits)
 }
 func (e *Engine) SGDStep(p, g, v engine.Buf, n int, lr, momentum, weightDecay float32, nesterov bool) {
 	SGDStep(f32(p), f32(g), f32(v), n, lr, momentum, weightDecay, nesterov)
@@ -151,6 +258,7 @@ func (e *Engine) Batch(x engine.Buf, y engine.Labels, set engine.ImageSet, idx [
 		}
 	}
 	s.Batch(f32(x), y.(Int32s), ix, cs, pad, mean, std)
+	e.round(len(idx)*s.H*s.W*s.C, x)
 }
 
 // stepAt returns t = counter[0] and whether it lies in [0, steps).

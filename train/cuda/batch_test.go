@@ -38,12 +38,14 @@ var batchCases = []batchCase{
 }
 
 // batchTol is the error allowed in a batch: both engines compute (v/255 − mean)/std in
-// float32 from the same bytes, which at most a fused multiply-add changes.
+// float32 from the same bytes, which at most a fused multiply-add changes (and in
+// BF16 both round that float32 to bfloat16 alike).
 const batchTol = 1e-6
 
-// checkBatch assembles the batches of bc on e and on the CPU engine and compares the
-// images (relative error, guards untouched) and labels (exactly). It also checks that
-// e's memory grows only when a batch is larger than every earlier one.
+// checkBatch assembles the batches of bc on e and on the CPU engine of e's precision
+// into activation buffers (AllocAct) and compares the images (relative error, guards
+// untouched) and labels (exactly). It also checks that e's memory grows only when a
+// batch is larger than every earlier one.
 func checkBatch(t *testing.T, e *Engine, bc batchCase, seed uint64) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 0x6261))
@@ -65,12 +67,16 @@ func checkBatch(t *testing.T, e *Engine, bc batchCase, seed uint64) {
 		maxN = max(maxN, n)
 	}
 	init := values(r, maxN*size+2*guard, normal)
-	c := cpu.NewEngine()
+	initStored := slices.Clone(init) // init as an activation buffer holds it
+	if e.Precision() == engine.BF16 {
+		cpu.RoundBF16(initStored)
+	}
+	c := cpu.NewEngineWith(e.Precision())
 	cset, gset := c.UploadImages(images, lab, bc.h, bc.w, bc.c), e.UploadImages(images, lab, bc.h, bc.w, bc.c)
 	if gset.Len() != bc.images {
 		t.Fatalf("ImageSet.Len() = %d, want %d", gset.Len(), bc.images)
 	}
-	cx, gx := c.Alloc(len(init)), e.Alloc(len(init))
+	cx, gx := c.AllocAct(len(init)), e.AllocAct(len(init))
 	cy, gy := c.AllocLabels(maxN), e.AllocLabels(maxN)
 	seen := 0
 	for _, n := range bc.sizes {
@@ -109,7 +115,7 @@ func checkBatch(t *testing.T, e *Engine, bc batchCase, seed uint64) {
 			t.Fatal(err)
 		}
 		for i := range len(init) {
-			if (i < guard || i >= guard+n*size) && got[i] != init[i] {
+			if (i < guard || i >= guard+n*size) && got[i] != initStored[i] {
 				t.Errorf("batch of %d: value %d outside the batch changed", n, i)
 				break
 			}
@@ -130,18 +136,21 @@ func checkBatch(t *testing.T, e *Engine, bc batchCase, seed uint64) {
 	}
 }
 
-// TestBatch checks UploadImages and Batch on the GPU against the CPU engine.
+// TestBatch checks UploadImages and Batch on the GPU against the CPU engine, in both
+// precisions.
 func TestBatch(t *testing.T) {
 	lib := gpuLibrary(t)
-	for i, bc := range batchCases {
-		t.Run(bc.String(), func(t *testing.T) {
-			e, err := lib.NewEngine(0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Close()
-			checkBatch(t, e, bc, uint64(i))
-		})
+	for _, p := range precisions {
+		for i, bc := range batchCases {
+			t.Run(p.String()+"/"+bc.String(), func(t *testing.T) {
+				e, err := lib.NewEngineWith(0, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer e.Close()
+				checkBatch(t, e, bc, uint64(i))
+			})
+		}
 	}
 }
 
@@ -183,15 +192,18 @@ type stepBufs struct {
 func newStepBufs(e engine.Engine, sc stepCase, images []uint8, lab []int32, x0, p0, v0 []float32) *stepBufs {
 	size := sc.h * sc.w * sc.c
 	b := &stepBufs{e: e, set: e.UploadImages(images, lab, sc.h, sc.w, sc.c)}
-	full := func(v []float32, n int) (engine.Buf, engine.Buf) {
+	full := func(v []float32, n int, act bool) (engine.Buf, engine.Buf) {
 		f := e.Alloc(len(v))
+		if act {
+			f = e.AllocAct(len(v))
+		}
 		e.Upload(f, v)
 		return f, e.Slice(f, guard, n)
 	}
-	b.xFull, b.x = full(x0, sc.n*size)
-	b.pFull, b.p = full(p0, sc.params)
-	b.vFull, b.v = full(v0, sc.params)
-	b.dstAll, b.dst = full(make([]float32, 3*sc.steps+2*guard), 3*sc.steps)
+	b.xFull, b.x = full(x0, sc.n*size, true)
+	b.pFull, b.p = full(p0, sc.params, false)
+	b.vFull, b.v = full(v0, sc.params, false)
+	b.dstAll, b.dst = full(make([]float32, 3*sc.steps+2*guard), 3*sc.steps, false)
 	b.g, b.src = e.Alloc(sc.params), e.Alloc(3)
 	b.y = e.AllocLabels(sc.n)
 	return b
@@ -268,7 +280,7 @@ func checkStepOps(t *testing.T, e *Engine, sc stepCase, seed uint64) {
 	x0 := values(r, sc.n*size+2*guard, normal)
 	p0, v0 := values(r, sc.params+2*guard, normal), values(r, sc.params+2*guard, normal)
 
-	c := cpu.NewEngine()
+	c := cpu.NewEngineWith(e.Precision())
 	got, want := newStepBufs(e, sc, images, lab, x0, p0, v0), newStepBufs(c, sc, images, lab, x0, p0, v0)
 	plain := newStepBufs(e, sc, images, lab, x0, p0, v0) // e's own Batch and SGDStep
 	idxs, counter, lrsBuf := e.AllocLabels(len(idx)), e.AllocLabels(1), e.Alloc(len(lrs))
@@ -378,14 +390,16 @@ func sameBits(a, b []float32) bool {
 // engine's plain operations and the GPU's own Batch and SGDStep.
 func TestStepOps(t *testing.T) {
 	lib := gpuLibrary(t)
-	for i, sc := range stepCases {
-		t.Run(sc.String(), func(t *testing.T) {
-			e, err := lib.NewEngine(0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer e.Close()
-			checkStepOps(t, e, sc, uint64(i))
-		})
+	for _, p := range precisions {
+		for i, sc := range stepCases {
+			t.Run(p.String()+"/"+sc.String(), func(t *testing.T) {
+				e, err := lib.NewEngineWith(0, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer e.Close()
+				checkStepOps(t, e, sc, uint64(i))
+			})
+		}
 	}
 }

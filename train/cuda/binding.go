@@ -22,7 +22,7 @@ package cuda
 	X(scale_forward) X(scale_backward) X(avgpool_forward) X(avgpool_backward) \
 	X(linear_forward) X(linear_backward) X(softmax_xent) X(sgd_step) X(batch) X(mem_info) \
 	X(batch_at) X(sgd_step_at) X(copy_at) X(count) X(capture_begin) X(capture_end) X(graph_launch) \
-	X(graph_destroy)
+	X(graph_destroy) X(set_precision) X(precision) X(conv_scratch_ctx)
 
 // dds_fns holds a pointer to every function of one loaded library, each typed as the
 // header declares it (the declarations are only read for their types, never linked).
@@ -95,23 +95,25 @@ static int go_download(const dds_fns *t, dds_ctx *c, void *dst, uintptr_t src, s
 	return t->download(c, dst, (const void *)src, bytes);
 }
 static int go_sync(const dds_fns *t, dds_ctx *c) { return t->sync(c); }
+static void go_set_precision(const dds_fns *t, dds_ctx *c, int p) { t->set_precision(c, p); }
+static int go_precision(const dds_fns *t, dds_ctx *c) { return t->precision(c); }
 static int go_mem_info(const dds_fns *t, int device, size_t *free_bytes, size_t *total_bytes, char *msg, size_t len) {
 	return t->mem_info(device, free_bytes, total_bytes, msg, len);
 }
 
 #define CONV_SHAPE dds_conv s = {n, h, w, cin, cout, k, stride, groups}
 #define CONV_ARGS int n, int h, int w, int cin, int cout, int k, int stride, int groups
-static size_t go_conv_scratch(const dds_fns *t, CONV_ARGS) {
+static size_t go_conv_scratch(const dds_fns *t, dds_ctx *c, CONV_ARGS) {
 	CONV_SHAPE;
-	return t->conv_scratch(&s);
+	return t->conv_scratch_ctx(c, &s);
 }
 // The convolutions check the scratch length (scratchLen values) against
-// dds_conv_scratch in the same call and return the length needed when it is short,
-// launching nothing; else they return 0.
+// dds_conv_scratch_ctx (the context's precision) in the same call and return the
+// length needed when it is short, launching nothing; else they return 0.
 static size_t go_conv_forward(const dds_fns *t, dds_ctx *c, uintptr_t y, uintptr_t x, uintptr_t wt, CONV_ARGS,
                               uintptr_t scratch, size_t scratchLen) {
 	CONV_SHAPE;
-	size_t need = t->conv_scratch(&s);
+	size_t need = t->conv_scratch_ctx(c, &s);
 	if (need > scratchLen) return need;
 	t->conv_forward(c, F(y), CF(x), CF(wt), &s, F(scratch));
 	return 0;
@@ -119,7 +121,7 @@ static size_t go_conv_forward(const dds_fns *t, dds_ctx *c, uintptr_t y, uintptr
 static size_t go_conv_backward_data(const dds_fns *t, dds_ctx *c, uintptr_t dx, uintptr_t dy, uintptr_t wt,
                                     CONV_ARGS, uintptr_t scratch, size_t scratchLen) {
 	CONV_SHAPE;
-	size_t need = t->conv_scratch(&s);
+	size_t need = t->conv_scratch_ctx(c, &s);
 	if (need > scratchLen) return need;
 	t->conv_backward_data(c, F(dx), CF(dy), CF(wt), &s, F(scratch));
 	return 0;
@@ -127,7 +129,7 @@ static size_t go_conv_backward_data(const dds_fns *t, dds_ctx *c, uintptr_t dx, 
 static size_t go_conv_backward_weight(const dds_fns *t, dds_ctx *c, uintptr_t dw, uintptr_t dy, uintptr_t x,
                                       CONV_ARGS, uintptr_t scratch, size_t scratchLen) {
 	CONV_SHAPE;
-	size_t need = t->conv_scratch(&s);
+	size_t need = t->conv_scratch_ctx(c, &s);
 	if (need > scratchLen) return need;
 	t->conv_backward_weight(c, F(dw), CF(dy), CF(x), &s, F(scratch));
 	return 0;
@@ -372,19 +374,41 @@ func (l *Library) MemInfo(device int) (free, total int64, err error) {
 	return int64(f), int64(t), nil
 }
 
-// NewEngine makes an engine on a device in [0, Devices()): a library context with its
-// own stream, cuBLAS handle and memory (dds_create). Its error carries the library's
-// message.
-func (l *Library) NewEngine(device int) (*Engine, error) {
+// NewEngine makes an engine with float32 activations on a device in [0, Devices()):
+// NewEngineWith(device, engine.FP32).
+func (l *Library) NewEngine(device int) (*Engine, error) { return l.NewEngineWith(device, engine.FP32) }
+
+// NewEngineWith makes an engine on a device in [0, Devices()) whose activations are
+// stored in precision p: a library context with its own stream, cuBLAS handle and
+// memory (dds_create), set to p before anything is allocated (dds_set_precision).
+// Its error carries the library's message.
+func (l *Library) NewEngineWith(device int, p engine.Precision) (*Engine, error) {
 	if device < 0 || device >= l.devices {
 		return nil, fmt.Errorf("CUDA device %d: the library sees devices 0 to %d", device, l.devices-1)
+	}
+	var cp C.int
+	switch p {
+	case engine.FP32:
+		cp = C.DDS_FP32
+	case engine.BF16:
+		cp = C.DDS_BF16
+	default:
+		return nil, fmt.Errorf("CUDA device %d: precision %d: want fp32 or bf16", device, int(p))
 	}
 	var msg [1024]C.char
 	ctx := C.go_create(l.t, C.int(device), &msg[0], C.size_t(len(msg)))
 	if ctx == nil {
 		return nil, fmt.Errorf("CUDA device %d: %s", device, oneLine(C.GoString(&msg[0])))
 	}
-	e := &Engine{lib: l, t: l.t, ctx: ctx, device: device}
+	if cp != C.DDS_FP32 { // dds_create's default
+		C.go_set_precision(l.t, ctx, cp)
+	}
+	if st := int(C.go_status(l.t, ctx)); st != StatusOK || C.go_precision(l.t, ctx) != cp {
+		err := fmt.Errorf("CUDA device %d: precision %v: %s", device, p, oneLine(C.GoString(C.go_message(l.t, ctx))))
+		C.go_destroy(l.t, ctx)
+		return nil, err
+	}
+	e := &Engine{lib: l, t: l.t, ctx: ctx, device: device, prec: p}
 	e.cleanup = runtime.AddCleanup(e, func(r ctxRef) { C.go_destroy(r.t, r.ctx) }, ctxRef{l.t, ctx})
 	return e, nil
 }
@@ -404,8 +428,13 @@ type Engine struct {
 	t       *C.dds_fns
 	ctx     *C.dds_ctx // nil after Close
 	device  int
+	prec    engine.Precision
 	err     error // the first failure, once seen
 	cleanup runtime.Cleanup
+
+	// stage holds bfloat16 values on their way between a float32 slice and an
+	// activation buffer (Upload, Download in BF16); it only grows.
+	stage []uint16
 
 	// Staging buffers for Batch's indices (int32) and crops (3 int8 per example),
 	// allocated at the first batch and reallocated when a larger batch first appears
@@ -430,6 +459,12 @@ func (e *Engine) c() *C.dds_ctx {
 
 // Name returns "cuda".
 func (e *Engine) Name() string { return "cuda" }
+
+// Precision returns how the engine stores activations (NewEngineWith).
+func (e *Engine) Precision() engine.Precision { return e.prec }
+
+// bf16 reports whether activations are bfloat16.
+func (e *Engine) bf16() bool { return e.prec == engine.BF16 }
 
 // Device returns the CUDA device the engine runs on.
 func (e *Engine) Device() int { return e.device }
@@ -497,6 +532,18 @@ func (e *Engine) Alloc(n int) engine.Buf {
 	return Buf{ptr: e.alloc(4 * n), n: n}
 }
 
+// AllocAct returns a zeroed buffer of n activations (dds_alloc): float32 values (as
+// Alloc) in FP32, bfloat16 values (2n bytes) in BF16.
+func (e *Engine) AllocAct(n int) engine.Buf {
+	if n < 0 {
+		panic(fmt.Sprintf("cuda: AllocAct(%d)", n))
+	}
+	if !e.bf16() {
+		return e.Alloc(n)
+	}
+	return Buf{ptr: e.alloc(2 * n), n: n, bf16: true}
+}
+
 // AllocLabels returns a zeroed buffer of n int32 labels (dds_alloc).
 func (e *Engine) AllocLabels(n int) engine.Labels {
 	if n < 0 {
@@ -505,7 +552,8 @@ func (e *Engine) AllocLabels(n int) engine.Labels {
 	return Labels{ptr: e.alloc(4 * n), n: n}
 }
 
-// Slice returns the view b[off : off+n] (device address plus 4·off).
+// Slice returns the view b[off : off+n] (device address plus off values of b's
+// element size: 4 bytes, or 2 for bfloat16 activations), of b's kind.
 func (e *Engine) Slice(b engine.Buf, off, n int) engine.Buf {
 	d := dev(b, "Slice", "b")
 	if off < 0 || n < 0 || off+n > d.n {
@@ -513,29 +561,81 @@ func (e *Engine) Slice(b engine.Buf, off, n int) engine.Buf {
 	}
 	p := d.ptr
 	if p != 0 {
-		p += 4 * uintptr(off)
+		p += d.size() * uintptr(off)
 	}
-	return Buf{ptr: p, n: n}
+	return Buf{ptr: p, n: n, bf16: d.bf16}
 }
 
-// Upload copies src into dst[:len(src)] and waits for the copy (dds_upload).
+// staging returns the engine's bfloat16 staging slice with n values.
+func (e *Engine) staging(n int) []uint16 {
+	if cap(e.stage) < n {
+		e.stage = make([]uint16, n)
+	}
+	return e.stage[:n]
+}
+
+// Upload copies src into dst[:len(src)] and waits for the copy (dds_upload). Into
+// bfloat16 activations it rounds each value to the nearest bfloat16 (ties to even;
+// NaN stays NaN) on the host first.
 func (e *Engine) Upload(dst engine.Buf, src []float32) {
-	d := need(dst, len(src), "Upload", "dst")
+	d := dev(dst, "Upload", "dst")
+	if d.n < len(src) {
+		panic(short(dst, len(src), "Upload", "dst"))
+	}
 	if len(src) == 0 {
 		return
 	}
-	C.go_upload(e.t, e.c(), d, unsafe.Pointer(unsafe.SliceData(src)), C.size_t(4*len(src)))
+	if !d.bf16 {
+		C.go_upload(e.t, e.c(), C.uintptr_t(d.ptr), unsafe.Pointer(unsafe.SliceData(src)), C.size_t(4*len(src)))
+		return
+	}
+	ctx := e.c()
+	st := e.staging(len(src))
+	for i, v := range src {
+		st[i] = toBF16(v)
+	}
+	C.go_upload(e.t, ctx, C.uintptr_t(d.ptr), unsafe.Pointer(unsafe.SliceData(st)), C.size_t(2*len(src)))
 }
 
-// Download waits for the stream and copies src[:len(dst)] into dst (dds_download).
-// After a failure dst is left as it was; Err reports the failure.
+// Download waits for the stream and copies src[:len(dst)] into dst (dds_download),
+// converting bfloat16 activations to float32 (exactly). After a failure dst is left
+// as it was; Err reports the failure.
 func (e *Engine) Download(dst []float32, src engine.Buf) {
-	s := need(src, len(dst), "Download", "src")
+	s := dev(src, "Download", "src")
+	if s.n < len(dst) {
+		panic(short(src, len(dst), "Download", "src"))
+	}
 	if len(dst) == 0 {
 		return
 	}
-	C.go_download(e.t, e.c(), unsafe.Pointer(unsafe.SliceData(dst)), s, C.size_t(4*len(dst)))
+	if !s.bf16 {
+		C.go_download(e.t, e.c(), unsafe.Pointer(unsafe.SliceData(dst)), C.uintptr_t(s.ptr), C.size_t(4*len(dst)))
+		return
+	}
+	ctx := e.c()
+	st := e.staging(len(dst))
+	if C.go_download(e.t, ctx, unsafe.Pointer(unsafe.SliceData(st)), C.uintptr_t(s.ptr), C.size_t(2*len(dst))) != StatusOK {
+		return
+	}
+	for i, v := range st {
+		dst[i] = fromBF16(v)
+	}
 }
+
+// toBF16 returns the bfloat16 nearest to f (ties to even), as __float2bfloat16_rn:
+// the high half of f's encoding after rounding the low half; a NaN stays a (quiet)
+// NaN of the same sign, infinities stay infinite.
+func toBF16(f float32) uint16 {
+	b := math.Float32bits(f)
+	if b&0x7fffffff > 0x7f800000 {
+		return uint16((b | 0x00400000) >> 16)
+	}
+	b += 0x7fff + (b>>16)&1
+	return uint16(b >> 16)
+}
+
+// fromBF16 returns the float32 of a bfloat16 (exact).
+func fromBF16(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
 
 // UploadLabels copies src into dst[:len(src)] (dds_upload).
 func (e *Engine) UploadLabels(dst engine.Labels, src []int32) {
@@ -565,11 +665,16 @@ func dev(b engine.Buf, op, arg string) Buf {
 	return d
 }
 
-// need returns the device address of b, panicking unless it is a Buf of at least n values.
+// need returns the device address of b, panicking unless it is a float32 Buf (not
+// bfloat16 activations) of at least n values: a float argument (engine's
+// "Activation arguments" are the others, checked by act).
 func need(b engine.Buf, n int, op, arg string) C.uintptr_t {
 	d, ok := b.(Buf)
 	if !ok || d.n < n {
 		panic(short(b, n, op, arg))
+	}
+	if d.bf16 {
+		panic(fmt.Sprintf("cuda: %s: %s is a bfloat16 activation buffer (AllocAct), want a float32 buffer (Alloc)", op, arg))
 	}
 	return C.uintptr_t(d.ptr)
 }
@@ -580,6 +685,30 @@ func opt(b engine.Buf, n int, op, arg string) C.uintptr_t {
 		return 0
 	}
 	return need(b, n, op, arg)
+}
+
+// act is need for an activation argument: a Buf of at least n values in the
+// engine's precision (from AllocAct; in FP32 any float32 Buf).
+func (e *Engine) act(b engine.Buf, n int, op, arg string) C.uintptr_t {
+	d, ok := b.(Buf)
+	if !ok || d.n < n {
+		panic(short(b, n, op, arg))
+	}
+	if d.bf16 != e.bf16() {
+		if d.bf16 {
+			panic(fmt.Sprintf("cuda: %s: %s is a bfloat16 activation buffer, but the engine's activations are float32", op, arg))
+		}
+		panic(fmt.Sprintf("cuda: %s: %s is a float32 buffer (Alloc), want a bfloat16 activation buffer (AllocAct) in bf16", op, arg))
+	}
+	return C.uintptr_t(d.ptr)
+}
+
+// optAct is act for an optional argument: nil gives NULL.
+func (e *Engine) optAct(b engine.Buf, n int, op, arg string) C.uintptr_t {
+	if b == nil {
+		return 0
+	}
+	return e.act(b, n, op, arg)
 }
 
 // labels is need for a label buffer.
@@ -609,19 +738,22 @@ func convArgs(s engine.Conv) (n, h, w, cin, cout, k, stride, groups C.int) {
 	return C.int(s.N), C.int(s.H), C.int(s.W), C.int(s.Cin), C.int(s.Cout), C.int(s.K), C.int(s.Stride), C.int(s.Groups)
 }
 
-// ConvScratch returns the float32 scratch length the convolutions need for s
-// (dds_conv_scratch).
+// ConvScratch returns the float32 scratch length the convolutions need for s in the
+// engine's precision (dds_conv_scratch_ctx; a float32 buffer from Alloc).
 func (e *Engine) ConvScratch(s engine.Conv) int {
 	n, h, w, cin, cout, k, st, g := convArgs(s)
-	return int(C.go_conv_scratch(e.t, n, h, w, cin, cout, k, st, g))
+	return int(C.go_conv_scratch(e.t, e.c(), n, h, w, cin, cout, k, st, g))
 }
 
-// scratchArgs returns the address and length of an optional scratch buffer.
+// scratchArgs returns the address and length of an optional scratch buffer (float32).
 func scratchArgs(b engine.Buf, op string) (C.uintptr_t, C.size_t) {
 	if b == nil {
 		return 0, 0
 	}
 	d := dev(b, op, "scratch")
+	if d.bf16 {
+		panic(fmt.Sprintf("cuda: %s: scratch is a bfloat16 activation buffer (AllocAct), want a float32 buffer (Alloc)", op))
+	}
 	return C.uintptr_t(d.ptr), C.size_t(d.n)
 }
 
@@ -634,7 +766,7 @@ func shortScratch(op string, have C.size_t, need C.size_t) string {
 func (e *Engine) ConvForward(y, x, w engine.Buf, s engine.Conv, scratch engine.Buf) {
 	const op = "ConvForward"
 	n, h, wd, cin, cout, k, st, g := convArgs(s)
-	yp, xp, wp := need(y, s.OutLen(), op, "y"), need(x, s.InLen(), op, "x"), need(w, s.WeightLen(), op, "w")
+	yp, xp, wp := e.act(y, s.OutLen(), op, "y"), e.act(x, s.InLen(), op, "x"), need(w, s.WeightLen(), op, "w")
 	sp, sn := scratchArgs(scratch, op)
 	if r := C.go_conv_forward(e.t, e.c(), yp, xp, wp, n, h, wd, cin, cout, k, st, g, sp, sn); r != 0 {
 		panic(shortScratch(op, sn, r))
@@ -645,7 +777,7 @@ func (e *Engine) ConvForward(y, x, w engine.Buf, s engine.Conv, scratch engine.B
 func (e *Engine) ConvBackwardData(dx, dy, w engine.Buf, s engine.Conv, scratch engine.Buf) {
 	const op = "ConvBackwardData"
 	n, h, wd, cin, cout, k, st, g := convArgs(s)
-	dxp, dyp, wp := need(dx, s.InLen(), op, "dx"), need(dy, s.OutLen(), op, "dy"), need(w, s.WeightLen(), op, "w")
+	dxp, dyp, wp := e.act(dx, s.InLen(), op, "dx"), e.act(dy, s.OutLen(), op, "dy"), need(w, s.WeightLen(), op, "w")
 	sp, sn := scratchArgs(scratch, op)
 	if r := C.go_conv_backward_data(e.t, e.c(), dxp, dyp, wp, n, h, wd, cin, cout, k, st, g, sp, sn); r != 0 {
 		panic(shortScratch(op, sn, r))
@@ -656,7 +788,7 @@ func (e *Engine) ConvBackwardData(dx, dy, w engine.Buf, s engine.Conv, scratch e
 func (e *Engine) ConvBackwardWeight(dw, dy, x engine.Buf, s engine.Conv, scratch engine.Buf) {
 	const op = "ConvBackwardWeight"
 	n, h, wd, cin, cout, k, st, g := convArgs(s)
-	dwp, dyp, xp := need(dw, s.WeightLen(), op, "dw"), need(dy, s.OutLen(), op, "dy"), need(x, s.InLen(), op, "x")
+	dwp, dyp, xp := need(dw, s.WeightLen(), op, "dw"), e.act(dy, s.OutLen(), op, "dy"), e.act(x, s.InLen(), op, "x")
 	sp, sn := scratchArgs(scratch, op)
 	if r := C.go_conv_backward_weight(e.t, e.c(), dwp, dyp, xp, n, h, wd, cin, cout, k, st, g, sp, sn); r != 0 {
 		panic(shortScratch(op, sn, r))
@@ -666,7 +798,7 @@ func (e *Engine) ConvBackwardWeight(dw, dy, x engine.Buf, s engine.Conv, scratch
 // BatchNormStats is dds_bn_stats: per-channel mean and (biased) variance of x [m][c].
 func (e *Engine) BatchNormStats(mean, variance, x engine.Buf, m, c int) {
 	const op = "BatchNormStats"
-	C.go_bn_stats(e.t, e.c(), need(mean, c, op, "mean"), need(variance, c, op, "variance"), need(x, m*c, op, "x"), C.int(m), C.int(c))
+	C.go_bn_stats(e.t, e.c(), need(mean, c, op, "mean"), need(variance, c, op, "variance"), e.act(x, m*c, op, "x"), C.int(m), C.int(c))
 }
 
 // BatchNormUpdateRunning is dds_bn_update_running: the running statistics' update
@@ -680,7 +812,7 @@ func (e *Engine) BatchNormUpdateRunning(runMean, runVar, mean, variance engine.B
 // BatchNormApply is dds_bn_apply: y = BN(x) (+ res when not nil), then ReLU when relu.
 func (e *Engine) BatchNormApply(y, x, res, gamma, beta, mean, variance engine.Buf, m, c int, eps float32, relu bool) {
 	const op = "BatchNormApply"
-	C.go_bn_apply(e.t, e.c(), need(y, m*c, op, "y"), need(x, m*c, op, "x"), opt(res, m*c, op, "res"),
+	C.go_bn_apply(e.t, e.c(), e.act(y, m*c, op, "y"), e.act(x, m*c, op, "x"), e.optAct(res, m*c, op, "res"),
 		need(gamma, c, op, "gamma"), need(beta, c, op, "beta"), need(mean, c, op, "mean"),
 		need(variance, c, op, "variance"), C.int(m), C.int(c), C.float(eps), cbool(relu))
 }
@@ -692,10 +824,10 @@ func (e *Engine) BatchNormBackward(dx, dres, dgamma, dbeta, dy, y, x, gamma, mea
 	const op = "BatchNormBackward"
 	var yp, dresp C.uintptr_t
 	if relu {
-		yp, dresp = need(y, m*c, op, "y"), opt(dres, m*c, op, "dres")
+		yp, dresp = e.act(y, m*c, op, "y"), e.optAct(dres, m*c, op, "dres")
 	}
-	C.go_bn_backward(e.t, e.c(), need(dx, m*c, op, "dx"), dresp, need(dgamma, c, op, "dgamma"),
-		need(dbeta, c, op, "dbeta"), need(dy, m*c, op, "dy"), yp, need(x, m*c, op, "x"),
+	C.go_bn_backward(e.t, e.c(), e.act(dx, m*c, op, "dx"), dresp, need(dgamma, c, op, "dgamma"),
+		need(dbeta, c, op, "dbeta"), e.act(dy, m*c, op, "dy"), yp, e.act(x, m*c, op, "x"),
 		need(gamma, c, op, "gamma"), need(mean, c, op, "mean"), need(variance, c, op, "variance"),
 		C.int(m), C.int(c), C.float(eps), cbool(relu))
 }
@@ -703,63 +835,63 @@ func (e *Engine) BatchNormBackward(dx, dres, dgamma, dbeta, dy, y, x, gamma, mea
 // ReLUForward is dds_relu_forward: y = max(0, x) over n values.
 func (e *Engine) ReLUForward(y, x engine.Buf, n int) {
 	const op = "ReLUForward"
-	C.go_relu_forward(e.t, e.c(), need(y, n, op, "y"), need(x, n, op, "x"), C.int64_t(n))
+	C.go_relu_forward(e.t, e.c(), e.act(y, n, op, "y"), e.act(x, n, op, "x"), C.int64_t(n))
 }
 
 // ReLUBackward is dds_relu_backward: dx = dy where y > 0, else 0.
 func (e *Engine) ReLUBackward(dx, dy, y engine.Buf, n int) {
 	const op = "ReLUBackward"
-	C.go_relu_backward(e.t, e.c(), need(dx, n, op, "dx"), need(dy, n, op, "dy"), need(y, n, op, "y"), C.int64_t(n))
+	C.go_relu_backward(e.t, e.c(), e.act(dx, n, op, "dx"), e.act(dy, n, op, "dy"), e.act(y, n, op, "y"), C.int64_t(n))
 }
 
 // Add is dds_add: y = a + b over n values.
 func (e *Engine) Add(y, a, b engine.Buf, n int) {
 	const op = "Add"
-	C.go_add(e.t, e.c(), need(y, n, op, "y"), need(a, n, op, "a"), need(b, n, op, "b"), C.int64_t(n))
+	C.go_add(e.t, e.c(), e.act(y, n, op, "y"), e.act(a, n, op, "a"), e.act(b, n, op, "b"), C.int64_t(n))
 }
 
 // SigmoidForward is dds_sigmoid_forward: y = 1/(1 + exp(−x)).
 func (e *Engine) SigmoidForward(y, x engine.Buf, n int) {
 	const op = "SigmoidForward"
-	C.go_sigmoid_forward(e.t, e.c(), need(y, n, op, "y"), need(x, n, op, "x"), C.int64_t(n))
+	C.go_sigmoid_forward(e.t, e.c(), e.act(y, n, op, "y"), e.act(x, n, op, "x"), C.int64_t(n))
 }
 
 // SigmoidBackward is dds_sigmoid_backward: dx = dy·y·(1 − y).
 func (e *Engine) SigmoidBackward(dx, dy, y engine.Buf, n int) {
 	const op = "SigmoidBackward"
-	C.go_sigmoid_backward(e.t, e.c(), need(dx, n, op, "dx"), need(dy, n, op, "dy"), need(y, n, op, "y"), C.int64_t(n))
+	C.go_sigmoid_backward(e.t, e.c(), e.act(dx, n, op, "dx"), e.act(dy, n, op, "dy"), e.act(y, n, op, "y"), C.int64_t(n))
 }
 
 // ScaleForward is dds_scale_forward: y[b,p,ch] = x[b,p,ch]·s[b,ch].
 func (e *Engine) ScaleForward(y, x, s engine.Buf, n, hw, c int) {
 	const op = "ScaleForward"
-	C.go_scale_forward(e.t, e.c(), need(y, n*hw*c, op, "y"), need(x, n*hw*c, op, "x"), need(s, n*c, op, "s"),
+	C.go_scale_forward(e.t, e.c(), e.act(y, n*hw*c, op, "y"), e.act(x, n*hw*c, op, "x"), e.act(s, n*c, op, "s"),
 		C.int(n), C.int(hw), C.int(c))
 }
 
 // ScaleBackward is dds_scale_backward: dx = dy·s, ds[b,ch] = Σ_p dy·x.
 func (e *Engine) ScaleBackward(dx, ds, dy, x, s engine.Buf, n, hw, c int) {
 	const op = "ScaleBackward"
-	C.go_scale_backward(e.t, e.c(), need(dx, n*hw*c, op, "dx"), need(ds, n*c, op, "ds"), need(dy, n*hw*c, op, "dy"),
-		need(x, n*hw*c, op, "x"), need(s, n*c, op, "s"), C.int(n), C.int(hw), C.int(c))
+	C.go_scale_backward(e.t, e.c(), e.act(dx, n*hw*c, op, "dx"), e.act(ds, n*c, op, "ds"), e.act(dy, n*hw*c, op, "dy"),
+		e.act(x, n*hw*c, op, "x"), e.act(s, n*c, op, "s"), C.int(n), C.int(hw), C.int(c))
 }
 
 // AvgPoolForward is dds_avgpool_forward: y [n][c] = the mean of x [n][hw][c] over hw.
 func (e *Engine) AvgPoolForward(y, x engine.Buf, n, hw, c int) {
 	const op = "AvgPoolForward"
-	C.go_avgpool_forward(e.t, e.c(), need(y, n*c, op, "y"), need(x, n*hw*c, op, "x"), C.int(n), C.int(hw), C.int(c))
+	C.go_avgpool_forward(e.t, e.c(), e.act(y, n*c, op, "y"), e.act(x, n*hw*c, op, "x"), C.int(n), C.int(hw), C.int(c))
 }
 
 // AvgPoolBackward is dds_avgpool_backward: dx[b,p,ch] = dy[b,ch]/hw.
 func (e *Engine) AvgPoolBackward(dx, dy engine.Buf, n, hw, c int) {
 	const op = "AvgPoolBackward"
-	C.go_avgpool_backward(e.t, e.c(), need(dx, n*hw*c, op, "dx"), need(dy, n*c, op, "dy"), C.int(n), C.int(hw), C.int(c))
+	C.go_avgpool_backward(e.t, e.c(), e.act(dx, n*hw*c, op, "dx"), e.act(dy, n*c, op, "dy"), C.int(n), C.int(hw), C.int(c))
 }
 
 // LinearForward is dds_linear_forward: y [n][out] = x [n][in]·wᵀ + bias (bias may be nil).
 func (e *Engine) LinearForward(y, x, w, bias engine.Buf, n, in, out int) {
 	const op = "LinearForward"
-	C.go_linear_forward(e.t, e.c(), need(y, n*out, op, "y"), need(x, n*in, op, "x"), need(w, out*in, op, "w"),
+	C.go_linear_forward(e.t, e.c(), e.act(y, n*out, op, "y"), e.act(x, n*in, op, "x"), need(w, out*in, op, "w"),
 		opt(bias, out, op, "bias"), C.int(n), C.int(in), C.int(out))
 }
 
@@ -767,15 +899,15 @@ func (e *Engine) LinearForward(y, x, w, bias engine.Buf, n, in, out int) {
 // dbias = Σ_b dy (dbias may be nil).
 func (e *Engine) LinearBackward(dx, dw, dbias, dy, x, w engine.Buf, n, in, out int) {
 	const op = "LinearBackward"
-	C.go_linear_backward(e.t, e.c(), opt(dx, n*in, op, "dx"), need(dw, out*in, op, "dw"), opt(dbias, out, op, "dbias"),
-		need(dy, n*out, op, "dy"), need(x, n*in, op, "x"), need(w, out*in, op, "w"), C.int(n), C.int(in), C.int(out))
+	C.go_linear_backward(e.t, e.c(), e.optAct(dx, n*in, op, "dx"), need(dw, out*in, op, "dw"), opt(dbias, out, op, "dbias"),
+		e.act(dy, n*out, op, "dy"), e.act(x, n*in, op, "x"), need(w, out*in, op, "w"), C.int(n), C.int(in), C.int(out))
 }
 
 // SoftmaxCrossEntropy is dds_softmax_xent: dlogits (nil: skipped) and stats = {mean
 // loss, rows whose argmax is the label, labels outside [0, c)}.
 func (e *Engine) SoftmaxCrossEntropy(dlogits, logits engine.Buf, lab engine.Labels, n, c int, smoothing float32, stats engine.Buf) {
 	const op = "SoftmaxCrossEntropy"
-	C.go_softmax_xent(e.t, e.c(), opt(dlogits, n*c, op, "dlogits"), need(logits, n*c, op, "logits"),
+	C.go_softmax_xent(e.t, e.c(), e.optAct(dlogits, n*c, op, "dlogits"), e.act(logits, n*c, op, "logits"),
 		labels(lab, n, op, "labels"), C.int(n), C.int(c), C.float(smoothing), need(stats, 3, op, "stats"))
 }
 
@@ -823,7 +955,7 @@ func (e *Engine) Batch(x engine.Buf, y engine.Labels, set engine.ImageSet, idx [
 		panic(fmt.Sprintf("cuda: Batch: set is %T, not a CUDA engine image set", set))
 	}
 	n := len(idx)
-	xp, yp := need(x, n*s.h*s.w*s.c, op, "x"), labels(y, n, op, "y")
+	xp, yp := e.act(x, n*s.h*s.w*s.c, op, "x"), labels(y, n, op, "y")
 	switch {
 	case s.c > maxBatchChannels:
 		panic(fmt.Sprintf("cuda: Batch: %d channels, at most %d", s.c, maxBatchChannels))
@@ -898,7 +1030,7 @@ func (e *Engine) BatchAt(x engine.Buf, y engine.Labels, set engine.ImageSet, idx
 	if crops != nil {
 		cp = labels(crops, 3*int(st)*n, op, "crops")
 	}
-	xp, yp, ctr := need(x, n*s.h*s.w*s.c, op, "x"), labels(y, n, op, "y"), labels(counter, 1, op, "counter")
+	xp, yp, ctr := e.act(x, n*s.h*s.w*s.c, op, "x"), labels(y, n, op, "y"), labels(counter, 1, op, "counter")
 	switch {
 	case s.c > maxBatchChannels:
 		panic(fmt.Sprintf("cuda: BatchAt: %d channels, at most %d", s.c, maxBatchChannels))

@@ -1,15 +1,29 @@
 package cuda
 
-// Buf is a float32 buffer in an engine's device memory: the device address of its
-// first value and its length. Slice views share the allocation. The zero Buf is the
-// empty buffer (Alloc(0)).
+// Buf is a buffer in an engine's device memory: the device address of its first
+// value, its length, and whether it holds bfloat16 activations (AllocAct of an
+// engine in engine.BF16: 2 bytes a value) rather than float32 values (4 bytes).
+// Slice views share the allocation and its kind. The zero Buf is the empty float32
+// buffer (Alloc(0)).
 type Buf struct {
-	ptr uintptr // device address; 0 for an empty buffer or a failed allocation
-	n   int
+	ptr  uintptr // device address; 0 for an empty buffer or a failed allocation
+	n    int
+	bf16 bool // bfloat16 activations
 }
 
-// Len returns the number of float32 values.
+// Len returns the number of values.
 func (b Buf) Len() int { return b.n }
+
+// BF16 reports whether b holds bfloat16 activations.
+func (b Buf) BF16() bool { return b.bf16 }
+
+// size returns the bytes of one value.
+func (b Buf) size() uintptr {
+	if b.bf16 {
+		return 2
+	}
+	return 4
+}
 
 // Labels is an int32 label buffer in an engine's device memory.
 type Labels struct {

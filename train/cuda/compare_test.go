@@ -39,9 +39,13 @@ func gpuLibrary(tb testing.TB) *Library {
 }
 
 // gpuEngine returns a new engine on device 0, closed when the test ends.
-func gpuEngine(tb testing.TB) *Engine {
+func gpuEngine(tb testing.TB) *Engine { return gpuEngineWith(tb, engine.FP32) }
+
+// gpuEngineWith returns a new engine on device 0 in precision p, closed when the
+// test ends.
+func gpuEngineWith(tb testing.TB, p engine.Precision) *Engine {
 	tb.Helper()
-	e, err := gpuLibrary(tb).NewEngine(0)
+	e, err := gpuLibrary(tb).NewEngineWith(0, p)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -49,12 +53,40 @@ func gpuEngine(tb testing.TB) *Engine {
 	return e
 }
 
+// precisions are the engine precisions the tests run in.
+var precisions = []engine.Precision{engine.FP32, engine.BF16}
+
 // opTol is the norm-wise relative error allowed between an engine and the CPU
 // reference for one operation: the kernels sum in other orders (and the CPU's batch
 // norm in float64), which moves float32 results by about 1e-6 relative; 1e-3 leaves
 // room for long reductions and still catches any indexing or formula error, which
 // shows as O(1).
 const opTol = 1e-3
+
+// In BF16 an operation's arguments are the same bfloat16 activations (and float32
+// weights) on both engines, and each engine computes in float32 and rounds its
+// activation outputs to bfloat16: where the two float32 results differ in their last
+// bits (other summation orders) and straddle a rounding boundary, the bfloat16 values
+// are one bfloat16 ulp apart. So an activation output may differ by actTol (2^-7,
+// one ulp relative, norm-wise), and at most actDiffFrac of its values may differ at
+// all (boundaries are rare: a kernel that rounded something the reference does not,
+// or forgot to round the weights, changes far more of them). Float32 outputs
+// (weight gradients, statistics) are sums of the same bfloat16 inputs, as in FP32;
+// floatTolBF16 gives them twice opTol for margin.
+const (
+	actTol       = 1.0 / 128
+	actDiffFrac  = 0.05
+	floatTolBF16 = 2 * opTol
+)
+
+// actNames are the names the op cases give activation arguments (engine's
+// "Activation arguments"): runOp allocates them with AllocAct, and in BF16 checkOp
+// compares them with actTol. Every other argument is float32.
+var actNames = map[string]bool{"x": true, "y": true, "dx": true, "dy": true, "a": true, "b": true,
+	"res": true, "dres": true, "s": true, "ds": true, "logits": true, "dlogits": true}
+
+// isAct reports whether a is an activation argument.
+func (a arg) isAct() bool { return a.labels == nil && a.scratch == nil && actNames[a.name] }
 
 // fill says how an argument's random values are drawn.
 type fill int
@@ -99,7 +131,8 @@ const guard = 16
 type result [][]float32
 
 // runOp runs c on e with the arguments filled from seed, and returns every float
-// argument afterwards (with guards); scratch and label arguments are nil.
+// argument afterwards (with guards), activations allocated with AllocAct (so stored
+// in e's precision); scratch and label arguments are nil.
 func runOp(t *testing.T, e engine.Engine, c opCase, seed uint64) result {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 0x6f70))
@@ -115,7 +148,11 @@ func runOp(t *testing.T, e engine.Engine, c opCase, seed uint64) result {
 			b[i] = e.Alloc(e.ConvScratch(*a.scratch))
 		default:
 			v := values(r, a.n+2*guard, a.fill)
-			full[i] = e.Alloc(len(v))
+			if a.isAct() {
+				full[i] = e.AllocAct(len(v))
+			} else {
+				full[i] = e.Alloc(len(v))
+			}
 			e.Upload(full[i], v)
 			b[i] = e.Slice(full[i], guard, a.n)
 		}
@@ -152,17 +189,16 @@ func values(r *rand.Rand, n int, f fill) []float32 {
 	return v
 }
 
-// checkOp runs c on e and on the CPU engine from the same random arguments and
-// compares every float argument (outputs, in-place updates, and inputs, which must
-// be unchanged): norm-wise relative error at most c.tol, guards untouched. It logs
-// each argument's error.
+// checkOp runs c on e and on the CPU engine of e's precision from the same random
+// arguments and compares every float argument (outputs, in-place updates, and inputs,
+// which must be unchanged): norm-wise relative error at most c.tol, guards
+// untouched; in BF16, activations within actTol with at most actDiffFrac of their
+// values different, float32 arguments within floatTolBF16. It logs each argument's
+// error.
 func checkOp(t *testing.T, e engine.Engine, c opCase, seed uint64) {
 	t.Helper()
-	tol := c.tol
-	if tol == 0 {
-		tol = opTol
-	}
-	want := runOp(t, cpu.NewEngine(), c, seed)
+	bf16 := e.Precision() == engine.BF16
+	want := runOp(t, cpu.NewEngineWith(e.Precision()), c, seed)
 	got := runOp(t, e, c, seed)
 	var msgs []string
 	for i, a := range c.args {
@@ -185,6 +221,19 @@ func checkOp(t *testing.T, e engine.Engine, c opCase, seed uint64) {
 			}
 			g, w = gs, ws
 		}
+		tol := c.tol
+		if tol == 0 {
+			tol = opTol
+		}
+		if bf16 && a.isAct() {
+			tol = max(tol, actTol)
+			if d := differing(g, w); float64(d) > actDiffFrac*float64(len(w)) {
+				j := worst(g, w)
+				t.Errorf("%s: %s: %d of %d values differ, more than %g of them (worst at %d: %s %g, cpu %g)", c.name, a.name, d, len(w), actDiffFrac, j, e.Name(), g[j], w[j])
+			}
+		} else if bf16 {
+			tol = max(tol, floatTolBF16)
+		}
 		re := relErr(g, w, 0)
 		msgs = append(msgs, fmt.Sprintf("%s %.1e", a.name, re))
 		if !(re <= tol) {
@@ -193,6 +242,17 @@ func checkOp(t *testing.T, e engine.Engine, c opCase, seed uint64) {
 		}
 	}
 	t.Logf("%s: %s", c.name, strings.Join(msgs, ", "))
+}
+
+// differing returns how many values of got and want have different bits.
+func differing(got, want []float32) int {
+	d := 0
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			d++
+		}
+	}
+	return d
 }
 
 // relErr is the norm-wise relative error ‖got − want‖₂ / max(‖want‖₂, floor); the

@@ -10,7 +10,8 @@
 // # Use
 //
 //	lib, err := cuda.Open("")         // DefaultPaths; dds_probe
-//	e, err := lib.NewEngine(0)        // dds_create on device 0
+//	e, err := lib.NewEngine(0)        // dds_create on device 0 (float32 activations)
+//	e, err := lib.NewEngineWith(0, engine.BF16) // or bfloat16 ones (dds_set_precision)
 //	defer e.Close()                   // dds_destroy
 //	net, err := network.New(e, arch, 128, true)
 //	...                               // e.Err() after each step and transfer
@@ -25,6 +26,24 @@
 // wraps ErrOutOfMemory when device memory ran out. Arguments that do not fit the
 // shape of an operation (a buffer too short, a buffer of another engine) make the
 // operation panic before anything reaches the GPU, as the CPU engine's kernels do.
+//
+// # Precision
+//
+// An engine stores activations (engine's "Activation arguments") in its Precision,
+// fixed when it is made (NewEngineWith; NewEngine is FP32). In BF16, AllocAct
+// returns a Buf of bfloat16 values (2 bytes each; Buf.BF16 reports it, and Slice
+// offsets count 2-byte values), the library's kernels read them as float, compute in
+// float and round what they write to the nearest bfloat16; convolution and linear
+// weights stay float32 (the master weights SGD updates) and are rounded to bfloat16
+// where they multiply activations: the 1×1 convolutions run on tensor cores
+// (cublasGemmEx on bfloat16 copies of x and w, float accumulation, ConvScratch
+// counting the copy), the other convolutions and the linear layers round each weight
+// as they load it. Weight gradients, batch-norm statistics and the loss statistics
+// stay float32. Upload and Download of a bfloat16 buffer convert on the host (round
+// to nearest even, NaN kept; exact back) through a staging slice the engine reuses.
+// Every operation checks its arguments' kinds: in BF16 an activation argument must
+// be a bfloat16 buffer and any other must be a float32 one, or it panics naming the
+// operation and the argument; in FP32 AllocAct is Alloc and nothing changes.
 //
 // # Recorded steps
 //
@@ -65,12 +84,15 @@
 //	nocgo.go      (!cgo) Open reporting a build without cgo
 //	gpu-check.sh  the GPU machine's one-command check (library build, tests, memcheck, benchmark next to PyTorch)
 //
-// Tests: compare_test.go (the GPU test setup and the op-comparison helper),
-// ops_test.go (every operation against the CPU engine), batch_test.go (UploadImages,
-// Batch, and the step-indexed operations against Batch and SGDStep), network_test.go
-// (whole networks, recorded steps replayed against direct ones, memory release,
-// BenchmarkStepGPU and BenchmarkStepGraphGPU),
-// fake_test.go (the binding against a host-memory stand-in library, built by the test
-// where a C compiler exists), open_test.go, paths_test.go, arch_test.go, nocgo_test.go.
+// Tests: compare_test.go (the GPU test setup and the op-comparison helper, with its
+// BF16 tolerances), ops_test.go (every operation against the CPU engine, in FP32 and
+// against its bfloat16 emulation in BF16), batch_test.go (UploadImages, Batch, and the
+// step-indexed operations against Batch and SGDStep, both precisions),
+// network_test.go (whole networks, in BF16 against the CPU's emulation too, recorded
+// steps replayed against direct ones, memory release, BenchmarkStepGPU and
+// BenchmarkStepGraphGPU with fp32 and bf16 sub-benchmarks), fake_test.go (the binding
+// against a host-memory stand-in library, built by the test where a C compiler
+// exists, bfloat16 storage included), open_test.go, paths_test.go, arch_test.go,
+// nocgo_test.go.
 // The GPU tests skip where Open fails, unless DDS_REQUIRE_GPU=1.
 package cuda

@@ -5,6 +5,8 @@ package cuda
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,9 +22,11 @@ import (
 // memory is calloc'ed host memory, so Go can read the addresses the binding passes.
 // It implements the ABI's bookkeeping (contexts, sticky errors, allocation with a
 // limit of FAKE_MEM bytes per context, copies, dds_mem_info: FAKE_MEM bytes less what
-// the live contexts hold) and a few operations (ReLU forward, Add, SGD, Batch, and
-// the step-indexed BatchAt, SGDStepAt, CopyAt and Count) with the CPU engine's
-// semantics; every other operation fails with DDS_ERR_ARG naming itself, and so does
+// the live contexts hold, the precision: settable before the first dds_alloc, and
+// its scratch lengths FAKE_SCRATCH and FAKE_SCRATCH_BF16) and a few operations (ReLU
+// forward, Add, SGD, Batch, and the step-indexed BatchAt, SGDStepAt, CopyAt and
+// Count) with the CPU engine's semantics, the activations of ReLU, Add and Batch
+// stored as bfloat16 bits (uint16, rounded to nearest even) in DDS_BF16; every other operation fails with DDS_ERR_ARG naming itself, and so does
 // dds_capture_begin: the fake cannot record, which it says rather than pretending to
 // (dds_capture_end then returns NULL). Its probe answers as the FAKE_* macros say. The tests
 // compile it with the C compiler cgo uses, so they check the binding — loading, error
@@ -55,11 +59,12 @@ const fakeSource = `
 #define FAKE_MEM (64 << 20)
 #endif
 #define FAKE_SCRATCH 7
+#define FAKE_SCRATCH_BF16 9
 
 static size_t fake_held; /* bytes held by all live contexts, for dds_mem_info */
 
 struct dds_ctx {
-	int status;
+	int status, prec;
 	char msg[256];
 	size_t used, nblocks;
 	void *blocks[4096];
@@ -104,6 +109,43 @@ int dds_mem_info(int device, size_t *free_bytes, size_t *total_bytes, char *msg,
 	return 0;
 #endif
 }
+void dds_set_precision(dds_ctx *c, int p) {
+#ifdef FAKE_PRECISION_FAILS
+	fail(c, DDS_ERR_ARG, "fake: dds_set_precision refused");
+	return;
+#endif
+	if (c->status) return;
+	if (c->nblocks > 0 || (p != DDS_FP32 && p != DDS_BF16)) {
+		fail(c, DDS_ERR_ARG, "dds_set_precision: after dds_alloc or not a precision");
+		return;
+	}
+	c->prec = p;
+}
+int dds_precision(dds_ctx *c) { return c->prec; }
+
+/* Activations: float, or bfloat16 bits in DDS_BF16 (ld converts exactly, st rounds
+ * to nearest even, NaN stays NaN). */
+static float bf2f(uint16_t h) {
+	uint32_t b = (uint32_t)h << 16;
+	float f;
+	memcpy(&f, &b, 4);
+	return f;
+}
+static uint16_t f2bf(float f) {
+	uint32_t b;
+	memcpy(&b, &f, 4);
+	if ((b & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((b | 0x00400000u) >> 16);
+	b += 0x7fffu + ((b >> 16) & 1u);
+	return (uint16_t)(b >> 16);
+}
+static float ld(const dds_ctx *c, const float *p, int64_t i) {
+	return c->prec == DDS_BF16 ? bf2f(((const uint16_t *)p)[i]) : p[i];
+}
+static void st(const dds_ctx *c, float *p, int64_t i, float v) {
+	if (c->prec == DDS_BF16) ((uint16_t *)p)[i] = f2bf(v);
+	else p[i] = v;
+}
+
 int dds_status(dds_ctx *c) { return c->status; }
 const char *dds_message(dds_ctx *c) { return c->msg; }
 void *dds_alloc(dds_ctx *c, size_t bytes) {
@@ -138,6 +180,7 @@ int dds_download(dds_ctx *c, void *dst, const void *src, size_t bytes) {
 }
 int dds_sync(dds_ctx *c) { return c->status; }
 size_t dds_conv_scratch(const dds_conv *s) { return FAKE_SCRATCH; }
+size_t dds_conv_scratch_ctx(dds_ctx *c, const dds_conv *s) { return c->prec == DDS_BF16 ? FAKE_SCRATCH_BF16 : FAKE_SCRATCH; }
 
 #define UNIMPLEMENTED(name) fail(ctx, DDS_ERR_ARG, #name ": not in the fake library")
 void dds_conv_forward(dds_ctx *ctx, float *y, const float *x, const float *w, const dds_conv *s, float *scratch) {
@@ -159,12 +202,15 @@ void dds_bn_backward(dds_ctx *ctx, float *dx, float *dres, float *dgamma, float 
                      int m, int c, float eps, int relu) { UNIMPLEMENTED(dds_bn_backward); }
 void dds_relu_forward(dds_ctx *ctx, float *y, const float *x, int64_t n) {
 	if (ctx->status) return;
-	for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0;
+	for (int64_t i = 0; i < n; i++) {
+		float v = ld(ctx, x, i);
+		st(ctx, y, i, (v > 0 || v != v) ? v : 0);
+	}
 }
 void dds_relu_backward(dds_ctx *ctx, float *dx, const float *dy, const float *y, int64_t n) { UNIMPLEMENTED(dds_relu_backward); }
 void dds_add(dds_ctx *ctx, float *y, const float *a, const float *b, int64_t n) {
 	if (ctx->status) return;
-	for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i];
+	for (int64_t i = 0; i < n; i++) st(ctx, y, i, ld(ctx, a, i) + ld(ctx, b, i));
 }
 void dds_sigmoid_forward(dds_ctx *ctx, float *y, const float *x, int64_t n) { UNIMPLEMENTED(dds_sigmoid_forward); }
 void dds_sigmoid_backward(dds_ctx *ctx, float *dx, const float *dy, const float *y, int64_t n) { UNIMPLEMENTED(dds_sigmoid_backward); }
@@ -198,7 +244,7 @@ void dds_batch(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const 
 	if (c > 16) { fail(ctx, DDS_ERR_ARG, "dds_batch: more than 16 channels"); return; }
 	for (int i = 0; i < n; i++) {
 		const uint8_t *src = images + (size_t)idx[i] * h * w * c;
-		float *dst = x + (size_t)i * h * w * c;
+		int64_t dst = (int64_t)i * h * w * c;
 		int oy = 0, ox = 0, flip = 0;
 		if (crops) { oy = crops[3*i] - pad; ox = crops[3*i+1] - pad; flip = crops[3*i+2] != 0; }
 		for (int r = 0; r < h; r++)
@@ -210,7 +256,7 @@ void dds_batch(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const 
 						if (flip) sx = w - 1 - sx;
 						v = ((float)src[((size_t)sy * w + sx) * c + ch] / 255 - mean[ch]) / std[ch];
 					}
-					dst[((size_t)r * w + q) * c + ch] = v;
+					st(ctx, x, dst + ((int64_t)r * w + q) * c + ch, v);
 				}
 		y[i] = labels[idx[i]];
 	}
@@ -344,7 +390,10 @@ func TestFakeCreateFails(t *testing.T) {
 }
 
 // fakeEngine returns an engine of the fake library (FAKE_MEM bytes of memory).
-func fakeEngine(t *testing.T) *Engine {
+func fakeEngine(t *testing.T) *Engine { return fakeEngineWith(t, engine.FP32) }
+
+// fakeEngineWith returns an engine of the fake library in precision p.
+func fakeEngineWith(t *testing.T, p engine.Precision) *Engine {
 	t.Helper()
 	lib, err := Open(fakeLibrary(t))
 	if err != nil {
@@ -356,34 +405,45 @@ func fakeEngine(t *testing.T) *Engine {
 	if d, r := lib.Versions(); d != 13000 || r != 13000 {
 		t.Errorf("Versions() = %d, %d", d, r)
 	}
-	e, err := lib.NewEngine(0)
+	e, err := lib.NewEngineWith(0, p)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if e.Precision() != p {
+		t.Fatalf("Precision() = %v, want %v", e.Precision(), p)
 	}
 	t.Cleanup(e.Close)
 	return e
 }
 
 // TestFakeOps runs the operations the fake implements through the same comparison
-// with the CPU engine as the GPU tests, which checks the trampolines' argument order
-// and the harness itself.
+// with the CPU engine as the GPU tests, in both precisions, which checks the
+// trampolines' argument order and the harness itself (in BF16: that activations are
+// allocated, uploaded and downloaded as bfloat16, and the CPU engine's emulation as
+// the reference).
 func TestFakeOps(t *testing.T) {
-	e := fakeEngine(t)
-	n := 0
-	for i, c := range opCases() {
-		if strings.HasPrefix(c.name, "relu fwd") || strings.HasPrefix(c.name, "add") || strings.HasPrefix(c.name, "sgd") {
-			t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) { checkOp(t, e, c, uint64(i)) })
-			n++
-		}
-	}
-	if n < 10 {
-		t.Errorf("%d fake cases", n)
+	for _, p := range precisions {
+		t.Run(p.String(), func(t *testing.T) {
+			e := fakeEngineWith(t, p)
+			n := 0
+			for i, c := range opCases() {
+				if strings.HasPrefix(c.name, "relu fwd") || strings.HasPrefix(c.name, "add") || strings.HasPrefix(c.name, "sgd") {
+					t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) { checkOp(t, e, c, uint64(i)) })
+					n++
+				}
+			}
+			if n < 10 {
+				t.Errorf("%d fake cases", n)
+			}
+		})
 	}
 }
 
 func TestFakeBatch(t *testing.T) {
-	for i, bc := range batchCases {
-		t.Run(bc.String(), func(t *testing.T) { checkBatch(t, fakeEngine(t), bc, uint64(i)) })
+	for _, p := range precisions {
+		for i, bc := range batchCases {
+			t.Run(p.String()+"/"+bc.String(), func(t *testing.T) { checkBatch(t, fakeEngineWith(t, p), bc, uint64(i)) })
+		}
 	}
 }
 
@@ -391,8 +451,304 @@ func TestFakeBatch(t *testing.T) {
 // CPU engine's plain ones, which checks their trampolines' argument order, the steps
 // the binding derives from the buffers' lengths, and the harness of TestStepOps.
 func TestFakeStepOps(t *testing.T) {
-	for i, sc := range stepCases {
-		t.Run(sc.String(), func(t *testing.T) { checkStepOps(t, fakeEngine(t), sc, uint64(i)) })
+	for _, p := range precisions {
+		for i, sc := range stepCases {
+			t.Run(p.String()+"/"+sc.String(), func(t *testing.T) { checkStepOps(t, fakeEngineWith(t, p), sc, uint64(i)) })
+		}
+	}
+}
+
+// bf16Bits returns the bfloat16 of f, nearest with ties to even, computed
+// differently from the binding's toBF16 (on float64, rounding the significand), so
+// that the tests do not check the conversion against itself. NaN gives a quiet NaN.
+func bf16Bits(f float32) uint16 {
+	b := math.Float32bits(f)
+	if f != f {
+		return uint16(b>>16) | 0x0040
+	}
+	if math.IsInf(float64(f), 0) || f == 0 {
+		return uint16(b >> 16)
+	}
+	// The bfloat16 values around |f| are multiples of ulp = 2^(e−7), e = the binary
+	// exponent of |f| (clamped to the subnormal range); round |f|/ulp half to even.
+	a := math.Abs(float64(f))
+	_, e := math.Frexp(a) // a = m·2^e, m in [0.5, 1)
+	e = max(e-1, -126)
+	ulp := math.Ldexp(1, e-7)
+	r := math.RoundToEven(a/ulp) * ulp
+	v := float32(r) // exact: r has at most 8 significant bits (or is 2^128, +Inf)
+	if math.IsInf(r, 0) || r > math.MaxFloat32 {
+		v = float32(math.Inf(1))
+	}
+	return uint16(math.Float32bits(v)>>16) | uint16(b>>16)&0x8000
+}
+
+// TestFakeBF16Convert checks Upload's rounding and Download's conversion of bfloat16
+// activations: ties to even, NaN and infinities, and random values against
+// bf16Bits, through the raw bits the fake's memory holds (read back through a
+// float32 view of the same memory: value 2i in the low half of float i).
+func TestFakeBF16Convert(t *testing.T) {
+	e := fakeEngineWith(t, engine.BF16)
+	f := math.Float32frombits
+	cases := []struct {
+		in   uint32
+		want uint16
+	}{
+		{0x3f800000, 0x3f80}, // 1
+		{0x3f808000, 0x3f80}, // 1 + 2^-8: a tie, to the even 1
+		{0x3f818000, 0x3f82}, // 1 + 3·2^-8: a tie, to the even 1 + 2^-6
+		{0x3f808001, 0x3f81}, // just above the tie: up
+		{0x3f807fff, 0x3f80}, // just below: down
+		{0xbf818000, 0xbf82}, // negative tie
+		{0x80000000, 0x8000}, // −0
+		{0x7f800000, 0x7f80}, // +Inf
+		{0xff800000, 0xff80}, // −Inf
+		{0x7f7fffff, 0x7f80}, // the largest float32 rounds to +Inf
+		{0x00000001, 0x0000}, // the smallest subnormal rounds to 0
+		{0x00018000, 0x0002}, // a subnormal tie, to even
+		{0x7fc00000, 0x7fc0}, // NaN
+		{0x7f800001, 0x7fc0}, // a signalling NaN whose payload is in the low half: still NaN
+		{0xffa00001, 0xffe0}, // a negative NaN
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	var in []float32
+	var want []uint16
+	for _, c := range cases {
+		in, want = append(in, f(c.in)), append(want, c.want)
+		if got := bf16Bits(f(c.in)); got != c.want {
+			t.Errorf("the test's bf16Bits(%#08x) = %#04x, want %#04x", c.in, got, c.want)
+		}
+	}
+	for range 1001 {
+		v := float32(r.NormFloat64() * math.Pow(2, float64(r.IntN(60)-30)))
+		in, want = append(in, v), append(want, bf16Bits(v))
+	}
+	if len(in)%2 != 0 {
+		in, want = append(in, 0), append(want, 0)
+	}
+	b := e.AllocAct(len(in)).(Buf)
+	if !b.BF16() || e.MemUsed() != int64(2*len(in)) {
+		t.Fatalf("AllocAct(%d): BF16() = %v, MemUsed() = %d, want true and %d", len(in), b.BF16(), e.MemUsed(), 2*len(in))
+	}
+	e.Upload(b, in)
+	raw := make([]float32, len(in)/2)
+	e.Download(raw, Buf{ptr: b.ptr, n: len(in) / 2}) // the same memory as float32
+	for i, w := range want {
+		got := uint16(math.Float32bits(raw[i/2]) >> (16 * (i % 2)))
+		if got != w {
+			t.Errorf("Upload(%g = %#08x) stored %#04x, want %#04x", in[i], math.Float32bits(in[i]), got, w)
+		}
+	}
+	back := make([]float32, len(in))
+	e.Download(back, b)
+	for i, w := range want {
+		if g := math.Float32bits(back[i]); g != uint32(w)<<16 {
+			t.Errorf("Download of %#04x gave %#08x, want %#08x", w, g, uint32(w)<<16)
+		}
+		if math.IsNaN(float64(in[i])) != math.IsNaN(float64(back[i])) {
+			t.Errorf("value %d: %g came back as %g", i, in[i], back[i])
+		}
+	}
+	// A download into a shorter slice, and one after a failure, as for float32.
+	part := make([]float32, 3)
+	e.Download(part, e.Slice(b, 1, 3))
+	if !sameBits(part, back[1:4]) {
+		t.Errorf("Download of a slice: %v, want %v", part, back[1:4])
+	}
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFakeBF16Buffers checks AllocAct's sizes in both precisions and slices of
+// bfloat16 buffers (offsets in 2-byte values), and that ConvScratch asks the library
+// for the context's precision.
+func TestFakeBF16Buffers(t *testing.T) {
+	conv := engine.Conv{N: 1, H: 2, W: 2, Cin: 2, Cout: 2, K: 1, Stride: 1, Groups: 1}
+	f := fakeEngine(t)
+	a := f.AllocAct(10)
+	if d := a.(Buf); d.BF16() || a.Len() != 10 || f.MemUsed() != 40 || f.ConvScratch(conv) != 7 {
+		t.Errorf("FP32: AllocAct(10): BF16() %v, Len() %d, MemUsed() %d, ConvScratch %d; want false, 10, 40, 7",
+			d.BF16(), a.Len(), f.MemUsed(), f.ConvScratch(conv))
+	}
+	e := fakeEngineWith(t, engine.BF16)
+	if e.AllocAct(0).Len() != 0 || e.MemUsed() != 0 {
+		t.Errorf("AllocAct(0): MemUsed() = %d", e.MemUsed())
+	}
+	b := e.AllocAct(10)
+	if b.Len() != 10 || e.MemUsed() != 20 {
+		t.Errorf("BF16: AllocAct(10): Len() %d, MemUsed() %d; want 10, 20", b.Len(), e.MemUsed())
+	}
+	e.Alloc(10)
+	if e.MemUsed() != 60 {
+		t.Errorf("BF16: Alloc(10) after AllocAct(10): MemUsed() %d, want 60", e.MemUsed())
+	}
+	if n := e.ConvScratch(conv); n != 9 {
+		t.Errorf("BF16: ConvScratch = %d, want the fake's FAKE_SCRATCH_BF16 = 9", n)
+	}
+	e.Upload(e.Slice(b, 3, 4), []float32{1, 2, 3, 4})
+	e.Upload(e.Slice(b, 9, 1), []float32{9})
+	got := make([]float32, 10)
+	e.Download(got, b)
+	if want := []float32{0, 0, 0, 1, 2, 3, 4, 0, 0, 9}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after uploads into slices: %v, want %v", got, want)
+	}
+	s := e.Slice(e.Slice(b, 2, 6), 2, 3)
+	if !s.(Buf).BF16() || s.(Buf).ptr != b.(Buf).ptr+8 {
+		t.Errorf("slice [2:][2:] of a bfloat16 buffer: %+v, want bf16 at %#x", s, b.(Buf).ptr+8)
+	}
+	part := make([]float32, 2)
+	e.Download(part, s)
+	if part[0] != 2 || part[1] != 3 {
+		t.Errorf("slice of a slice: %v, want [2 3]", part)
+	}
+	e.Upload(s, []float32{1.00390625}) // 1 + 2^-8: a tie, rounds to 1
+	e.Download(part, s)
+	if part[0] != 1 {
+		t.Errorf("Upload into a slice did not round: %v", part[0])
+	}
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFakeBF16Ops runs ReLU, Add and Batch on bfloat16 activations through the
+// binding and compares them with the host computation: the operation in float32 on
+// the rounded inputs, rounded (bf16Bits).
+func TestFakeBF16Ops(t *testing.T) {
+	e := fakeEngineWith(t, engine.BF16)
+	r := rand.New(rand.NewPCG(3, 4))
+	const n = 1001
+	a0, b0 := values(r, n, normal), values(r, n, normal)
+	a0[0], a0[1], a0[2] = float32(math.NaN()), float32(math.Inf(-1)), 1.00390625
+	b0[2] = 0.0009765625 // 2^-10: 1 + 2^-10 rounds to 1, but a0[2] + b0[2] must be computed from the rounded a0[2]
+	round := func(v float32) float32 { return math.Float32frombits(uint32(bf16Bits(v)) << 16) }
+	a, b, y := e.AllocAct(n), e.AllocAct(n), e.AllocAct(n)
+	e.Upload(a, a0)
+	e.Upload(b, b0)
+	got := make([]float32, n)
+	e.ReLUForward(y, a, n)
+	e.Download(got, y)
+	for i := range n {
+		want := max(round(a0[i]), 0)
+		if math.IsNaN(float64(a0[i])) {
+			want = round(a0[i])
+		}
+		if math.Float32bits(got[i]) != math.Float32bits(want) && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want))) {
+			t.Errorf("ReLU[%d] of %g: %g, want %g", i, a0[i], got[i], want)
+			break
+		}
+	}
+	e.Add(y, a, b, n)
+	e.Download(got, y)
+	for i := range n {
+		want := round(round(a0[i]) + round(b0[i]))
+		if math.Float32bits(got[i]) != math.Float32bits(want) && !(math.IsNaN(float64(got[i])) && math.IsNaN(float64(want))) {
+			t.Errorf("Add[%d] of %g, %g: %g, want %g", i, a0[i], b0[i], got[i], want)
+			break
+		}
+	}
+	if got[2] != 1 {
+		t.Errorf("Add of 1 + 2^-8 and 2^-10: %g, want 1 (from the rounded 1; 1.0048828125 unrounded rounds up)", got[2])
+	}
+
+	// Batch: the normalised pixels, rounded.
+	const h, w, c = 3, 2, 3
+	images := make([]uint8, 2*h*w*c)
+	for i := range images {
+		images[i] = uint8(r.IntN(256))
+	}
+	mean, std := []float32{0.4, 0.5, 0.6}, []float32{0.2, 0.3, 0.7}
+	set := e.UploadImages(images, []int32{4, 5}, h, w, c)
+	x, yl := e.AllocAct(2*h*w*c), e.AllocLabels(2)
+	e.Batch(x, yl, set, []int32{1, 0}, nil, 0, mean, std)
+	gx := make([]float32, 2*h*w*c)
+	e.Download(gx, x)
+	for i := range gx {
+		img := 1 - i/(h*w*c)
+		ch := i % c
+		want := round((float32(images[img*h*w*c+i%(h*w*c)])/255 - mean[ch]) / std[ch])
+		if gx[i] != want {
+			t.Errorf("Batch value %d: %g, want %g", i, gx[i], want)
+			break
+		}
+	}
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFakeBF16Kinds checks that in BF16 an activation argument must be a bfloat16
+// buffer and a float32 argument must not be one, that an FP32 engine refuses
+// bfloat16 activations, and that NewEngineWith reports a context that refuses the
+// precision.
+func TestFakeBF16Kinds(t *testing.T) {
+	e := fakeEngineWith(t, engine.BF16)
+	act, fl := e.AllocAct(8), e.Alloc(8)
+	conv := engine.Conv{N: 1, H: 2, W: 2, Cin: 2, Cout: 2, K: 1, Stride: 1, Groups: 1}
+	set := e.UploadImages(make([]uint8, 2*4), []int32{0, 1}, 2, 2, 1)
+	one := []float32{1}
+	counter := e.AllocLabels(1)
+	f32 := e.Alloc(16)
+	fp := fakeEngine(t)
+	for _, c := range []struct {
+		name string
+		f    func()
+		want string
+	}{
+		{"relu x float", func() { e.ReLUForward(act, fl, 4) }, "cuda: ReLUForward: x is a float32 buffer (Alloc), want a bfloat16 activation buffer (AllocAct) in bf16"},
+		{"add y float", func() { e.Add(fl, act, act, 4) }, "cuda: Add: y is a float32 buffer (Alloc)"},
+		{"sgd p act", func() { e.SGDStep(act, fl, fl, 8, 0.1, 0.9, 0, false) }, "cuda: SGDStep: p is a bfloat16 activation buffer (AllocAct), want a float32 buffer (Alloc)"},
+		{"conv w act", func() { e.ConvForward(act, act, act, conv, f32) }, "cuda: ConvForward: w is a bfloat16 activation buffer (AllocAct)"},
+		{"conv x float", func() { e.ConvForward(act, fl, fl, conv, f32) }, "cuda: ConvForward: x is a float32 buffer (Alloc)"},
+		{"conv scratch act", func() { e.ConvForward(act, act, fl, conv, e.AllocAct(16)) }, "cuda: ConvForward: scratch is a bfloat16 activation buffer"},
+		{"conv scratch short", func() { e.ConvForward(act, act, fl, conv, e.Alloc(8)) }, "cuda: ConvForward: len(scratch) = 8, want at least 9 (ConvScratch)"},
+		{"bn mean act", func() { e.BatchNormStats(act, fl, act, 4, 2) }, "cuda: BatchNormStats: mean is a bfloat16 activation buffer"},
+		{"bn res float", func() { e.BatchNormApply(act, act, fl, fl, fl, fl, fl, 4, 2, 1e-5, true) }, "cuda: BatchNormApply: res is a float32 buffer"},
+		{"linear dw act", func() { e.LinearBackward(act, act, nil, act, act, fl, 2, 2, 2) }, "cuda: LinearBackward: dw is a bfloat16 activation buffer"},
+		{"linear dx float", func() { e.LinearBackward(fl, fl, nil, act, act, fl, 2, 2, 2) }, "cuda: LinearBackward: dx is a float32 buffer"},
+		{"xent stats act", func() { e.SoftmaxCrossEntropy(nil, act, counter, 1, 3, 0, act) }, "cuda: SoftmaxCrossEntropy: stats is a bfloat16 activation buffer"},
+		{"scale s float", func() { e.ScaleForward(act, act, fl, 1, 4, 2) }, "cuda: ScaleForward: s is a float32 buffer"},
+		{"batch x float", func() { e.Batch(fl, e.AllocLabels(1), set, []int32{1}, nil, 0, one, one) }, "cuda: Batch: x is a float32 buffer"},
+		{"batchAt x float", func() { e.BatchAt(fl, e.AllocLabels(1), set, e.AllocLabels(1), nil, counter, 1, 0, one, one) }, "cuda: BatchAt: x is a float32 buffer"},
+		{"copyAt act", func() { e.CopyAt(act, fl, counter, 4) }, "cuda: CopyAt: dst is a bfloat16 activation buffer"},
+		{"fp32 engine, bf16 buffer", func() { fp.ReLUForward(fp.AllocAct(4), act, 4) }, "cuda: ReLUForward: x is a bfloat16 activation buffer, but the engine's activations are float32"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			defer func() {
+				r := recover()
+				if s, _ := r.(string); !strings.Contains(s, c.want) {
+					t.Errorf("panic %v, want %q", r, c.want)
+				}
+			}()
+			c.f()
+		})
+	}
+	if err := e.Err(); err != nil {
+		t.Errorf("a rejected call reached the library: %v", err)
+	}
+	// In FP32, AllocAct buffers are float32 buffers: any argument takes them.
+	b := fp.AllocAct(8)
+	fp.SGDStep(b, fp.AllocAct(8), fp.Alloc(8), 8, 0.1, 0.9, 0, false)
+	fp.ReLUForward(fp.Alloc(8), b, 8)
+	if err := fp.Err(); err != nil {
+		t.Fatal(err)
+	}
+
+	lib, err := Open(fakeLibrary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = lib.NewEngineWith(0, engine.Precision(7))
+	wantErr(t, err, "CUDA device 0: precision 7: want fp32 or bf16")
+	lib, err = Open(fakeLibrary(t, "FAKE_PRECISION_FAILS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = lib.NewEngineWith(0, engine.BF16)
+	wantErr(t, err, "CUDA device 0: precision bf16: fake: dds_set_precision refused")
+	if e, err := lib.NewEngine(0); err != nil || e.Precision() != engine.FP32 {
+		t.Errorf("NewEngine with a library that refuses precisions: %v, %v; want an FP32 engine (FP32 is not set)", e, err)
 	}
 }
 
@@ -649,6 +1005,22 @@ func TestFakeNoAllocs(t *testing.T) {
 	} {
 		if n := testing.AllocsPerRun(10, f); n != 0 {
 			t.Errorf("%s: %v allocations", name, n)
+		}
+	}
+	// In BF16, the transfers of activations convert through the engine's staging
+	// slice, allocated once (AllocsPerRun's warm-up run) and reused; the operations
+	// allocate nothing either.
+	h := fakeEngineWith(t, engine.BF16)
+	a, hs, hw := h.AllocAct(64), h.Alloc(9), h.Alloc(36)
+	v := make([]float32, 64)
+	for name, f := range map[string]func(){
+		"Upload":      func() { h.Upload(a, v) },
+		"Download":    func() { h.Download(v, a) },
+		"ReLUForward": func() { h.ReLUForward(a, a, 64) },
+		"ConvForward": func() { h.ConvForward(a, a, hw, conv, hs) },
+	} {
+		if n := testing.AllocsPerRun(10, f); n != 0 {
+			t.Errorf("BF16 %s: %v allocations", name, n)
 		}
 	}
 }

@@ -72,8 +72,8 @@ cd "$root/train/cuda"
 step "tests: DDS_REQUIRE_GPU=1 DDS_CUDA_LIB=$DDS_CUDA_LIB bin/cuda.test -test.v"
 "$test_bin" -test.v -test.count 1
 
-step "memcheck: compute-sanitizer --tool memcheck bin/cuda.test -test.run 'TestNetworks/^y\$'"
-"$sanitizer" --tool memcheck --error-exitcode 3 "$test_bin" -test.run 'TestNetworks/^y$' -test.v -test.count 1
+step "memcheck: compute-sanitizer --tool memcheck bin/cuda.test -test.run '^TestNetworks\$/^y\$'"
+"$sanitizer" --tool memcheck --error-exitcode 3 "$test_bin" -test.run '^TestNetworks$/^y$' -test.v -test.count 1
 
 step "benchmark: bin/cuda.test -test.run '^\$' -test.bench 'Step(Graph)?GPU'"
 "$test_bin" -test.run '^$' -test.bench 'Step(Graph)?GPU' -test.benchtime 3s

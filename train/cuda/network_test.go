@@ -325,6 +325,51 @@ func TestNetworks(t *testing.T) {
 	}
 }
 
+// bf16LossTol is the relative error TestNetworksBF16 allows in the loss of each of
+// ten steps. Both engines round the same float32 formulas to bfloat16, but where
+// their float32 results straddle a rounding boundary (other summation orders) one
+// activation moves by a bfloat16 ulp (2^-8 relative), a perturbation far larger than
+// FP32's rounding, which the following layers and steps carry along.
+const bf16LossTol = 2e-2
+
+// TestNetworksBF16 trains each of netArchs on the GPU in BF16 and on the CPU engine's
+// exact emulation of BF16 (cpu.NewEngineWith(engine.BF16)) from the same initial
+// state on the same batches, and requires the loss of each of ten steps to agree
+// within bf16LossTol; it logs how far the parameters and evaluation logits are apart.
+func TestNetworksBF16(t *testing.T) {
+	lib := gpuLibrary(t)
+	for _, a := range netArchs {
+		t.Run(a.name, func(t *testing.T) {
+			e, err := lib.NewEngineWith(0, engine.BF16)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			d := newTrainData(a.arch, netBatch, steps10, a.seed)
+			want, got := newNetRun(t, cpu.NewEngineWith(engine.BF16), a.arch, netBatch, d), newNetRun(t, e, a.arch, netBatch, d)
+			var losses []string
+			worstLoss := 0.0
+			for i := range steps10 {
+				ws, gs := want.step(t, i), got.step(t, i)
+				re := relErr([]float32{float32(gs.Loss)}, []float32{float32(ws.Loss)}, 0)
+				losses = append(losses, fmt.Sprintf("%.4f/%.4f", gs.Loss, ws.Loss))
+				worstLoss = max(worstLoss, re)
+				if !(re <= bf16LossTol) {
+					t.Errorf("step %d: loss %g, cpu %g: relative error %.3g > %g", i+1, gs.Loss, ws.Loss, re, bf16LossTol)
+				}
+			}
+			params := relErr(got.download(t, got.net.P), want.download(t, want.net.P), 0)
+			gp, err := got.net.Predictions(got.net.Batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wp, _ := want.net.Predictions(want.net.Batch)
+			t.Logf("losses (gpu/cpu) %s; worst relative error %.1e; after %d steps: parameters %.1e, evaluation logits %.1e",
+				strings.Join(losses, " "), worstLoss, steps10, params, relErr(gp, wp, 0))
+		})
+	}
+}
+
 // TestNetworkMargin checks, on the CPU alone, that the network tests' tolerances are
 // far from what rounding can do to these networks and data: it trains each network
 // twice, the second time with its initial parameters perturbed by 1e-6 relative
@@ -431,34 +476,39 @@ func freeChunks(t *testing.T, lib *Library) int {
 
 // BenchmarkStepGPU times whole training steps (network.Net.Step: forward, backward,
 // SGD, and the download of the loss, which waits for the stream) of X-200MF on CIFAR
-// shapes at batch 128 and 256, as ../shared/peer/torch_anynet.py measures its
+// shapes at batch 128 and 256, with float32 and bfloat16 activations (sub-benchmarks
+// fp32/batch=N, bf16/batch=N), as ../shared/peer/torch_anynet.py measures its
 // modes: compare img/s with it in the same run on the same machine.
 func BenchmarkStepGPU(b *testing.B) {
 	lib := gpuLibrary(b)
-	for _, batch := range []int{128, 256} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			e, err := lib.NewEngine(0)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer e.Close()
-			d := newTrainData(x200mf, batch, 1, 1)
-			r := newNetRun(b, e, x200mf, batch, d)
-			r.step(b, 0) // Batch once; the steps reuse X and Y
-			for range 5 {
-				if _, err := r.net.Step(testLR, testRecipe); err != nil {
-					b.Fatal(err)
-				}
-			}
-			for b.Loop() {
-				if _, err := r.net.Step(testLR, testRecipe); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
-			b.ReportMetric(float64(e.MemUsed())/(1<<20), "MiB")
-		})
+	for _, p := range precisions {
+		for _, batch := range []int{128, 256} {
+			b.Run(fmt.Sprintf("%v/batch=%d", p, batch), func(b *testing.B) { benchStep(b, lib, p, batch) })
+		}
 	}
+}
+
+func benchStep(b *testing.B, lib *Library, p engine.Precision, batch int) {
+	e, err := lib.NewEngineWith(0, p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	d := newTrainData(x200mf, batch, 1, 1)
+	r := newNetRun(b, e, x200mf, batch, d)
+	r.step(b, 0) // Batch once; the steps reuse X and Y
+	for range 5 {
+		if _, err := r.net.Step(testLR, testRecipe); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		if _, err := r.net.Step(testLR, testRecipe); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
+	b.ReportMetric(float64(e.MemUsed())/(1<<20), "MiB")
 }
 
 // stepInputs is one engine's per-step inputs in engine memory, for steps issued with
@@ -494,14 +544,17 @@ func newStepInputs(t testing.TB, e engine.Engine, d *trainData, batch, classes i
 }
 
 // issue enqueues one training step of r on the inputs of step counter[0]: BatchAt,
-// Forward, Backward, SGDStepAt, the logits kept with CopyAt, Count.
+// Forward, Backward, SGDStepAt, the logits kept with CopyAt (in FP32 only: CopyAt
+// copies float32 values, and in BF16 the logits are bfloat16 activations), Count.
 func (s *stepInputs) issue(r *netRun) {
 	e, n := r.e, r.net
 	e.BatchAt(n.X, n.Y, r.set, s.idxs, s.crops, s.counter, n.Batch, r.d.pad, r.d.mean, r.d.std)
 	n.Forward(true, testRecipe.Smoothing)
 	n.Backward()
 	e.SGDStepAt(n.P, n.G, n.V, n.NParams, s.lrs, s.counter, testRecipe.Momentum, testRecipe.WeightDecay, testRecipe.Nesterov)
-	e.CopyAt(s.kept, n.Logits, s.counter, n.Batch*n.Arch.Classes)
+	if e.Precision() == engine.FP32 {
+		e.CopyAt(s.kept, n.Logits, s.counter, n.Batch*n.Arch.Classes)
+	}
 	e.Count(s.counter)
 }
 
@@ -514,11 +567,17 @@ func (s *stepInputs) issue(r *netRun) {
 // operations on a second engine from the same initial state. The counter makes each
 // replay take another batch and learning rate.
 func TestRecordedSteps(t *testing.T) {
+	for _, p := range precisions {
+		t.Run(p.String(), func(t *testing.T) { testRecordedSteps(t, p) })
+	}
+}
+
+func testRecordedSteps(t *testing.T, p engine.Precision) {
 	const steps = 4
 	lrs := []float32{0.01, 0.02, 0.005, 0.015}
 	for _, a := range netArchs[:2] {
 		t.Run(a.name, func(t *testing.T) {
-			rec, direct := gpuEngine(t), gpuEngine(t)
+			rec, direct := gpuEngineWith(t, p), gpuEngineWith(t, p)
 			d := newTrainData(a.arch, netBatch, steps, a.seed)
 			rr, rd := newNetRun(t, rec, a.arch, netBatch, d), newNetRun(t, direct, a.arch, netBatch, d)
 			sr, sd := newStepInputs(t, rec, d, netBatch, a.arch.Classes, lrs), newStepInputs(t, direct, d, netBatch, a.arch.Classes, lrs)
@@ -554,6 +613,9 @@ func TestRecordedSteps(t *testing.T) {
 				r, d engine.Buf
 			}{{"parameters", rr.net.P, rd.net.P}, {"momentum", rr.net.V, rd.net.V}, {"gradients", rr.net.G, rd.net.G},
 				{"batch", rr.net.X, rd.net.X}, {"logits", rr.net.Logits, rd.net.Logits}, {"kept logits", sr.kept, sd.kept}} {
+				if c.name == "kept logits" && p != engine.FP32 {
+					continue // not kept in BF16 (issue)
+				}
 				if !sameBits(rr.download(t, c.r), rd.download(t, c.d)) {
 					t.Errorf("%s differ between the replayed and the direct steps", c.name)
 				}
@@ -630,53 +692,58 @@ func TestRecordGPU(t *testing.T) {
 }
 
 // BenchmarkStepGraphGPU times replayed training steps of X-200MF as BenchmarkStepGPU
-// times direct ones (same batches sizes and recipe): one step (BatchAt, Forward,
-// Backward, SGDStepAt, CopyAt of the logits, Count) recorded once and replayed, the
-// host waiting once per 64 steps (when it resets the counter), as network.Steps reads
-// its statistics in groups; BenchmarkStepGPU waits after every step.
+// times direct ones (same batches sizes, precisions and recipe): one step (BatchAt,
+// Forward, Backward, SGDStepAt, CopyAt of the logits in FP32, Count) recorded once
+// and replayed, the host waiting once per 64 steps (when it resets the counter), as
+// network.Steps reads its statistics in groups; BenchmarkStepGPU waits after every
+// step. Sub-benchmarks fp32/batch=N and bf16/batch=N.
 func BenchmarkStepGraphGPU(b *testing.B) {
 	lib := gpuLibrary(b)
-	const group = 64
-	for _, batch := range []int{128, 256} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			e, err := lib.NewEngine(0)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer e.Close()
-			d := newTrainData(x200mf, batch, group, 1)
-			r := newNetRun(b, e, x200mf, batch, d)
-			lrs := make([]float32, group)
-			for i := range lrs {
-				lrs[i] = testLR
-			}
-			s := newStepInputs(b, e, d, batch, x200mf.Classes, lrs)
-			rep, err := e.Record(func() { s.issue(r) })
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer rep.Close()
-			reset := func() { e.UploadLabels(s.counter, []int32{0}) } // waits for the stream
-			for range 5 {
-				rep.Run()
-			}
-			reset()
-			if err := e.Err(); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for i := range b.N {
-				if i > 0 && i%group == 0 {
-					reset()
-				}
-				rep.Run()
-			}
-			if err := e.Sync(); err != nil {
-				b.Fatal(err)
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
-			b.ReportMetric(float64(e.MemUsed())/(1<<20), "MiB")
-		})
+	for _, p := range precisions {
+		for _, batch := range []int{128, 256} {
+			b.Run(fmt.Sprintf("%v/batch=%d", p, batch), func(b *testing.B) { benchStepGraph(b, lib, p, batch) })
+		}
 	}
+}
+
+func benchStepGraph(b *testing.B, lib *Library, p engine.Precision, batch int) {
+	const group = 64
+	e, err := lib.NewEngineWith(0, p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	d := newTrainData(x200mf, batch, group, 1)
+	r := newNetRun(b, e, x200mf, batch, d)
+	lrs := make([]float32, group)
+	for i := range lrs {
+		lrs[i] = testLR
+	}
+	s := newStepInputs(b, e, d, batch, x200mf.Classes, lrs)
+	rep, err := e.Record(func() { s.issue(r) })
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rep.Close()
+	reset := func() { e.UploadLabels(s.counter, []int32{0}) } // waits for the stream
+	for range 5 {
+		rep.Run()
+	}
+	reset()
+	if err := e.Err(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if i > 0 && i%group == 0 {
+			reset()
+		}
+		rep.Run()
+	}
+	if err := e.Sync(); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
+	b.ReportMetric(float64(e.MemUsed())/(1<<20), "MiB")
 }

@@ -12,7 +12,7 @@ import (
 var errNoCgo = fmt.Errorf("%w: this binary was built without cgo (CGO_ENABLED=0), so it cannot load one; rebuild it with cgo and a C compiler", ErrNotFound)
 
 // ABIVersion is the DDS_ABI_VERSION this package expects (lib/dds_cuda.h).
-const ABIVersion = 2
+const ABIVersion = 3
 
 // Library is a loaded kernel library; without cgo there is none.
 type Library struct{}
@@ -34,6 +34,11 @@ func (l *Library) MemInfo(device int) (free, total int64, err error) { return 0,
 
 // NewEngine reports that this binary was built without cgo.
 func (l *Library) NewEngine(device int) (*Engine, error) { return nil, errNoCgo }
+
+// NewEngineWith reports that this binary was built without cgo.
+func (l *Library) NewEngineWith(device int, p engine.Precision) (*Engine, error) {
+	return nil, errNoCgo
+}
 
 // Engine is the CUDA engine; without cgo none can be made (NewEngine fails), and the
 // type exists only so that code naming it builds.

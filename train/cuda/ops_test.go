@@ -257,11 +257,18 @@ func opCases() []opCase {
 
 // TestOps checks every engine operation, forward and backward, on the GPU against
 // the CPU engine (one fresh engine per case, so a failure does not hide the rest).
-func TestOps(t *testing.T) {
+func TestOps(t *testing.T) { testOps(t, engine.FP32) }
+
+// TestOpsBF16 is TestOps with bfloat16 activations, against the CPU engine's exact
+// emulation of them (cpu.NewEngineWith(engine.BF16)), with checkOp's BF16
+// tolerances.
+func TestOpsBF16(t *testing.T) { testOps(t, engine.BF16) }
+
+func testOps(t *testing.T, p engine.Precision) {
 	lib := gpuLibrary(t)
 	for i, c := range opCases() {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
-			e, err := lib.NewEngine(0)
+			e, err := lib.NewEngineWith(0, p)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -77,13 +77,13 @@ func openCUDA(i int) (*Device, error) {
 // CUDA reports whether the device is a GPU.
 func (d *Device) CUDA() bool { return d.lib != nil }
 
-// NewEngine returns a new engine on the device: each model trains on its own (on a
-// GPU, its own stream, cuBLAS handle and memory).
-func (d *Device) NewEngine() (engine.Engine, error) {
+// NewEngine returns a new engine on the device storing activations in precision p:
+// each model trains on its own (on a GPU, its own stream, cuBLAS handle and memory).
+func (d *Device) NewEngine(p engine.Precision) (engine.Engine, error) {
 	if d.lib == nil {
-		return cpu.NewEngine(), nil
+		return cpu.NewEngineWith(p), nil
 	}
-	return d.lib.NewEngine(d.index)
+	return d.lib.NewEngineWith(d.index, p)
 }
 
 // FreeMemory returns the GPU's free memory in bytes; ok is false on the CPU, whose

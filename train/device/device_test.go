@@ -9,6 +9,7 @@ import (
 
 	"github.com/ddstools/dds/train/cpu"
 	"github.com/ddstools/dds/train/cuda"
+	"github.com/ddstools/dds/train/engine"
 )
 
 func TestOpen(t *testing.T) {
@@ -52,7 +53,7 @@ func TestOpen(t *testing.T) {
 		if d.Name != "cpu" || !strings.HasPrefix(d.Note, c.note) || (c.note == "") != (d.Note == "") || d.CUDA() {
 			t.Errorf("Open(%q) with %s = %q (note %q), want cpu (note %q...)", c.spec, c.lib, d.Name, d.Note, c.note)
 		}
-		e, err := d.NewEngine()
+		e, err := d.NewEngine(engine.FP32)
 		if _, ok := e.(*cpu.Engine); err != nil || !ok {
 			t.Errorf("Open(%q).NewEngine() = %T, %v; want the CPU engine", c.spec, e, err)
 		}

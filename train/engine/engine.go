@@ -14,7 +14,55 @@
 // step and after every transfer.
 package engine
 
-// Buf is a float32 buffer owned by one engine. Only the engine that allocated it may
+import "fmt"
+
+// Precision is how an engine stores activations: the values that flow between the
+// operations of a network and their gradients. Parameters, their gradients, the
+// momentum, batch-norm statistics and loss statistics are float32 in every
+// precision, and every operation computes in float32.
+type Precision int
+
+const (
+	// FP32 stores activations as float32.
+	FP32 Precision = iota
+	// BF16 stores activations as bfloat16, each value an operation writes rounded
+	// to the nearest bfloat16 (ties to even), and rounds convolution and linear
+	// weights to bfloat16 where they multiply activations (the forward pass and the
+	// data gradient; on a GPU, on tensor cores). Weight gradients are computed from
+	// the bfloat16 activations and kept in float32, as are the master weights the
+	// optimiser updates.
+	BF16
+)
+
+// String returns "fp32" or "bf16".
+func (p Precision) String() string {
+	if p == BF16 {
+		return "bf16"
+	}
+	return "fp32"
+}
+
+// ParsePrecision parses "fp32" or "bf16".
+func ParsePrecision(s string) (Precision, error) {
+	switch s {
+	case "fp32":
+		return FP32, nil
+	case "bf16":
+		return BF16, nil
+	}
+	return FP32, fmt.Errorf("precision %q: want fp32 or bf16", s)
+}
+
+// Activation arguments. In the operations below these arguments are activations,
+// stored in the engine's Precision, and must be buffers from AllocAct (or slices of
+// them): every argument of ReLU*, Add, Sigmoid*, Scale*, AvgPool*; x and y of
+// ConvForward, ConvBackward* (dx, dy, x), BatchNormStats (x), BatchNormApply (y, x,
+// res), BatchNormBackward (dx, dres, dy, y, x), LinearForward (y, x), LinearBackward
+// (dx, dy, x), SoftmaxCrossEntropy (dlogits, logits) and Batch/BatchAt (x). All
+// other buffer arguments are float32 buffers from Alloc.
+
+// Buf is a buffer owned by one engine: float32 values (Alloc), or activations in
+// the engine's precision (AllocAct). Only the engine that allocated it may
 // use it; an optional argument (a residual, a gradient that is not needed) is nil.
 type Buf interface {
 	Len() int
@@ -54,13 +102,19 @@ func (s Conv) WeightLen() int { return s.Cout * s.K * s.K * (s.Cin / s.Groups) }
 type Engine interface {
 	// Name says which engine this is ("cpu", "cuda") for records and messages.
 	Name() string
+	// Precision returns how the engine stores activations.
+	Precision() Precision
 	// Alloc returns a zero-filled buffer of n float32 values.
 	Alloc(n int) Buf
+	// AllocAct returns a zero-filled buffer of n activations, in the engine's
+	// precision.
+	AllocAct(n int) Buf
 	// AllocLabels returns a buffer of n labels.
 	AllocLabels(n int) Labels
 	// Slice returns the view b[off : off+n], sharing b's memory.
 	Slice(b Buf, off, n int) Buf
 	// Upload copies src into dst[:len(src)]; Download copies src[:len(dst)] into dst.
+	// On an activation buffer in BF16 they convert (Upload rounds to nearest even).
 	Upload(dst Buf, src []float32)
 	Download(dst []float32, src Buf)
 	// UploadLabels copies src into dst[:len(src)].

@@ -192,9 +192,9 @@ func New(e engine.Engine, arch anynet.Net, batch int, train bool) (*Net, error) 
 
 // alloc returns a new activation of n values, with a gradient when training.
 func (n *Net) alloc(size int) act {
-	a := act{x: n.E.Alloc(size)}
+	a := act{x: n.E.AllocAct(size)}
 	if n.Train {
-		a.d = n.E.Alloc(size)
+		a.d = n.E.AllocAct(size)
 	}
 	return a
 }
@@ -203,7 +203,7 @@ func (n *Net) grad(size int) engine.Buf {
 	if !n.Train {
 		return nil
 	}
-	return n.E.Alloc(size)
+	return n.E.AllocAct(size)
 }
 
 // param reserves size trainable values for a state-dict entry.
@@ -265,7 +265,7 @@ func (n *Net) newLinear(prefix string, in, out int, conv1x1 bool) linear {
 func (n *Net) build() {
 	a := n.Arch
 	N, h := n.Batch, a.Res
-	n.X = n.E.Alloc(N * h * h * a.Channels)
+	n.X = n.E.AllocAct(N * h * h * a.Channels)
 	n.Y = n.E.AllocLabels(N)
 	s := engine.Conv{N: N, H: h, W: h, Cin: a.Channels, Cout: a.StemW, K: 3, Stride: a.StemS, Groups: 1}
 	n.stem.conv = n.newConv("stem.conv.weight", s)
@@ -286,7 +286,7 @@ func (n *Net) build() {
 	}
 	n.head = head{hw: h * h, c: wIn, in: in, pooled: n.alloc(N * wIn)}
 	n.head.fc = n.newLinear("head.fc", wIn, a.Classes, false)
-	n.Logits = n.E.Alloc(N * a.Classes)
+	n.Logits = n.E.AllocAct(N * a.Classes)
 	n.dlogits = n.grad(N * a.Classes)
 }
 

@@ -125,3 +125,65 @@ func (s *Steps) Close() {
 		s.replay = nil
 	}
 }
+
+// evalChunk bounds the batches of one PredictAll round: their logits are read back
+// together.
+const evalChunk = 64
+
+// PredictAll runs evaluation Forward passes over the examples idx of set (any
+// number; batches of n.Batch, the last one padded with repeats of idx[0]) and returns
+// their logits, [len(idx)][Classes] on the host. As in Steps, each batch's inputs are
+// in engine memory, so on a Recorder the pass is recorded once and replayed, and the
+// logits of up to evalChunk batches are read back at a time. The engine must store
+// activations in FP32.
+func (n *Net) PredictAll(set engine.ImageSet, idx []int32, mean, std []float32) ([]float32, error) {
+	e, b, c := n.E, n.Batch, n.Arch.Classes
+	if e.Precision() != engine.FP32 {
+		return nil, fmt.Errorf("network: PredictAll on an engine in %v, want fp32", e.Precision())
+	}
+	out := make([]float32, 0, len(idx)*c)
+	if len(idx) == 0 {
+		return out, nil
+	}
+	steps := min((len(idx)+b-1)/b, evalChunk)
+	idxs, counter := e.AllocLabels(steps*b), e.AllocLabels(1)
+	logits := e.Alloc(steps * b * c)
+	issue := func() {
+		e.BatchAt(n.X, n.Y, set, idxs, nil, counter, b, 0, mean, std)
+		n.Forward(false, 0)
+		e.CopyAt(logits, n.Logits, counter, b*c)
+		e.Count(counter)
+	}
+	var replay engine.Replay
+	if rec, ok := e.(engine.Recorder); ok {
+		r, err := rec.Record(issue)
+		if err != nil {
+			return nil, err
+		}
+		replay = r
+		defer r.Close()
+	}
+	chunk := make([]int32, steps*b)
+	host := make([]float32, steps*b*c)
+	for lo := 0; lo < len(idx); lo += steps * b {
+		m := copy(chunk, idx[lo:])
+		for i := m; i < len(chunk); i++ {
+			chunk[i] = idx[0]
+		}
+		e.UploadLabels(idxs, chunk)
+		e.UploadLabels(counter, []int32{0})
+		for range (m + b - 1) / b {
+			if replay != nil {
+				replay.Run()
+			} else {
+				issue()
+			}
+		}
+		e.Download(host[:m*c], logits)
+		if err := e.Err(); err != nil {
+			return nil, err
+		}
+		out = append(out, host[:m*c]...)
+	}
+	return out, nil
+}

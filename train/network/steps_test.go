@@ -1,6 +1,8 @@
 package network
 
 import (
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -164,5 +166,112 @@ func TestStepBytes(t *testing.T) {
 			t.Errorf("%s: bytes at batch 8, 16, 24: %d, %d, %d (params %d)", name, b[1], b[2], b[3], params)
 		}
 		t.Logf("%s: %d bytes per step at batch 8, %d per extra image", name, b[1], (b[2]-b[1])/8)
+	}
+}
+
+// TestBF16Network trains the X and Y networks a few steps with bfloat16
+// activations (the CPU engine's emulation) and with float32 from the same weights
+// and batches: the losses agree to a few percent but not exactly, and BF16 needs
+// less memory and moves fewer bytes per step.
+func TestBF16Network(t *testing.T) {
+	const batch, steps = 8, 4
+	rc := Recipe{Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true}
+	for name, arch := range oracleNets {
+		d, err := data.Open(fmt.Sprintf("synthetic:16x16x3:%d:64:8", arch.Classes))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var losses [2][]float64
+		for k, p := range []engine.Precision{engine.FP32, engine.BF16} {
+			n, err := New(cpu.NewEngineWith(p), arch, batch, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n.Init(3)
+			set := n.E.UploadImages(d.Train.Images, d.Train.Labels, 16, 16, 3)
+			for s := range steps {
+				idx := []int32{0, 1, 2, 3, 4, 5, 6, 7}
+				for i := range idx {
+					idx[i] += int32(8 * s)
+				}
+				n.E.Batch(n.X, n.Y, set, idx, nil, 0, d.Mean, d.Std)
+				st, err := n.Step(0.02, rc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				losses[k] = append(losses[k], st.Loss)
+			}
+		}
+		same := true
+		for s := range steps {
+			f, b := losses[0][s], losses[1][s]
+			same = same && f == b
+			if math.Abs(b-f) > 0.03*math.Abs(f) {
+				t.Errorf("%s step %d: loss %g in BF16, %g in FP32", name, s, b, f)
+			}
+		}
+		if same {
+			t.Errorf("%s: BF16 losses equal FP32's exactly: nothing was rounded", name)
+		}
+		f32, _ := Footprint(cpu.NewEngineWith(engine.FP32), arch, batch, true)
+		b16, _ := Footprint(cpu.NewEngineWith(engine.BF16), arch, batch, true)
+		s32, _ := StepBytes(cpu.NewEngineWith(engine.FP32), arch, batch)
+		s16, _ := StepBytes(cpu.NewEngineWith(engine.BF16), arch, batch)
+		if !(b16 < f32 && s16 < s32 && 2*s16 > s32) {
+			t.Errorf("%s: footprint %d in BF16, %d in FP32; step bytes %d, %d", name, b16, f32, s16, s32)
+		}
+		t.Logf("%s: losses FP32 %.5f, BF16 %.5f; step bytes %d vs %d", name, losses[0], losses[1], s32, s16)
+	}
+}
+
+// TestPredictAll checks recorded and direct evaluation passes over more batches than
+// one read-back round holds, the last batch partial, against Batch + Predictions
+// batch by batch.
+func TestPredictAll(t *testing.T) {
+	const batch = 2
+	arch := oracleNets["x"]
+	d, err := data.Open("synthetic:16x16x3:10:300:8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := make([]int32, 2*evalChunk*batch+3) // three rounds, the last batch of one
+	for i := range idx {
+		idx[i] = int32((7 * i) % d.Train.Len())
+	}
+	var want []float32
+	ref, err := New(cpu.NewEngine(), arch, batch, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref.Init(5)
+	set := ref.E.UploadImages(d.Train.Images, d.Train.Labels, 16, 16, 3)
+	for lo := 0; lo < len(idx); lo += batch {
+		hi := min(lo+batch, len(idx))
+		ref.E.Batch(ref.X, ref.Y, set, idx[lo:hi], nil, 0, d.Mean, d.Std)
+		p, err := ref.Predictions(hi - lo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, p...)
+	}
+	for _, e := range []engine.Engine{cpu.NewEngine(), &recording{Engine: cpu.NewEngine()}} {
+		n, err := New(e, arch, batch, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.Init(5)
+		got, err := n.PredictAll(e.UploadImages(d.Train.Images, d.Train.Labels, 16, 16, 3), idx, d.Mean, d.Std)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%T: PredictAll differs from Predictions batch by batch (%d and %d values)", e, len(got), len(want))
+		}
+	}
+	if rec := (&recording{Engine: cpu.NewEngineWith(engine.BF16)}); true {
+		n, _ := New(rec, arch, batch, false)
+		if _, err := n.PredictAll(rec.UploadImages(d.Train.Images, d.Train.Labels, 16, 16, 3), idx, d.Mean, d.Std); err == nil {
+			t.Error("PredictAll accepted an engine in BF16")
+		}
 	}
 }

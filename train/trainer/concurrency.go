@@ -38,12 +38,12 @@ func AutoConcurrency(items []*item, opt Options) (int, string, error) {
 	if !ok {
 		return cpu()
 	}
-	e, err := opt.NewEngine()
-	if err != nil {
-		return 0, "", err
-	}
-	defer e.Close()
-	base := e.MemUsed()
+	engines := map[engine.Precision]engine.Engine{} // one per precision the models use, for their sizes
+	defer func() {
+		for _, e := range engines {
+			e.Close()
+		}
+	}()
 	var largest int64
 	models := 0
 	for _, it := range items {
@@ -51,9 +51,20 @@ func AutoConcurrency(items []*item, opt Options) (int, string, error) {
 			continue
 		}
 		models++
-		fp, err := footprint(it, base, e)
+		prec, err := engine.ParsePrecision(it.job.Recipe.Precision)
 		if err != nil {
 			continue // Train reports it as the model's failure
+		}
+		e := engines[prec]
+		if e == nil {
+			if e, err = opt.NewEngine(prec); err != nil {
+				return 0, "", err
+			}
+			engines[prec] = e
+		}
+		fp, err := footprint(it, e.MemUsed(), e)
+		if err != nil {
+			continue
 		}
 		largest = max(largest, fp)
 	}

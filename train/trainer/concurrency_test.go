@@ -19,7 +19,7 @@ func TestAutoConcurrency(t *testing.T) {
 	bigArch := tinyArch
 	bigArch.StemW = 32
 	big := &item{job: Job{Arch: bigArch, Recipe: r}, data: d}
-	newEngine := func() (engine.Engine, error) { return cpu.NewEngine(), nil }
+	newEngine := func(engine.Precision) (engine.Engine, error) { return cpu.NewEngine(), nil }
 	largest, err := footprint(big, 0, cpu.NewEngine())
 	if err != nil {
 		t.Fatal(err)

@@ -19,9 +19,9 @@ type Options struct {
 	// FreeMemory reports the device's free memory (ok false on the CPU); it bounds
 	// the automatic concurrency. nil is the CPU.
 	FreeMemory func() (free int64, ok bool, err error)
-	Store      *Store // checkpoints; nil for none
-	Device     string // recorded in each record
-	NewEngine  func() (engine.Engine, error)
+	Store      *Store                                        // checkpoints; nil for none
+	Device     string                                        // recorded in each record
+	NewEngine  func(engine.Precision) (engine.Engine, error) // an engine storing activations in a precision
 	Prov       formats.Provenance
 	Progress   io.Writer // live progress line (a terminal); nil for none
 	Log        io.Writer // one summary line at the end; nil for none
@@ -229,7 +229,8 @@ func train(it *item, opt Options, prog *progress) formats.Trained {
 				break
 			}
 		}
-		e, err := opt.NewEngine()
+		prec, _ := engine.ParsePrecision(it.job.Recipe.Precision) // validated with the recipe
+		e, err := opt.NewEngine(prec)
 		if err != nil {
 			res = failed("engine: %v", err)
 			break

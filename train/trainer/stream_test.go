@@ -35,7 +35,7 @@ func TestRunJobsKeepOrder(t *testing.T) {
 		r := tinyRecipe()
 		r.Epochs = 1
 		var out bytes.Buffer
-		opt := Options{Defaults: r, Jobs: jobs, Device: "cpu", NewEngine: func() (engine.Engine, error) { return cpu.NewEngine(), nil }}
+		opt := Options{Defaults: r, Jobs: jobs, Device: "cpu", NewEngine: func(engine.Precision) (engine.Engine, error) { return cpu.NewEngine(), nil }}
 		if err := Run(rd, &out, opt); err != nil {
 			t.Fatal(err)
 		}

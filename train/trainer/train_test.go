@@ -190,3 +190,33 @@ func TestTrainRecorderEqualsDirect(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainBF16 trains with bfloat16 activations (the CPU engine's emulation): it
+// learns, is deterministic, differs from float32 training, and has its own
+// checkpoint key.
+func TestTrainBF16(t *testing.T) {
+	d := tinyData(t)
+	r := tinyRecipe()
+	j32 := Job{Key: "k", Arch: tinyArch, Seed: 3, Recipe: r}
+	r.Precision = formats.PrecisionBF16
+	j16 := Job{Key: "k", Arch: tinyArch, Seed: 3, Recipe: r}
+	a := Train(cpu.NewEngineWith(engine.BF16), d, j16, nil, nil)
+	b := Train(cpu.NewEngineWith(engine.BF16), d, j16, nil, nil)
+	c := Train(cpu.NewEngine(), d, j32, nil, nil)
+	if a.Status != StatusOK || !(a.EpochLoss[2] < a.EpochLoss[0]) {
+		t.Fatalf("status %s (%s), losses %v", a.Status, a.Error, a.EpochLoss)
+	}
+	if !bytes.Equal(a.Weights, b.Weights) {
+		t.Error("two BF16 runs differ")
+	}
+	if bytes.Equal(a.Weights, c.Weights) {
+		t.Error("BF16 and FP32 training gave the same weights")
+	}
+	if math.Abs(a.EpochLoss[2]-c.EpochLoss[2]) > 0.1*c.EpochLoss[2] {
+		t.Errorf("last epoch loss %g in BF16, %g in FP32", a.EpochLoss[2], c.EpochLoss[2])
+	}
+	if JobKey("id", 0, 3, j16.Recipe) == JobKey("id", 0, 3, j32.Recipe) {
+		t.Error("BF16 and FP32 jobs share a checkpoint key")
+	}
+	t.Logf("epoch losses BF16 %.4f, FP32 %.4f", a.EpochLoss, c.EpochLoss)
+}

@@ -27,9 +27,9 @@ struct batch_norm {
  * Crop is int8_t for dds_batch and int32_t for dds_batch_at. With counter not NULL
  * (dds_batch_at) the kernel reads the step t = *counter first and does nothing when
  * t is outside [0, steps); else it takes the n examples idx + t·n and their crops
- * crops + 3·t·n. */
-template <typename Crop>
-static __global__ void batch_kernel(float *x, int32_t *y, const uint8_t *images, const int32_t *labels,
+ * crops + 3·t·n. x is an activation of type T (the value rounded to T when written). */
+template <typename Crop, typename T>
+static __global__ void batch_kernel(T *x, int32_t *y, const uint8_t *images, const int32_t *labels,
                                     const int32_t *idx, const Crop *crops, const int32_t *counter, int steps, int n,
                                     int64_t total, int h, int w, int c, int pad, batch_norm nm) {
 	if (counter != NULL) {
@@ -60,7 +60,7 @@ static __global__ void batch_kernel(float *x, int32_t *y, const uint8_t *images,
 			uint8_t u = images[((img * h + sy) * w + sx) * c + ch];
 			v = ((float)u / 255.f - nm.mean[ch]) / nm.std[ch];
 		}
-		x[t] = v;
+		st(x + t, v);
 		if (y != NULL && oy == 0 && ox == 0 && ch == 0) y[i] = labels[img];
 	}
 }
@@ -97,8 +97,11 @@ void dds_batch(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const 
 	    !batch_args(ctx, fn, x, y, images, labels, idx, crops != NULL, n, h, w, c, pad, mean, std, &total, &nm)) {
 		return;
 	}
-	batch_kernel<int8_t><<<stride_blocks(total, 256), 256, 0, ctx->stream>>>(x, y, images, labels, idx, crops, NULL, 0,
-	                                                                         n, total, h, w, c, pad, nm);
+	with_act(ctx, [&](auto tag) {
+		using T = typename decltype(tag)::type;
+		batch_kernel<int8_t, T><<<stride_blocks(total, 256), 256, 0, ctx->stream>>>(
+		    act<T>(x), y, images, labels, idx, crops, NULL, 0, n, total, h, w, c, pad, nm);
+	});
 	launched(ctx, fn, "batch_kernel");
 }
 
@@ -118,7 +121,10 @@ void dds_batch_at(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, con
 	    steps == 0) {
 		return;
 	}
-	batch_kernel<int32_t><<<stride_blocks(total, 256), 256, 0, ctx->stream>>>(x, y, images, labels, idxs, crops, counter,
-	                                                                          steps, n, total, h, w, c, pad, nm);
+	with_act(ctx, [&](auto tag) {
+		using T = typename decltype(tag)::type;
+		batch_kernel<int32_t, T><<<stride_blocks(total, 256), 256, 0, ctx->stream>>>(
+		    act<T>(x), y, images, labels, idxs, crops, counter, steps, n, total, h, w, c, pad, nm);
+	});
 	launched(ctx, fn, "batch_kernel<int32_t>");
 }

@@ -12,6 +12,11 @@
  * bn_finish_kernel adds them in a fixed order. The number of row-blocks P depends on
  * m and c only, so results are reproducible. When P = 1 the first kernel finishes
  * directly.
+ *
+ * The kernels are templates on the activation type T (float, or __nv_bfloat16 in
+ * DDS_BF16: x, y, res, dx, dres and dy): they convert what they read to float
+ * exactly, compute as in float, and round what they write (internal.cuh's ld, st);
+ * the statistics, gamma, beta and their gradients are float either way.
  */
 #include "internal.cuh"
 
@@ -65,9 +70,9 @@ static __device__ void bn_reduce8(double (*a)[32], double (*b)[32]) {
  * with dz = dy, or dy masked by y > 0 for SUMS_GRAD_RELU; all in float64. The pair goes
  * to part[2·blockIdx.y][ch], part[2·blockIdx.y + 1][ch], or when part is NULL (one
  * row-block) straight to the outputs through bn_finish. */
-template <int MODE>
-static __global__ void bn_sums_kernel(double *part, float *out1, float *out2, const float *x, const float *dy,
-                                      const float *y, const float *mean, const float *var, int m, int c, float eps) {
+template <int MODE, typename T>
+static __global__ void bn_sums_kernel(double *part, float *out1, float *out2, const T *x, const T *dy, const T *y,
+                                      const float *mean, const float *var, int m, int c, float eps) {
 	__shared__ double s1[8][32], s2[8][32];
 	int ch = blockIdx.x * 32 + threadIdx.x;
 	double a = 0, b = 0;
@@ -76,14 +81,14 @@ static __global__ void bn_sums_kernel(double *part, float *out1, float *out2, co
 		for (int r = blockIdx.y * 8 + threadIdx.y; r < m; r += gridDim.y * 8) {
 			int64_t i = (int64_t)r * c + ch;
 			if (MODE == SUMS_STATS) {
-				double v = x[i];
+				double v = ld(x[i]);
 				a += v;
 				b += v * v;
 			} else {
-				float d = dy[i];
-				if (MODE == SUMS_GRAD_RELU) d = mask_positive(d, y[i]);
+				float d = ld(dy[i]);
+				if (MODE == SUMS_GRAD_RELU) d = mask_positive(d, ld(y[i]));
 				a += (double)d;
-				b += (double)d * (double)(x[i] - mu);
+				b += (double)d * (double)(ld(x[i]) - mu);
 			}
 		}
 	}
@@ -121,13 +126,13 @@ static __global__ void bn_finish_kernel(float *out1, float *out2, const double *
 }
 
 /* bn_sums runs both stages of the per-channel sums of MODE. */
-template <int MODE>
-static void bn_sums(dds_ctx *ctx, const char *fn, float *out1, float *out2, const float *x, const float *dy,
-                    const float *y, const float *mean, const float *var, int m, int c, float eps) {
+template <int MODE, typename T>
+static void bn_sums(dds_ctx *ctx, const char *fn, float *out1, float *out2, const T *x, const T *dy, const T *y,
+                    const float *mean, const float *var, int m, int c, float eps) {
 	int P = bn_partial_blocks(m, c);
 	unsigned tiles = blocks_for(c, 32);
 	double *part = P > 1 ? ctx->ws : NULL;
-	bn_sums_kernel<MODE><<<dim3(tiles, P), dim3(32, 8), 0, ctx->stream>>>(part, out1, out2, x, dy, y, mean, var, m,
+	bn_sums_kernel<MODE, T><<<dim3(tiles, P), dim3(32, 8), 0, ctx->stream>>>(part, out1, out2, x, dy, y, mean, var, m,
 	                                                                      c, eps);
 	if (!launched(ctx, fn, "bn_sums_kernel") || P == 1) return;
 	bn_finish_kernel<MODE><<<tiles, dim3(32, 8), 0, ctx->stream>>>(out1, out2, part, P, var, m, c, eps);
@@ -154,7 +159,10 @@ void dds_bn_stats(dds_ctx *ctx, float *mean, float *var, const float *x, int m, 
 	    !need_ptr(ctx, fn, "var", var) || !need_ptr(ctx, fn, "x", x)) {
 		return;
 	}
-	bn_sums<SUMS_STATS>(ctx, fn, mean, var, x, NULL, NULL, NULL, NULL, m, c, 0.f);
+	with_act(ctx, [&](auto tag) {
+		using T = typename decltype(tag)::type;
+		bn_sums<SUMS_STATS, T>(ctx, fn, mean, var, act<T>(x), (const T *)NULL, (const T *)NULL, NULL, NULL, m, c, 0.f);
+	});
 }
 
 /* bn_update_running_kernel, one thread per channel, in float64 as the reference:
@@ -185,18 +193,18 @@ void dds_bn_update_running(dds_ctx *ctx, float *run_mean, float *run_var, const 
  * then max(0, ·) when relu, with scale = float32(gamma·(1/sqrt(var + eps))) computed in
  * float64 by each thread for its channel. Grid (ceil(c/32), row-blocks) of 32×8;
  * each element is read and written by one thread, so y may be x or res. */
-static __global__ void bn_apply_kernel(float *y, const float *x, const float *res, const float *gamma,
-                                       const float *beta, const float *mean, const float *var, int m, int c, float eps,
-                                       int relu) {
+template <typename T>
+static __global__ void bn_apply_kernel(T *y, const T *x, const T *res, const float *gamma, const float *beta,
+                                       const float *mean, const float *var, int m, int c, float eps, int relu) {
 	int ch = blockIdx.x * 32 + threadIdx.x;
 	if (ch >= c) return;
 	float sc = (float)((double)gamma[ch] * (1.0 / sqrt((double)var[ch] + (double)eps)));
 	float sh = beta[ch], mu = mean[ch];
 	for (int r = blockIdx.y * 8 + threadIdx.y; r < m; r += gridDim.y * 8) {
 		int64_t i = (int64_t)r * c + ch;
-		float v = (x[i] - mu) * sc + sh;
-		if (res != NULL) v += res[i];
-		y[i] = relu ? relu_max(v) : v;
+		float v = (ld(x[i]) - mu) * sc + sh;
+		if (res != NULL) v += ld(res[i]);
+		st(y + i, relu ? relu_max(v) : v);
 	}
 }
 
@@ -208,8 +216,11 @@ void dds_bn_apply(dds_ctx *ctx, float *y, const float *x, const float *res, cons
 	    !need_ptr(ctx, fn, "var", var)) {
 		return;
 	}
-	bn_apply_kernel<<<dim3(blocks_for(c, 32), bn_row_blocks(m)), dim3(32, 8), 0, ctx->stream>>>(
-	    y, x, res, gamma, beta, mean, var, m, c, eps, relu != 0);
+	with_act(ctx, [&](auto tag) {
+		using T = typename decltype(tag)::type;
+		bn_apply_kernel<T><<<dim3(blocks_for(c, 32), bn_row_blocks(m)), dim3(32, 8), 0, ctx->stream>>>(
+		    act<T>(y), act<T>(x), act<T>(res), gamma, beta, mean, var, m, c, eps, relu != 0);
+	});
 	launched(ctx, fn, "bn_apply_kernel");
 }
 
@@ -221,10 +232,10 @@ void dds_bn_apply(dds_ctx *ctx, float *y, const float *x, const float *res, cons
  * dgamma and dbeta are the float32 results of the first pass. Mapping as
  * bn_apply_kernel; each thread reads dy at an element before writing dx and dres
  * there, so dx may be dy. */
-static __global__ void bn_backward_data_kernel(float *dx, float *dres, const float *dy, const float *y, const float *x,
-                                               const float *gamma, const float *mean, const float *var,
-                                               const float *dgamma, const float *dbeta, int m, int c, float eps,
-                                               int relu) {
+template <typename T>
+static __global__ void bn_backward_data_kernel(T *dx, T *dres, const T *dy, const T *y, const T *x, const float *gamma,
+                                               const float *mean, const float *var, const float *dgamma,
+                                               const float *dbeta, int m, int c, float eps, int relu) {
 	int ch = blockIdx.x * 32 + threadIdx.x;
 	if (ch >= c) return;
 	double istd = 1.0 / sqrt((double)var[ch] + (double)eps);
@@ -235,12 +246,12 @@ static __global__ void bn_backward_data_kernel(float *dx, float *dres, const flo
 	float mu = mean[ch];
 	for (int r = blockIdx.y * 8 + threadIdx.y; r < m; r += gridDim.y * 8) {
 		int64_t i = (int64_t)r * c + ch;
-		float g = dy[i];
+		float g = ld(dy[i]);
 		if (relu) {
-			g = mask_positive(g, y[i]);
-			if (dres != NULL) dres[i] = g;
+			g = mask_positive(g, ld(y[i]));
+			if (dres != NULL) st(dres + i, g);
 		}
-		dx[i] = a * g + b * (x[i] - mu) + d;
+		st(dx + i, a * g + b * (ld(x[i]) - mu) + d);
 	}
 }
 
@@ -254,13 +265,17 @@ void dds_bn_backward(dds_ctx *ctx, float *dx, float *dres, float *dgamma, float 
 	    !need_ptr(ctx, fn, "var", var) || (relu && !need_ptr(ctx, fn, "y (relu != 0)", y))) {
 		return;
 	}
-	if (relu) {
-		bn_sums<SUMS_GRAD_RELU>(ctx, fn, dbeta, dgamma, x, dy, y, mean, var, m, c, eps);
-	} else {
-		bn_sums<SUMS_GRAD>(ctx, fn, dbeta, dgamma, x, dy, NULL, mean, var, m, c, eps);
-	}
-	if (ctx->status != DDS_OK) return;
-	bn_backward_data_kernel<<<dim3(blocks_for(c, 32), bn_row_blocks(m)), dim3(32, 8), 0, ctx->stream>>>(
-	    dx, relu ? dres : NULL, dy, y, x, gamma, mean, var, dgamma, dbeta, m, c, eps, relu != 0);
-	launched(ctx, fn, "bn_backward_data_kernel");
+	with_act(ctx, [&](auto tag) {
+		using T = typename decltype(tag)::type;
+		if (relu) {
+			bn_sums<SUMS_GRAD_RELU, T>(ctx, fn, dbeta, dgamma, act<T>(x), act<T>(dy), act<T>(y), mean, var, m, c, eps);
+		} else {
+			bn_sums<SUMS_GRAD, T>(ctx, fn, dbeta, dgamma, act<T>(x), act<T>(dy), (const T *)NULL, mean, var, m, c, eps);
+		}
+		if (ctx->status != DDS_OK) return;
+		bn_backward_data_kernel<T><<<dim3(blocks_for(c, 32), bn_row_blocks(m)), dim3(32, 8), 0, ctx->stream>>>(
+		    act<T>(dx), relu ? act<T>(dres) : NULL, act<T>(dy), act<T>(y), act<T>(x), gamma, mean, var, dgamma, dbeta,
+		    m, c, eps, relu != 0);
+		launched(ctx, fn, "bn_backward_data_kernel");
+	});
 }

@@ -12,6 +12,16 @@
  * leave room for sums of a few thousand O(1) terms in a different order) or any other
  * check fails. The Go engine tests compare against the CPU engine itself; this
  * checks the library alone, without Go.
+ *
+ * A second part (check_bf16) runs a DDS_BF16 context: a few operations on every
+ * kind of kernel (elementwise, batch norm, the three convolution paths, linear) on
+ * bfloat16 activations, against the float64 reference computed from the same
+ * bfloat16 inputs and bfloat16-rounded weights and rounded to bfloat16 like the
+ * library: activation outputs must lie within 1/64 relative (one bfloat16 ulp and
+ * the rounding) plus 1e-4, and at least 95% of them must be exactly the rounded
+ * reference (which a weight left unrounded, a wrong element size or a truncating
+ * conversion would break); float outputs (weight gradients, statistics) have the
+ * float tolerances.
  */
 #include <math.h>
 #include <stdint.h>
@@ -480,6 +490,245 @@ static void check_batch(int nimg, int n, int h, int w, int c, int pad, int augme
 	free(img), free(lab), free(idx), free(crops), free(x), free(hx), free(hy);
 }
 
+/* ---- bfloat16 activations ---- */
+
+/* f2bf rounds f to the nearest bfloat16, ties to even (NaN stays NaN); bf2f is exact. */
+static uint16_t f2bf(float f) {
+	uint32_t b;
+	memcpy(&b, &f, 4);
+	if ((b & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((b | 0x00400000u) >> 16);
+	b += 0x7fffu + ((b >> 16) & 1u);
+	return (uint16_t)(b >> 16);
+}
+static float bf2f(uint16_t h) {
+	uint32_t b = (uint32_t)h << 16;
+	float f;
+	memcpy(&f, &b, 4);
+	return f;
+}
+static float round_bf(float f) { return bf2f(f2bf(f)); }
+
+/* rand_bf returns n random values of scale that are bfloat16 values. */
+static float *rand_bf(size_t n, double scale) {
+	float *a = rand_floats(n, scale);
+	for (size_t i = 0; i < n; i++) a[i] = round_bf(a[i]);
+	return a;
+}
+
+#define SENTINEL_BF ((uint16_t)0x4640) /* 12288 */
+
+/* bdev allocates n bfloat16 activations (+ GUARD sentinels) in c and uploads h
+ * rounded (sentinels everywhere when h is NULL). */
+static void *bdev(dds_ctx *c, const float *h, size_t n) {
+	void *d = dds_alloc(c, (n + GUARD) * sizeof(uint16_t));
+	uint16_t *tmp = malloc((n + GUARD) * sizeof(uint16_t));
+	for (size_t i = 0; i < n + GUARD; i++) tmp[i] = (h != NULL && i < n) ? f2bf(h[i]) : SENTINEL_BF;
+	dds_upload(c, d, tmp, (n + GUARD) * sizeof(uint16_t));
+	free(tmp);
+	return d;
+}
+
+/* bget downloads n bfloat16 values of d as floats, checking the guards. */
+static float *bget(dds_ctx *c, const char *name, const void *d, size_t n) {
+	uint16_t *h = malloc((n + GUARD) * sizeof(uint16_t));
+	int st = dds_download(c, h, d, (n + GUARD) * sizeof(uint16_t));
+	if (st != DDS_OK) {
+		printf("FAIL %s: status %d: %s\n", name, st, dds_message(c));
+		failures++;
+		exit(1);
+	}
+	for (size_t i = n; i < n + GUARD; i++) {
+		if (h[i] != SENTINEL_BF) {
+			printf("FAIL %s: wrote past its end (element %zu = %#x)\n", name, i, h[i]);
+			failures++;
+			break;
+		}
+	}
+	float *f = malloc((n ? n : 1) * sizeof(float));
+	for (size_t i = 0; i < n; i++) f[i] = bf2f(h[i]);
+	free(h);
+	return f;
+}
+
+/* fdev and fget are dev and get on context c. */
+static float *fdev(dds_ctx *c, const float *h, size_t n) {
+	dds_ctx *keep = ctx;
+	ctx = c;
+	float *d = dev(h, n);
+	ctx = keep;
+	return d;
+}
+static void fcheck(dds_ctx *c, const char *name, const float *d, const double *want, size_t n) {
+	dds_ctx *keep = ctx;
+	ctx = c;
+	check_dev(name, d, want, n);
+	ctx = keep;
+}
+
+/* bcheck compares the bfloat16 activations d with the float64 reference want (from
+ * the same bfloat16 inputs): within 1e-4 + |want|/64 each, and at least 95% exactly
+ * the reference rounded to float and then to bfloat16. */
+static void bcheck(dds_ctx *c, const char *name, const void *d, const double *want, size_t n) {
+	float *got = bget(c, name, d, n);
+	compare(name, got, want, n, 1e-4, 1.0 / 64);
+	size_t same = 0;
+	for (size_t i = 0; i < n; i++) same += got[i] == round_bf((float)want[i]);
+	int ok = n == 0 || (double)same >= 0.95 * (double)n;
+	printf("%s %-44s %zu of %zu exactly the rounded reference\n", ok ? "ok  " : "FAIL", name, same, n);
+	if (!ok) failures++;
+	free(got);
+}
+
+static void check_bf16_conv(dds_ctx *c, dds_conv s) {
+	char name[160];
+	int pad = s.k / 2, oh = (s.h + 2 * pad - s.k) / s.stride + 1, ow = (s.w + 2 * pad - s.k) / s.stride + 1;
+	size_t in = (size_t)s.n * s.h * s.w * s.cin, out = (size_t)s.n * oh * ow * s.cout;
+	size_t wl = (size_t)s.cout * s.k * s.k * (s.cin / s.groups);
+	float *x = rand_bf(in, 1), *w = rand_floats(wl, 1), *dy = rand_bf(out, 1), *wr = malloc(wl * sizeof(float));
+	for (size_t i = 0; i < wl; i++) wr[i] = round_bf(w[i]);
+	double *y = zeros(out), *dx = zeros(in), *dw = zeros(wl), *dxu = zeros(in), *dwu = zeros(wl), *yu = zeros(out);
+	conv_ref(&s, x, wr, dy, y, dx, dw); /* y and dx with rounded weights */
+	size_t sl = dds_conv_scratch_ctx(c, &s);
+	void *d_x = bdev(c, x, in), *d_dy = bdev(c, dy, out), *d_y = bdev(c, NULL, out), *d_dx = bdev(c, NULL, in);
+	float *d_w = fdev(c, w, wl), *d_dw = fdev(c, NULL, wl), *scr = sl ? fdev(c, NULL, sl) : NULL;
+	dds_conv_forward(c, d_y, d_x, d_w, &s, scr);
+	dds_conv_backward_data(c, d_dx, d_dy, d_w, &s, scr);
+	dds_conv_backward_weight(c, d_dw, d_dy, d_x, &s, scr);
+	const char *fmt = "bf16 conv n%d %dx%d %d->%d k%d s%d g%d %s";
+	snprintf(name, sizeof name, fmt, s.n, s.h, s.w, s.cin, s.cout, s.k, s.stride, s.groups, "y");
+	bcheck(c, name, d_y, y, out);
+	snprintf(name, sizeof name, fmt, s.n, s.h, s.w, s.cin, s.cout, s.k, s.stride, s.groups, "dx");
+	bcheck(c, name, d_dx, dx, in);
+	snprintf(name, sizeof name, fmt, s.n, s.h, s.w, s.cin, s.cout, s.k, s.stride, s.groups, "dw");
+	fcheck(c, name, d_dw, dw, wl);
+	/* The master weights are left as they were. */
+	float *w1 = malloc((wl + GUARD) * sizeof(float));
+	dds_download(c, w1, d_w, wl * sizeof(float));
+	snprintf(name, sizeof name, fmt, s.n, s.h, s.w, s.cin, s.cout, s.k, s.stride, s.groups, "w unchanged");
+	expect(memcmp(w1, w, wl * sizeof(float)) == 0, name);
+	/* The reference with unrounded weights is measurably different: the check above
+	 * would see a kernel that forgot to round them. */
+	conv_ref(&s, x, w, dy, yu, dxu, dwu);
+	size_t diff = 0;
+	for (size_t i = 0; i < out; i++) diff += round_bf((float)yu[i]) != round_bf((float)y[i]);
+	snprintf(name, sizeof name, fmt, s.n, s.h, s.w, s.cin, s.cout, s.k, s.stride, s.groups,
+	         "weight rounding visible");
+	expect(out == 0 || diff * 20 > out, name);
+	free(x), free(w), free(wr), free(dy), free(y), free(dx), free(dw), free(dxu), free(dwu), free(yu), free(w1);
+}
+
+static void check_bf16(void) {
+	char msg[256];
+	dds_ctx *c = dds_create(0, msg, sizeof msg);
+	expect(c != NULL, "bf16: context");
+	if (c == NULL) return;
+	expect(dds_precision(c) == DDS_FP32, "bf16: a new context is DDS_FP32");
+	dds_set_precision(c, DDS_BF16);
+	expect(dds_status(c) == DDS_OK && dds_precision(c) == DDS_BF16, "bf16: dds_set_precision(DDS_BF16)");
+
+	/* Scratch: the 1×1 convolutions need a bfloat16 weight copy. */
+	dds_conv g1 = {2, 6, 5, 16, 40, 1, 1, 1}, g2 = {2, 7, 9, 16, 24, 1, 2, 1}, d3 = {2, 9, 9, 24, 24, 3, 1, 3};
+	expect(dds_conv_scratch(&g1) == 0 && dds_conv_scratch_ctx(c, &g1) == (640 + 1) / 2 &&
+	           dds_conv_scratch_ctx(c, &g2) == (384 + 2 * 4 * 5 * 16 + 1) / 2 &&
+	           dds_conv_scratch_ctx(c, &d3) == dds_conv_scratch(&d3) && dds_conv_scratch_ctx(NULL, &g2) == dds_conv_scratch(&g2),
+	       "bf16: dds_conv_scratch_ctx");
+
+	/* Upload and download round trip, ReLU and Add. */
+	const size_t n = 10007;
+	float *x = rand_bf(n, 4), *b = rand_bf(n, 1);
+	double *relu = zeros(n), *add = zeros(n);
+	for (size_t i = 0; i < n; i++) {
+		relu[i] = x[i] > 0 ? x[i] : 0;
+		add[i] = (double)(x[i] + b[i]); /* the float sum, as the kernel */
+	}
+	void *d_x = bdev(c, x, n), *d_b = bdev(c, b, n), *d_y = bdev(c, NULL, n);
+	float *back = bget(c, "bf16 round trip", d_x, n);
+	expect(memcmp(back, x, n * sizeof(float)) == 0, "bf16: upload and download of bfloat16 values are exact");
+	free(back);
+	dds_relu_forward(c, d_y, d_x, (int64_t)n);
+	bcheck(c, "bf16 relu forward", d_y, relu, n);
+	dds_add(c, d_y, d_x, d_b, (int64_t)n);
+	bcheck(c, "bf16 add", d_y, add, n);
+
+	/* The precision is fixed once memory is allocated. */
+	dds_set_precision(c, DDS_FP32);
+	expect(dds_status(c) == DDS_ERR_ARG && dds_precision(c) == DDS_BF16, "bf16: dds_set_precision after dds_alloc fails");
+	printf("     message: %s\n", dds_message(c));
+	dds_destroy(c);
+	c = dds_create(0, msg, sizeof msg);
+	dds_set_precision(c, DDS_BF16);
+
+	/* Convolutions: direct (grouped 3×3, stem), GEMM (1×1), strided GEMM (projection). */
+	check_bf16_conv(c, d3);
+	check_bf16_conv(c, (dds_conv){2, 9, 7, 3, 8, 3, 1, 1});
+	check_bf16_conv(c, (dds_conv){64, 16, 16, 32, 32, 3, 1, 4}); /* two-stage weight gradient */
+	check_bf16_conv(c, g1);
+	check_bf16_conv(c, g2);
+
+	/* Batch norm apply with residual and ReLU; statistics of bfloat16 x. */
+	int m = 777, ch = 40;
+	size_t mc = (size_t)m * ch;
+	float *bx = rand_bf(mc, 2), *res = rand_bf(mc, 1), *gamma = rand_floats(ch, 1), *beta = rand_floats(ch, 1);
+	float *mean = rand_floats(ch, 1), *var = rand_floats(ch, 1);
+	for (int k = 0; k < ch; k++) var[k] = fabsf(var[k]) + 0.5f;
+	double *y = zeros(mc), *smean = zeros(ch), *svar = zeros(ch);
+	for (int k = 0; k < ch; k++) {
+		float sc = (float)((double)gamma[k] * (1.0 / sqrt((double)var[k] + 1e-5)));
+		double s1 = 0, s2 = 0;
+		for (int r = 0; r < m; r++) {
+			size_t i = (size_t)r * ch + k;
+			double v = ((double)bx[i] - mean[k]) * sc + beta[k] + res[i];
+			y[i] = v > 0 ? v : 0;
+			s1 += bx[i];
+			s2 += (double)bx[i] * bx[i];
+		}
+		smean[k] = s1 / m;
+		svar[k] = s2 / m - smean[k] * smean[k];
+	}
+	void *d_bx = bdev(c, bx, mc), *d_res = bdev(c, res, mc), *d_by = bdev(c, NULL, mc);
+	float *d_g = fdev(c, gamma, ch), *d_be = fdev(c, beta, ch), *d_m = fdev(c, mean, ch), *d_v = fdev(c, var, ch);
+	float *d_sm = fdev(c, NULL, ch), *d_sv = fdev(c, NULL, ch);
+	dds_bn_apply(c, d_by, d_bx, d_res, d_g, d_be, d_m, d_v, m, ch, 1e-5f, 1);
+	bcheck(c, "bf16 bn apply res relu", d_by, y, mc);
+	dds_bn_stats(c, d_sm, d_sv, d_bx, m, ch);
+	fcheck(c, "bf16 bn stats mean", d_sm, smean, ch);
+	fcheck(c, "bf16 bn stats var", d_sv, svar, ch);
+
+	/* Linear forward and backward (the layer's own kernels in DDS_BF16). */
+	int ln = 33, lin = 64, lout = 10;
+	float *lx = rand_bf((size_t)ln * lin, 1), *lw = rand_floats((size_t)lout * lin, 1), *lb = rand_floats(lout, 1);
+	float *ldy = rand_bf((size_t)ln * lout, 1);
+	double *ly = zeros((size_t)ln * lout), *ldx = zeros((size_t)ln * lin), *ldw = zeros((size_t)lout * lin),
+	       *ldb = zeros(lout);
+	for (int r = 0; r < ln; r++)
+		for (int o = 0; o < lout; o++) {
+			double acc = lb[o];
+			for (int i = 0; i < lin; i++) {
+				double wr = round_bf(lw[o * lin + i]);
+				acc += (double)lx[r * lin + i] * wr;
+				ldx[r * lin + i] += (double)ldy[r * lout + o] * wr;
+				ldw[o * lin + i] += (double)ldy[r * lout + o] * lx[r * lin + i];
+			}
+			ly[r * lout + o] = acc;
+			ldb[o] += ldy[r * lout + o];
+		}
+	void *d_lx = bdev(c, lx, (size_t)ln * lin), *d_ldy = bdev(c, ldy, (size_t)ln * lout);
+	void *d_ly = bdev(c, NULL, (size_t)ln * lout), *d_ldx = bdev(c, NULL, (size_t)ln * lin);
+	float *d_lw = fdev(c, lw, (size_t)lout * lin), *d_lb = fdev(c, lb, lout);
+	float *d_ldw = fdev(c, NULL, (size_t)lout * lin), *d_ldb = fdev(c, NULL, lout);
+	dds_linear_forward(c, d_ly, d_lx, d_lw, d_lb, ln, lin, lout);
+	dds_linear_backward(c, d_ldx, d_ldw, d_ldb, d_ldy, d_lx, d_lw, ln, lin, lout);
+	bcheck(c, "bf16 linear y", d_ly, ly, (size_t)ln * lout);
+	bcheck(c, "bf16 linear dx", d_ldx, ldx, (size_t)ln * lin);
+	fcheck(c, "bf16 linear dw", d_ldw, ldw, (size_t)lout * lin);
+	fcheck(c, "bf16 linear dbias", d_ldb, ldb, lout);
+
+	expect(dds_sync(c) == DDS_OK, "bf16: no error after the checks");
+	dds_destroy(c);
+	free(x), free(b), free(relu), free(add), free(bx), free(res), free(gamma), free(beta), free(mean), free(var);
+	free(y), free(smean), free(svar), free(lx), free(lw), free(lb), free(ldy), free(ly), free(ldx), free(ldw), free(ldb);
+}
+
 /* ---- step-indexed operations and graphs ---- */
 
 /* get_ints downloads n int32 values of d. */
@@ -848,6 +1097,7 @@ int main(void) {
 	check_step_ops(0);
 	check_graph();
 	expect(dds_sync(ctx) == DDS_OK, "no error after the checks");
+	check_bf16();
 	dds_destroy(ctx);
 	check_errors();
 	check_mem_info();

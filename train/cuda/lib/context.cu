@@ -4,8 +4,10 @@
  * A context owns a non-blocking CUDA stream, a cuBLAS handle bound to it (FP32
  * math, its own workspace so that GEMMs allocate nothing and can be captured in a
  * graph), DDS_WS_BYTES of reduction workspace, and every block handed out by
- * dds_alloc. dds_mem_used counts only the bytes requested through dds_alloc, so it is
- * 0 for a fresh context; the fixed workspaces (a few MiB) are not included.
+ * dds_alloc, and the precision of its activations (dds_set_precision, settable only
+ * before the first dds_alloc). dds_mem_used counts only the bytes requested through
+ * dds_alloc, so it is 0 for a fresh context; the fixed workspaces (a few MiB) are not
+ * included.
  *
  * While the stream is capturing (graph.cu), the calls here that allocate, copy or
  * wait refuse with DDS_ERR_ARG instead of breaking the capture.
@@ -148,6 +150,7 @@ dds_ctx *dds_create(int device, char *msg, size_t msglen) {
 		return NULL;
 	}
 	ctx->device = device;
+	ctx->precision = DDS_FP32;
 	const char *call = "cudaSetDevice";
 	cudaDeviceProp prop;
 	cublasStatus_t bs = CUBLAS_STATUS_SUCCESS;
@@ -193,6 +196,25 @@ void dds_destroy(dds_ctx *ctx) {
 	cudaSetDevice(ctx->device);
 	free_ctx(ctx);
 }
+
+void dds_set_precision(dds_ctx *ctx, int precision) {
+	static const char fn[] = "dds_set_precision";
+	if (!begin(ctx, fn)) return;
+	if (precision != DDS_FP32 && precision != DDS_BF16) {
+		arg_error(ctx, fn, "precision %d, want DDS_FP32 (%d) or DDS_BF16 (%d)", precision, DDS_FP32, DDS_BF16);
+		return;
+	}
+	/* Buffers are allocated for one precision: once there are any, changing it would
+	 * make the next operation read them as the other type. */
+	if (ctx->nallocs > 0 || ctx->capturing) {
+		arg_error(ctx, fn, "called after dds_alloc (%zu blocks) or while capturing; set the precision first",
+		          ctx->nallocs);
+		return;
+	}
+	ctx->precision = precision;
+}
+
+int dds_precision(dds_ctx *ctx) { return ctx == NULL ? DDS_ERR_ARG : ctx->precision; }
 
 int dds_status(dds_ctx *ctx) { return ctx == NULL ? DDS_ERR_ARG : ctx->status; }
 

@@ -4,9 +4,10 @@
  * The Go engine (package train/cuda) loads the library at run time with dlopen and
  * calls these functions; nothing else links against it. Every operation has the
  * semantics of the Go function of the same name in package train/cpu (the
- * reference): NHWC float32 activations, convolution weights [Cout][K][K][Cin/G],
- * linear weights [out][in], outputs overwritten. Pointers to tensors are device
- * pointers obtained from dds_alloc (plus offsets); sizes are element counts.
+ * reference): NHWC activations (float32, or bfloat16: dds_set_precision),
+ * convolution weights [Cout][K][K][Cin/G], linear weights [out][in], outputs
+ * overwritten. Pointers to tensors are device pointers obtained from dds_alloc (plus
+ * offsets); sizes are element counts.
  *
  * A context is one model's share of the GPU: a CUDA stream, a cuBLAS handle and the
  * memory it allocated. Every operation is enqueued on the context's stream and
@@ -26,7 +27,7 @@
 extern "C" {
 #endif
 
-#define DDS_ABI_VERSION 2
+#define DDS_ABI_VERSION 3
 
 typedef struct dds_ctx dds_ctx;
 
@@ -50,6 +51,26 @@ int dds_mem_info(int device, size_t *free_bytes, size_t *total_bytes, char *msg,
 
 /* dds_create makes a context on device, or returns NULL with the reason in msg. */
 dds_ctx *dds_create(int device, char *msg, size_t msglen);
+/* Activation precision of a context (dds_set_precision). */
+#define DDS_FP32 0
+#define DDS_BF16 1
+
+/* dds_set_precision sets how the context's operations store activations: DDS_FP32
+ * (float, the default) or DDS_BF16 (__nv_bfloat16, 2 bytes, values rounded to nearest
+ * even when written). It must be called before the context's first dds_alloc (so
+ * before any operation on its memory) and not while capturing; otherwise, or for
+ * another value, it records DDS_ERR_ARG. dds_precision returns the context's
+ * precision (DDS_ERR_ARG for a NULL context). The activation arguments of each operation are named in
+ * train/engine's Engine documentation and listed here per operation as "act:";
+ * in DDS_BF16 they point to __nv_bfloat16 values although the prototypes say float.
+ * Everything else (weights, their gradients, momentum, BN statistics, the loss
+ * statistics, learning rates) stays float, and every operation computes in float.
+ * In DDS_BF16, convolution and linear weights are rounded to bfloat16 where they
+ * multiply activations (forward, data gradient), which lets GEMMs run on tensor
+ * cores; weight gradients are accumulated in float and written as float. */
+void dds_set_precision(dds_ctx *ctx, int precision);
+int dds_precision(dds_ctx *ctx);
+
 /* dds_destroy waits for the stream and frees everything the context allocated. */
 void dds_destroy(dds_ctx *ctx);
 
@@ -82,11 +103,20 @@ typedef struct {
 /* dds_conv_scratch returns the float32 scratch length the convolution operations
  * need for shape s (0 when they need none). */
 size_t dds_conv_scratch(const dds_conv *s);
+/* dds_conv_scratch_ctx is dds_conv_scratch for the context's precision: the scratch
+ * is counted in float values either way (a float buffer from dds_alloc), and in
+ * DDS_BF16 the 1×1 convolutions need it for a bfloat16 copy of the weights (and the
+ * strided ones for their bfloat16 gathered input), the others as in DDS_FP32. The
+ * operations of a DDS_BF16 context need this length, not dds_conv_scratch's. With
+ * ctx NULL it is dds_conv_scratch. */
+size_t dds_conv_scratch_ctx(dds_ctx *ctx, const dds_conv *s);
+/* act: y, x (forward); dx, dy (backward_data); dy, x (backward_weight). */
 void dds_conv_forward(dds_ctx *ctx, float *y, const float *x, const float *w, const dds_conv *s, float *scratch);
 void dds_conv_backward_data(dds_ctx *ctx, float *dx, const float *dy, const float *w, const dds_conv *s, float *scratch);
 void dds_conv_backward_weight(dds_ctx *ctx, float *dw, const float *dy, const float *x, const dds_conv *s, float *scratch);
 
-/* Batch normalisation over x [m][c] (statistics per channel over the m rows). */
+/* Batch normalisation over x [m][c] (statistics per channel over the m rows).
+ * act: x (stats); y, x, res (apply); dx, dres, dy, y, x (backward). */
 void dds_bn_stats(dds_ctx *ctx, float *mean, float *var, const float *x, int m, int c);
 void dds_bn_update_running(dds_ctx *ctx, float *run_mean, float *run_var, const float *mean, const float *var,
                            int m, int c, float momentum);
@@ -100,6 +130,7 @@ void dds_bn_backward(dds_ctx *ctx, float *dx, float *dres, float *dgamma, float 
                      const float *y, const float *x, const float *gamma, const float *mean, const float *var,
                      int m, int c, float eps, int relu);
 
+/* act: every tensor argument of relu, add, sigmoid, scale and avgpool. */
 void dds_relu_forward(dds_ctx *ctx, float *y, const float *x, int64_t n);
 void dds_relu_backward(dds_ctx *ctx, float *dx, const float *dy, const float *y, int64_t n);
 void dds_add(dds_ctx *ctx, float *y, const float *a, const float *b, int64_t n);
@@ -112,13 +143,15 @@ void dds_scale_backward(dds_ctx *ctx, float *dx, float *ds, const float *dy, con
 void dds_avgpool_forward(dds_ctx *ctx, float *y, const float *x, int n, int hw, int c);
 void dds_avgpool_backward(dds_ctx *ctx, float *dx, const float *dy, int n, int hw, int c);
 /* y = x·wᵀ + bias (bias may be NULL); backward writes dx (may be NULL), dw, dbias
- * (may be NULL). */
+ * (may be NULL). act: y, x (forward); dx, dy, x (backward). In DDS_BF16 these are
+ * kernels of the library's own, not cuBLAS (the layers are small and take no scratch
+ * for a bfloat16 copy of w): they round each weight to bfloat16 as they load it. */
 void dds_linear_forward(dds_ctx *ctx, float *y, const float *x, const float *w, const float *bias, int n, int in, int out);
 void dds_linear_backward(dds_ctx *ctx, float *dx, float *dw, float *dbias, const float *dy, const float *x,
                          const float *w, int n, int in, int out);
 /* Soft cross-entropy with label smoothing: dlogits (may be NULL) and stats[0] =
  * mean loss, stats[1] = rows whose argmax is the label, stats[2] = labels outside
- * [0, c) (when > 0 the rest is unspecified). */
+ * [0, c) (when > 0 the rest is unspecified). act: dlogits, logits. */
 void dds_softmax_xent(dds_ctx *ctx, float *dlogits, const float *logits, const int32_t *labels, int n, int c,
                       float smoothing, float *stats);
 /* SGD with momentum, weight decay and optional Nesterov over n values, as
@@ -132,7 +165,7 @@ void dds_sgd_step(dds_ctx *ctx, float *p, const float *g, float *v, int64_t n, f
  * in [0, 2·pad] (crops is a device int8 array, or NULL for no augmentation), each
  * value v becoming (v/255 − mean[ch])/std[ch] (padding is 0 after normalisation),
  * into x [n][h][w][c]; labels[idx[i]] into y. mean and std are host arrays of c
- * values (at most 16 channels). */
+ * values (at most 16 channels). act: x (here and in dds_batch_at). */
 void dds_batch(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const int32_t *labels,
                const int32_t *idx, const int8_t *crops, int n, int h, int w, int c, int pad,
                const float *mean, const float *std);

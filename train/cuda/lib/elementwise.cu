@@ -9,6 +9,10 @@
  * one block of 32×8 threads per image and 32-channel tile: lane tx owns a channel,
  * row ty sums the pixels ty, ty+8, ..., and the 8 partial sums are added in a fixed
  * tree, so results are reproducible.
+ *
+ * Every tensor argument of these operations except dds_copy_at's is an activation:
+ * the kernels are templates on its type T (float, or __nv_bfloat16 in DDS_BF16),
+ * read through ld and write through st (internal.cuh), computing in float.
  */
 #include "internal.cuh"
 
@@ -18,32 +22,46 @@
 	for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
 
 /* relu_forward_kernel: y[i] = max(0, x[i]). */
-static __global__ void relu_forward_kernel(float *y, const float *x, int64_t n) {
-	GRID_STRIDE(i, n) { y[i] = relu_max(x[i]); }
+template <typename T>
+static __global__ void relu_forward_kernel(T *y, const T *x, int64_t n) {
+	GRID_STRIDE(i, n) { st(y + i, relu_max(ld(x[i]))); }
 }
 
 /* relu_backward_kernel: dx[i] = dy[i] where y[i] > 0, else 0. */
-static __global__ void relu_backward_kernel(float *dx, const float *dy, const float *y, int64_t n) {
-	GRID_STRIDE(i, n) { dx[i] = mask_positive(dy[i], y[i]); }
+template <typename T>
+static __global__ void relu_backward_kernel(T *dx, const T *dy, const T *y, int64_t n) {
+	GRID_STRIDE(i, n) { st(dx + i, mask_positive(ld(dy[i]), ld(y[i]))); }
 }
 
 /* add_kernel: y[i] = a[i] + b[i]. */
-static __global__ void add_kernel(float *y, const float *a, const float *b, int64_t n) {
-	GRID_STRIDE(i, n) { y[i] = a[i] + b[i]; }
+template <typename T>
+static __global__ void add_kernel(T *y, const T *a, const T *b, int64_t n) {
+	GRID_STRIDE(i, n) { st(y + i, ld(a[i]) + ld(b[i])); }
 }
 
-/* sigmoid_forward_kernel: y[i] = 1/(1 + exp(−x[i])), in float64 as the reference. */
-static __global__ void sigmoid_forward_kernel(float *y, const float *x, int64_t n) {
-	GRID_STRIDE(i, n) { y[i] = (float)(1.0 / (1.0 + exp(-(double)x[i]))); }
+/* sigmoid_forward_kernel: y[i] = 1/(1 + exp(−x[i])), in float64 as the reference
+ * (rounded to float, then to T). */
+template <typename T>
+static __global__ void sigmoid_forward_kernel(T *y, const T *x, int64_t n) {
+	GRID_STRIDE(i, n) { st(y + i, (float)(1.0 / (1.0 + exp(-(double)ld(x[i]))))); }
 }
 
 /* sigmoid_backward_kernel: dx[i] = dy[i]·y[i]·(1 − y[i]). */
-static __global__ void sigmoid_backward_kernel(float *dx, const float *dy, const float *y, int64_t n) {
+template <typename T>
+static __global__ void sigmoid_backward_kernel(T *dx, const T *dy, const T *y, int64_t n) {
 	GRID_STRIDE(i, n) {
-		float s = y[i];
-		dx[i] = dy[i] * s * (1.f - s);
+		float s = ld(y[i]);
+		st(dx + i, ld(dy[i]) * s * (1.f - s));
 	}
 }
+
+/* EW_LAUNCH launches kernel<T> for the context's activation type over n elements
+ * with the given pointer arguments, each cast to T (act<T>). */
+#define EW_LAUNCH(ctx, kernel, n, ...)                                                                  \
+	with_act(ctx, [&](auto tag) {                                                                       \
+		using T = typename decltype(tag)::type;                                                         \
+		kernel<T><<<stride_blocks(n, EW_THREADS), EW_THREADS, 0, (ctx)->stream>>>(__VA_ARGS__, n);      \
+	})
 
 /* ew_args checks n >= 0 and the pointers of an elementwise operation; false when
  * there is nothing to do. */
@@ -58,35 +76,35 @@ static bool ew_args(dds_ctx *ctx, const char *fn, int64_t n, const char *n1, con
 void dds_relu_forward(dds_ctx *ctx, float *y, const float *x, int64_t n) {
 	static const char fn[] = "dds_relu_forward";
 	if (!ew_args(ctx, fn, n, "y", y, "x", x, NULL, NULL)) return;
-	relu_forward_kernel<<<stride_blocks(n, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(y, x, n);
+	EW_LAUNCH(ctx, relu_forward_kernel, n, act<T>(y), act<T>(x));
 	launched(ctx, fn, "relu_forward_kernel");
 }
 
 void dds_relu_backward(dds_ctx *ctx, float *dx, const float *dy, const float *y, int64_t n) {
 	static const char fn[] = "dds_relu_backward";
 	if (!ew_args(ctx, fn, n, "dx", dx, "dy", dy, "y", y)) return;
-	relu_backward_kernel<<<stride_blocks(n, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(dx, dy, y, n);
+	EW_LAUNCH(ctx, relu_backward_kernel, n, act<T>(dx), act<T>(dy), act<T>(y));
 	launched(ctx, fn, "relu_backward_kernel");
 }
 
 void dds_add(dds_ctx *ctx, float *y, const float *a, const float *b, int64_t n) {
 	static const char fn[] = "dds_add";
 	if (!ew_args(ctx, fn, n, "y", y, "a", a, "b", b)) return;
-	add_kernel<<<stride_blocks(n, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(y, a, b, n);
+	EW_LAUNCH(ctx, add_kernel, n, act<T>(y), act<T>(a), act<T>(b));
 	launched(ctx, fn, "add_kernel");
 }
 
 void dds_sigmoid_forward(dds_ctx *ctx, float *y, const float *x, int64_t n) {
 	static const char fn[] = "dds_sigmoid_forward";
 	if (!ew_args(ctx, fn, n, "y", y, "x", x, NULL, NULL)) return;
-	sigmoid_forward_kernel<<<stride_blocks(n, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(y, x, n);
+	EW_LAUNCH(ctx, sigmoid_forward_kernel, n, act<T>(y), act<T>(x));
 	launched(ctx, fn, "sigmoid_forward_kernel");
 }
 
 void dds_sigmoid_backward(dds_ctx *ctx, float *dx, const float *dy, const float *y, int64_t n) {
 	static const char fn[] = "dds_sigmoid_backward";
 	if (!ew_args(ctx, fn, n, "dx", dx, "dy", dy, "y", y)) return;
-	sigmoid_backward_kernel<<<stride_blocks(n, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(dx, dy, y, n);
+	EW_LAUNCH(ctx, sigmoid_backward_kernel, n, act<T>(dx), act<T>(dy), act<T>(y));
 	launched(ctx, fn, "sigmoid_backward_kernel");
 }
 
@@ -102,12 +120,13 @@ static bool image_shape(dds_ctx *ctx, const char *fn, int n, int hw, int c) {
 }
 
 /* scale_forward_kernel: y[b,p,ch] = x[b,p,ch]·s[b,ch]; element i = (b·hw + p)·c + ch. */
-static __global__ void scale_forward_kernel(float *y, const float *x, const float *s, int64_t total, int hw, int c) {
+template <typename T>
+static __global__ void scale_forward_kernel(T *y, const T *x, const T *s, int64_t total, int hw, int c) {
 	GRID_STRIDE(i, total) {
 		int k = (int)i;
 		int ch = k % c;
 		int b = k / c / hw;
-		y[i] = x[i] * s[b * c + ch];
+		st(y + i, ld(x[i]) * ld(s[b * c + ch]));
 	}
 }
 
@@ -115,20 +134,20 @@ static __global__ void scale_forward_kernel(float *y, const float *x, const floa
  * dy[b,p,ch]·s[b,ch]. Block (32, 8) per (image b, channel tile): blockIdx.x =
  * b·tiles + tile. Each thread reads dy at an element before writing dx there, so dx
  * may be dy. */
-static __global__ void scale_backward_kernel(float *dx, float *ds, const float *dy, const float *x, const float *s,
-                                             int hw, int c) {
+template <typename T>
+static __global__ void scale_backward_kernel(T *dx, T *ds, const T *dy, const T *x, const T *s, int hw, int c) {
 	__shared__ float part[8][32];
 	int tiles = (c + 31) / 32;
 	int b = blockIdx.x / tiles;
 	int ch = (blockIdx.x % tiles) * 32 + threadIdx.x;
 	float acc = 0;
 	if (ch < c) {
-		float sv = s[b * c + ch];
+		float sv = ld(s[b * c + ch]);
 		for (int p = threadIdx.y; p < hw; p += 8) {
 			int64_t i = ((int64_t)b * hw + p) * c + ch;
-			float g = dy[i];
-			acc += g * x[i];
-			dx[i] = g * sv;
+			float g = ld(dy[i]);
+			acc += g * ld(x[i]);
+			st(dx + i, g * sv);
 		}
 	}
 	part[threadIdx.y][threadIdx.x] = acc;
@@ -137,19 +156,20 @@ static __global__ void scale_backward_kernel(float *dx, float *ds, const float *
 		if (threadIdx.y < h) part[threadIdx.y][threadIdx.x] += part[threadIdx.y + h][threadIdx.x];
 		__syncthreads();
 	}
-	if (threadIdx.y == 0 && ch < c) ds[b * c + ch] = part[0][threadIdx.x];
+	if (threadIdx.y == 0 && ch < c) st(ds + b * c + ch, part[0][threadIdx.x]);
 }
 
 /* avgpool_forward_kernel: y[b,ch] = (Σ_p x[b,p,ch])·(1/hw), the same block mapping as
  * scale_backward_kernel. */
-static __global__ void avgpool_forward_kernel(float *y, const float *x, int hw, int c, float inv) {
+template <typename T>
+static __global__ void avgpool_forward_kernel(T *y, const T *x, int hw, int c, float inv) {
 	__shared__ float part[8][32];
 	int tiles = (c + 31) / 32;
 	int b = blockIdx.x / tiles;
 	int ch = (blockIdx.x % tiles) * 32 + threadIdx.x;
 	float acc = 0;
 	if (ch < c) {
-		for (int p = threadIdx.y; p < hw; p += 8) acc += x[((int64_t)b * hw + p) * c + ch];
+		for (int p = threadIdx.y; p < hw; p += 8) acc += ld(x[((int64_t)b * hw + p) * c + ch]);
 	}
 	part[threadIdx.y][threadIdx.x] = acc;
 	__syncthreads();
@@ -157,16 +177,17 @@ static __global__ void avgpool_forward_kernel(float *y, const float *x, int hw, 
 		if (threadIdx.y < h) part[threadIdx.y][threadIdx.x] += part[threadIdx.y + h][threadIdx.x];
 		__syncthreads();
 	}
-	if (threadIdx.y == 0 && ch < c) y[b * c + ch] = part[0][threadIdx.x] * inv;
+	if (threadIdx.y == 0 && ch < c) st(y + b * c + ch, part[0][threadIdx.x] * inv);
 }
 
 /* avgpool_backward_kernel: dx[b,p,ch] = dy[b,ch]·(1/hw), one thread per element of dx. */
-static __global__ void avgpool_backward_kernel(float *dx, const float *dy, int64_t total, int hw, int c, float inv) {
+template <typename T>
+static __global__ void avgpool_backward_kernel(T *dx, const T *dy, int64_t total, int hw, int c, float inv) {
 	GRID_STRIDE(i, total) {
 		int k = (int)i;
 		int ch = k % c;
 		int b = k / c / hw;
-		dx[i] = dy[b * c + ch] * inv;
+		st(dx + i, ld(dy[b * c + ch]) * inv);
 	}
 }
 
@@ -188,7 +209,11 @@ void dds_scale_forward(dds_ctx *ctx, float *y, const float *x, const float *s, i
 		return;
 	}
 	int64_t total = (int64_t)n * hw * c;
-	scale_forward_kernel<<<stride_blocks(total, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(y, x, s, total, hw, c);
+	with_act(ctx, [&](auto tag) {
+		using T = typename decltype(tag)::type;
+		scale_forward_kernel<T><<<stride_blocks(total, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(
+		    act<T>(y), act<T>(x), act<T>(s), total, hw, c);
+	});
 	launched(ctx, fn, "scale_forward_kernel");
 }
 
@@ -202,7 +227,11 @@ void dds_scale_backward(dds_ctx *ctx, float *dx, float *ds, const float *dy, con
 	}
 	unsigned blocks = per_image_blocks(ctx, fn, n, c);
 	if (blocks == 0) return;
-	scale_backward_kernel<<<blocks, dim3(32, 8), 0, ctx->stream>>>(dx, ds, dy, x, s, hw, c);
+	with_act(ctx, [&](auto tag) {
+		using T = typename decltype(tag)::type;
+		scale_backward_kernel<T><<<blocks, dim3(32, 8), 0, ctx->stream>>>(act<T>(dx), act<T>(ds), act<T>(dy), act<T>(x),
+		                                                                  act<T>(s), hw, c);
+	});
 	launched(ctx, fn, "scale_backward_kernel");
 }
 
@@ -214,7 +243,10 @@ void dds_avgpool_forward(dds_ctx *ctx, float *y, const float *x, int n, int hw, 
 	}
 	unsigned blocks = per_image_blocks(ctx, fn, n, c);
 	if (blocks == 0) return;
-	avgpool_forward_kernel<<<blocks, dim3(32, 8), 0, ctx->stream>>>(y, x, hw, c, 1.f / (float)hw);
+	with_act(ctx, [&](auto tag) {
+		using T = typename decltype(tag)::type;
+		avgpool_forward_kernel<T><<<blocks, dim3(32, 8), 0, ctx->stream>>>(act<T>(y), act<T>(x), hw, c, 1.f / (float)hw);
+	});
 	launched(ctx, fn, "avgpool_forward_kernel");
 }
 
@@ -225,8 +257,11 @@ void dds_avgpool_backward(dds_ctx *ctx, float *dx, const float *dy, int n, int h
 		return;
 	}
 	int64_t total = (int64_t)n * hw * c;
-	avgpool_backward_kernel<<<stride_blocks(total, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(dx, dy, total, hw, c,
-	                                                                                          1.f / (float)hw);
+	with_act(ctx, [&](auto tag) {
+		using T = typename decltype(tag)::type;
+		avgpool_backward_kernel<T><<<stride_blocks(total, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(
+		    act<T>(dx), act<T>(dy), total, hw, c, 1.f / (float)hw);
+	});
 	launched(ctx, fn, "avgpool_backward_kernel");
 }
 

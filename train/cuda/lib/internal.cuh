@@ -15,6 +15,7 @@
 #define DDS_INTERNAL_CUH
 
 #include <cublas_v2.h>
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -40,6 +41,7 @@
 
 struct dds_ctx {
 	int device;
+	int precision;          /* DDS_FP32 or DDS_BF16 (dds_set_precision) */
 	cudaStream_t stream;
 	cublasHandle_t blas;
 	int status;             /* first error, DDS_OK while none */
@@ -168,12 +170,51 @@ static inline bool blas_ok(dds_ctx *ctx, cublasStatus_t s, const char *fn, const
 	return false;
 }
 
-/* gemm_rm computes the row-major product C[M][N] = alpha·op(A)·op(B) + beta·C with
- * op(A) [M][K] and op(B) [K][N] (ta: A is stored [K][M]; tb: B is stored [N][K]),
- * leading dimensions in elements. cuBLAS is column-major, and a row-major matrix is
- * its column-major transpose, so this is cuBLAS's Cᵀ = op(B)ᵀ·op(A)ᵀ: the operands
- * and M, N swap places and the transposition flags stay. FP32 throughout (the handle
- * is in CUBLAS_DEFAULT_MATH: no TF32). */
+/* ---- activations in the context's precision ----
+ *
+ * Kernels that touch activations are templates on the activation type T, float or
+ * __nv_bfloat16 (the context's precision), and read and write activations only
+ * through ld and st: ld converts to float (exactly), st rounds a float to T to
+ * nearest, ties to even (__float2bfloat16_rn). Every other value (weights, their
+ * gradients, statistics) is float, and all arithmetic is float (or double where the
+ * float32 reference uses float64). For T = float, ld and st are plain loads and
+ * stores, so the float instantiation is the same code as before the templates.
+ * The launch sites pick the instantiation with with_act. */
+typedef __nv_bfloat16 bf16;
+
+static __device__ __forceinline__ float ld(float v) { return v; }
+static __device__ __forceinline__ float ld(bf16 v) { return __bfloat162float(v); }
+static __device__ __forceinline__ void st(float *p, float v) { *p = v; }
+static __device__ __forceinline__ void st(bf16 *p, float v) { *p = __float2bfloat16_rn(v); }
+
+/* wround returns a weight as it multiplies activations of type T: w itself for
+ * float, w rounded to the nearest bfloat16 (as a float) for bf16. */
+template <typename T> static __device__ __forceinline__ float wround(float w) { return w; }
+template <> __device__ __forceinline__ float wround<bf16>(float w) { return __bfloat162float(__float2bfloat16_rn(w)); }
+
+/* act_t<T> is the tag with_act passes: its type is the activation type. */
+template <typename T> struct act_t {
+	typedef T type;
+};
+
+/* with_act calls f(act_t<float>()) or f(act_t<bf16>()) as the context's precision
+ * says; f is a generic lambda that launches the instantiation for
+ * typename decltype(tag)::type. */
+template <typename F> static inline void with_act(const dds_ctx *ctx, F f) {
+	if (ctx->precision == DDS_BF16) {
+		f(act_t<bf16>());
+	} else {
+		f(act_t<float>());
+	}
+}
+
+/* act casts an activation pointer of the C ABI (declared float) to T. */
+template <typename T> static inline T *act(float *p) { return reinterpret_cast<T *>(p); }
+template <typename T> static inline const T *act(const float *p) { return reinterpret_cast<const T *>(p); }
+
+/* is_bf16 says whether the context stores activations as bfloat16. */
+static inline bool is_bf16(const dds_ctx *ctx) { return ctx->precision == DDS_BF16; }
+
 /* relu_max returns max(0, v) with Go's rules, as the reference: NaN stays NaN and
  * −0 becomes +0. */
 static __device__ __forceinline__ float relu_max(float v) { return (v > 0.f || v != v) ? v : 0.f; }
@@ -185,7 +226,23 @@ static __device__ __forceinline__ float mask_positive(float g, float y) {
 	return (b != 0u && (b >> 31) == 0u) ? g : 0.f;
 }
 
+/* gemm_rm computes the row-major product C[M][N] = alpha·op(A)·op(B) + beta·C with
+ * op(A) [M][K] and op(B) [K][N] (ta: A is stored [K][M]; tb: B is stored [N][K]),
+ * leading dimensions in elements. cuBLAS is column-major, and a row-major matrix is
+ * its column-major transpose, so this is cuBLAS's Cᵀ = op(B)ᵀ·op(A)ᵀ: the operands
+ * and M, N swap places and the transposition flags stay. FP32 throughout (the handle
+ * is in CUBLAS_DEFAULT_MATH: no TF32). */
 bool gemm_rm(dds_ctx *ctx, const char *fn, bool ta, bool tb, int M, int N, int K, float alpha,
              const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+/* gemm_bf16_rm is gemm_rm for bfloat16 operands: C = op(A)·op(B) (alpha 1, beta 0)
+ * with A and B __nv_bfloat16 and C __nv_bfloat16 (c_float false: each value the
+ * float sum rounded to nearest even) or float (c_float true), accumulated in float
+ * (cublasGemmEx, CUBLAS_COMPUTE_32F: tensor cores). */
+bool gemm_bf16_rm(dds_ctx *ctx, const char *fn, bool ta, bool tb, int M, int N, int K, const bf16 *A, int lda,
+                  const bf16 *B, int ldb, void *C, bool c_float, int ldc);
+
+/* to_bf16 enqueues dst[i] = bfloat16(src[i]) (nearest, ties to even) for i < n. */
+bool to_bf16(dds_ctx *ctx, const char *fn, bf16 *dst, const float *src, int64_t n);
 
 #endif /* DDS_INTERNAL_CUH */

@@ -25,15 +25,17 @@ static __device__ double warp_sum(double v) {
  * all in float64. A label outside [0, c) is counted and its row adds nothing to the
  * loss or the correct count (it is never used as an index). Each block writes its
  * (loss, correct, bad) sums, added over its warps in order, to part[3·blockIdx.x]; with
- * one block it writes the final stats instead. */
-static __global__ void xent_rows_kernel(double *part, float *stats, float *dlogits, const float *logits,
-                                        const int32_t *labels, int n, int c, double off, double on) {
+ * one block it writes the final stats instead. logits and dlogits are activations of
+ * type T (dlogits rounded to float, then to T). */
+template <typename T>
+static __global__ void xent_rows_kernel(double *part, float *stats, T *dlogits, const T *logits, const int32_t *labels,
+                                        int n, int c, double off, double on) {
 	__shared__ double acc[XENT_WARPS][3];
 	int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
 	double loss = 0, correct = 0, bad = 0;
 	double inv_n = 1.0 / (double)n;
 	for (int b = blockIdx.x * XENT_WARPS + warp; b < n; b += gridDim.x * XENT_WARPS) {
-		const float *z = logits + (int64_t)b * c;
+		const T *z = logits + (int64_t)b * c;
 		int y = labels[b];
 		bool ok = y >= 0 && y < c;
 		/* argmax: each lane scans its columns, then the warp keeps the larger value,
@@ -41,7 +43,7 @@ static __global__ void xent_rows_kernel(double *part, float *stats, float *dlogi
 		float best = -INFINITY;
 		int arg = INT32_MAX;
 		for (int j = lane; j < c; j += 32) {
-			float v = z[j];
+			float v = ld(z[j]);
 			if (arg == INT32_MAX || v > best) {
 				best = v;
 				arg = j;
@@ -58,7 +60,7 @@ static __global__ void xent_rows_kernel(double *part, float *stats, float *dlogi
 		double zmax = (double)best;
 		double se = 0, qz = 0;
 		for (int j = lane; j < c; j += 32) {
-			double v = (double)z[j];
+			double v = (double)ld(z[j]);
 			se += exp(v - zmax);
 			qz += (j == y ? on : off) * v;
 		}
@@ -66,9 +68,9 @@ static __global__ void xent_rows_kernel(double *part, float *stats, float *dlogi
 		qz = warp_sum(qz);
 		double lse = zmax + log(se);
 		if (dlogits != NULL) {
-			float *d = dlogits + (int64_t)b * c;
+			T *d = dlogits + (int64_t)b * c;
 			for (int j = lane; j < c; j += 32) {
-				d[j] = (float)((exp((double)z[j] - lse) - (j == y ? on : off)) * inv_n);
+				st(d + j, (float)((exp((double)ld(z[j]) - lse) - (j == y ? on : off)) * inv_n));
 			}
 		}
 		if (ok) {
@@ -139,7 +141,11 @@ void dds_softmax_xent(dds_ctx *ctx, float *dlogits, const float *logits, const i
 	double off = (double)smoothing / (double)c;
 	double on = 1.0 - (double)smoothing + off;
 	double *part = blocks > 1 ? ctx->ws : NULL;
-	xent_rows_kernel<<<blocks, 32 * XENT_WARPS, 0, ctx->stream>>>(part, stats, dlogits, logits, labels, n, c, off, on);
+	with_act(ctx, [&](auto tag) {
+		using T = typename decltype(tag)::type;
+		xent_rows_kernel<T><<<blocks, 32 * XENT_WARPS, 0, ctx->stream>>>(part, stats, act<T>(dlogits), act<T>(logits),
+		                                                                 labels, n, c, off, on);
+	});
 	if (!launched(ctx, fn, "xent_rows_kernel") || blocks == 1) return;
 	xent_finish_kernel<<<1, 1, 0, ctx->stream>>>(stats, part, blocks, n);
 	launched(ctx, fn, "xent_finish_kernel");
