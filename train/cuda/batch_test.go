@@ -42,6 +42,24 @@ var batchCases = []batchCase{
 // BF16 both round that float32 to bfloat16 alike).
 const batchTol = 1e-6
 
+// randomImages returns n random images of size bytes, labels below classes, and a
+// per-channel mean and standard deviation for c channels.
+func randomImages(r *rand.Rand, n, size, c, classes int) (images []uint8, labels []int32, mean, std []float32) {
+	images = make([]uint8, n*size)
+	for i := range images {
+		images[i] = uint8(r.IntN(256))
+	}
+	labels = make([]int32, n)
+	for i := range labels {
+		labels[i] = int32(r.IntN(classes))
+	}
+	mean, std = make([]float32, c), make([]float32, c)
+	for i := range mean {
+		mean[i], std[i] = float32(0.3+0.4*r.Float64()), float32(0.2+0.1*r.Float64())
+	}
+	return images, labels, mean, std
+}
+
 // checkBatch assembles the batches of bc on e and on the CPU engine of e's precision
 // into activation buffers (AllocAct) and compares the images (relative error, guards
 // untouched) and labels (exactly). It also checks that e's memory grows only when a
@@ -50,18 +68,7 @@ func checkBatch(t *testing.T, e *Engine, bc batchCase, seed uint64) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 0x6261))
 	size := bc.h * bc.w * bc.c
-	images := make([]uint8, bc.images*size)
-	for i := range images {
-		images[i] = uint8(r.IntN(256))
-	}
-	lab := make([]int32, bc.images)
-	for i := range lab {
-		lab[i] = int32(r.IntN(10))
-	}
-	mean, std := make([]float32, bc.c), make([]float32, bc.c)
-	for i := range mean {
-		mean[i], std[i] = float32(0.3+0.4*r.Float64()), float32(0.2+0.1*r.Float64())
-	}
+	images, lab, mean, std := randomImages(r, bc.images, size, bc.c, 10)
 	maxN := 0
 	for _, n := range bc.sizes {
 		maxN = max(maxN, n)
@@ -242,18 +249,7 @@ func checkStepOps(t *testing.T, e *Engine, sc stepCase, seed uint64) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 0x7374))
 	size := sc.h * sc.w * sc.c
-	images := make([]uint8, sc.images*size)
-	for i := range images {
-		images[i] = uint8(r.IntN(256))
-	}
-	lab := make([]int32, sc.images)
-	for i := range lab {
-		lab[i] = int32(r.IntN(1000))
-	}
-	mean, std := make([]float32, sc.c), make([]float32, sc.c)
-	for i := range mean {
-		mean[i], std[i] = float32(0.3+0.4*r.Float64()), float32(0.2+0.1*r.Float64())
-	}
+	images, lab, mean, std := randomImages(r, sc.images, size, sc.c, 1000)
 	idx := make([]int32, sc.steps*sc.n)
 	for i := range idx {
 		idx[i] = int32(r.IntN(sc.images))

@@ -389,6 +389,33 @@ func TestFakeCreateFails(t *testing.T) {
 	wantErr(t, err, "CUDA device 1: the library sees devices 0 to 0")
 }
 
+// panicCase is a call that must panic with a message containing want.
+type panicCase struct {
+	name string
+	f    func()
+	want string
+}
+
+// wantPanics runs each case as a subtest, and then checks that none of the rejected
+// calls reached e's library.
+func wantPanics(t *testing.T, e *Engine, cases []panicCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			defer func() {
+				r := recover()
+				if s, _ := r.(string); !strings.Contains(s, c.want) {
+					t.Errorf("panic %v, want %q", r, c.want)
+				}
+			}()
+			c.f()
+		})
+	}
+	if err := e.Err(); err != nil {
+		t.Errorf("a rejected call reached the library: %v", err)
+	}
+}
+
 // fakeEngine returns an engine of the fake library (FAKE_MEM bytes of memory).
 func fakeEngine(t *testing.T) *Engine { return fakeEngineWith(t, engine.FP32) }
 
@@ -691,11 +718,7 @@ func TestFakeBF16Kinds(t *testing.T) {
 	counter := e.AllocLabels(1)
 	f32 := e.Alloc(16)
 	fp := fakeEngine(t)
-	for _, c := range []struct {
-		name string
-		f    func()
-		want string
-	}{
+	wantPanics(t, e, []panicCase{
 		{"relu x float", func() { e.ReLUForward(act, fl, 4) }, "cuda: ReLUForward: x is a float32 buffer (Alloc), want a bfloat16 activation buffer (AllocAct) in bf16"},
 		{"add y float", func() { e.Add(fl, act, act, 4) }, "cuda: Add: y is a float32 buffer (Alloc)"},
 		{"sgd p act", func() { e.SGDStep(act, fl, fl, 8, 0.1, 0.9, 0, false) }, "cuda: SGDStep: p is a bfloat16 activation buffer (AllocAct), want a float32 buffer (Alloc)"},
@@ -713,20 +736,7 @@ func TestFakeBF16Kinds(t *testing.T) {
 		{"batchAt x float", func() { e.BatchAt(fl, e.AllocLabels(1), set, e.AllocLabels(1), nil, counter, 1, 0, one, one) }, "cuda: BatchAt: x is a float32 buffer"},
 		{"copyAt act", func() { e.CopyAt(act, fl, counter, 4) }, "cuda: CopyAt: dst is a bfloat16 activation buffer"},
 		{"fp32 engine, bf16 buffer", func() { fp.ReLUForward(fp.AllocAct(4), act, 4) }, "cuda: ReLUForward: x is a bfloat16 activation buffer, but the engine's activations are float32"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			defer func() {
-				r := recover()
-				if s, _ := r.(string); !strings.Contains(s, c.want) {
-					t.Errorf("panic %v, want %q", r, c.want)
-				}
-			}()
-			c.f()
-		})
-	}
-	if err := e.Err(); err != nil {
-		t.Errorf("a rejected call reached the library: %v", err)
-	}
+	})
 	// In FP32, AllocAct buffers are float32 buffers: any argument takes them.
 	b := fp.AllocAct(8)
 	fp.SGDStep(b, fp.AllocAct(8), fp.Alloc(8), 8, 0.1, 0.9, 0, false)
@@ -909,11 +919,7 @@ func TestFakePanics(t *testing.T) {
 	set := e.UploadImages(make([]uint8, 2*4), []int32{0, 1}, 2, 2, 1)
 	one := []float32{1}
 	idxs, counter, y1 := e.AllocLabels(6), e.AllocLabels(1), e.AllocLabels(1)
-	for _, c := range []struct {
-		name string
-		f    func()
-		want string
-	}{
+	wantPanics(t, e, []panicCase{
 		{"short", func() { e.ReLUForward(b, short, 4) }, "cuda: ReLUForward: len(x) = 3, want at least 4"},
 		{"nil", func() { e.Add(b, nil, b, 4) }, "cuda: Add: a is nil"},
 		{"cpu buffer", func() { e.ReLUForward(cpu.Floats(make([]float32, 8)), b, 4) }, "cuda: ReLUForward: y is cpu.Floats, not a CUDA engine buffer"},
@@ -939,20 +945,7 @@ func TestFakePanics(t *testing.T) {
 		{"copyAt src", func() { e.CopyAt(b, short, counter, 4) }, "cuda: CopyAt: len(src) = 3, want at least 4"},
 		{"copyAt dst", func() { e.CopyAt(short, b, counter, 4) }, "cuda: CopyAt: len(dst) = 3, want at least 4"},
 		{"count", func() { e.Count(cpu.Int32s{0}) }, "cuda: Count: counter is cpu.Int32s, not a CUDA engine buffer"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			defer func() {
-				r := recover()
-				if s, _ := r.(string); !strings.Contains(s, c.want) {
-					t.Errorf("panic %v, want %q", r, c.want)
-				}
-			}()
-			c.f()
-		})
-	}
-	if err := e.Err(); err != nil {
-		t.Errorf("a rejected call reached the library: %v", err)
-	}
+	})
 	e.Close()
 	defer func() {
 		if r := recover(); r != "cuda: engine used after Close" {

@@ -691,12 +691,10 @@ func TestRecordGPU(t *testing.T) {
 	}
 }
 
-// BenchmarkStepGraphGPU times replayed training steps of X-200MF as BenchmarkStepGPU
-// times direct ones (same batches sizes, precisions and recipe): one step (BatchAt,
-// Forward, Backward, SGDStepAt, CopyAt of the logits in FP32, Count) recorded once
-// and replayed, the host waiting once per 64 steps (when it resets the counter), as
-// network.Steps reads its statistics in groups; BenchmarkStepGPU waits after every
-// step. Sub-benchmarks fp32/batch=N and bf16/batch=N.
+// BenchmarkStepGraphGPU times training steps of X-200MF as train runs them
+// (network.Steps: the step recorded once as a CUDA graph and replayed, its inputs in
+// device memory, the loss statistics read back once per 64 steps), with the batch
+// sizes, precisions and recipe of BenchmarkStepGPU, which waits after every step. Sub-benchmarks fp32/batch=N and bf16/batch=N.
 func BenchmarkStepGraphGPU(b *testing.B) {
 	lib := gpuLibrary(b)
 	for _, p := range precisions {
@@ -715,34 +713,37 @@ func benchStepGraph(b *testing.B, lib *Library, p engine.Precision, batch int) {
 	defer e.Close()
 	d := newTrainData(x200mf, batch, group, 1)
 	r := newNetRun(b, e, x200mf, batch, d)
+	steps, err := r.net.NewSteps(group, r.set, false, 0, d.mean, d.std, testRecipe)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer steps.Close()
+	var idx []int32
+	for _, v := range d.idx {
+		idx = append(idx, v...)
+	}
 	lrs := make([]float32, group)
 	for i := range lrs {
 		lrs[i] = testLR
 	}
-	s := newStepInputs(b, e, d, batch, x200mf.Classes, lrs)
-	rep, err := e.Record(func() { s.issue(r) })
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer rep.Close()
-	reset := func() { e.UploadLabels(s.counter, []int32{0}) } // waits for the stream
-	for range 5 {
-		rep.Run()
-	}
-	reset()
-	if err := e.Err(); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for i := range b.N {
-		if i > 0 && i%group == 0 {
-			reset()
+	run := func(n int) { // n steps, reading the statistics back per group as train does
+		for i := range n {
+			if i%group == 0 {
+				steps.Load(idx, nil, lrs)
+			}
+			if err := steps.Run(); err != nil {
+				b.Fatal(err)
+			}
+			if (i+1)%group == 0 || i+1 == n {
+				if _, err := steps.Stats(0, i%group+1); err != nil {
+					b.Fatal(err)
+				}
+			}
 		}
-		rep.Run()
 	}
-	if err := e.Sync(); err != nil {
-		b.Fatal(err)
-	}
+	run(5)
+	b.ResetTimer()
+	run(b.N)
 	b.StopTimer()
 	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
 	b.ReportMetric(float64(e.MemUsed())/(1<<20), "MiB")
