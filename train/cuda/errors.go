@@ -3,6 +3,8 @@ package cuda
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ddstools/dds/train/engine"
 )
 
 // Status codes of the library beyond CUDA's own (dds_cuda.h's DDS_*); CUDA errors are
@@ -17,7 +19,7 @@ const (
 // ErrOutOfMemory is wrapped by the Error of an engine whose device memory ran out
 // (status DDS_ERR_OOM), so callers can test errors.Is(err, cuda.ErrOutOfMemory) and
 // say "out of GPU memory" (with a smaller batch or fewer models at once as the fix).
-var ErrOutOfMemory = errors.New("out of GPU memory")
+var ErrOutOfMemory = engine.ErrOutOfMemory
 
 // ErrNotFound is wrapped by Open's error when no library file exists where it looked
 // (and by every Open of a binary built without cgo, which cannot load one): there is

@@ -14,7 +14,14 @@
 // step and after every transfer.
 package engine
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrOutOfMemory is wrapped by an engine's Err when its device memory ran out, so
+// callers can tell a model that does not fit beside others from one that fails.
+var ErrOutOfMemory = errors.New("out of GPU memory")
 
 // Precision is how an engine stores activations: the values that flow between the
 // operations of a network and their gradients. Parameters, their gradients, the

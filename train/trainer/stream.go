@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -105,10 +106,23 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	queue := make(chan int)
 	quit := make(chan struct{})
 	defer close(quit)
+	// Models train under gate's read lock. One that runs out of device memory beside
+	// others is trained again under the write lock, alone (from its last checkpoint
+	// when there is a store).
+	var gate sync.RWMutex
 	for range opt.Jobs {
 		go func() {
 			for i := range queue {
-				results[i] <- train(items[i], opt, prog)
+				gate.RLock()
+				t, oom := train(items[i], opt, prog)
+				gate.RUnlock()
+				if oom && opt.Jobs > 1 {
+					opt.logf("train: %s (input row %d) ran out of device memory beside other models; training it alone\n", items[i].cfg.ID, i)
+					gate.Lock()
+					t, _ = train(items[i], opt, prog)
+					gate.Unlock()
+				}
+				results[i] <- t
 			}
 		}()
 	}
@@ -209,8 +223,9 @@ func openData(items []*item, opt Options) error {
 	return nil
 }
 
-// train runs one item, or takes its finished result from the store.
-func train(it *item, opt Options, prog *progress) formats.Trained {
+// train runs one item, or takes its finished result from the store; oom reports
+// that it failed because the engine's memory ran out.
+func train(it *item, opt Options, prog *progress) (_ formats.Trained, oom bool) {
 	t := formats.Trained{Recipe: it.job.Recipe, Device: opt.Device}
 	var res Result
 	switch {
@@ -256,7 +271,7 @@ func train(it *item, opt Options, prog *progress) formats.Trained {
 	if res.Wall > 0 {
 		t.ImgPerSec = float64(res.Images) / res.Wall
 	}
-	return t
+	return t, res.OutOfMemory
 }
 
 func nonNil(v []float64) []float64 {

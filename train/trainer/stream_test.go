@@ -2,10 +2,12 @@ package trainer
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/formats/anynet"
 	"github.com/ddstools/dds/sample/sampler"
@@ -13,9 +15,8 @@ import (
 	"github.com/ddstools/dds/train/engine"
 )
 
-// TestRunJobsKeepOrder trains several models at once and checks that records come
-// out in input order with the same results as one at a time.
-func TestRunJobsKeepOrder(t *testing.T) {
+// tinyConfigs returns a config stream of five small networks.
+func tinyConfigs(t *testing.T) []byte {
 	var cs []formats.Config
 	for i, w := range []int{8, 16, 8, 16, 24} {
 		n := tinyArch
@@ -26,48 +27,125 @@ func TestRunJobsKeepOrder(t *testing.T) {
 	if err := sampler.WriteConfigs(&in, cs, formats.Provenance{Producer: "test"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	run := func(jobs int) ([]string, []string) {
-		rd, err := formats.NewReader(bytes.NewReader(in.Bytes()), "in", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rd.Release()
-		r := tinyRecipe()
-		r.Epochs = 1
-		var out bytes.Buffer
-		opt := Options{Defaults: r, Jobs: jobs, Device: "cpu", NewEngine: func(engine.Precision) (engine.Engine, error) { return cpu.NewEngine(), nil }}
-		if err := Run(rd, &out, opt); err != nil {
-			t.Fatal(err)
-		}
-		ord, err := formats.NewReader(&out, "out", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ord.Release()
-		var idx, losses []string
-		for ord.Next() {
-			rec := ord.Record()
-			for _, name := range []string{"index", "train_loss"} {
-				col := rec.Column(rec.Schema().FieldIndices(name)[0])
-				for i := 0; i < col.Len(); i++ {
-					if name == "index" {
-						idx = append(idx, col.ValueStr(i))
-					} else {
-						losses = append(losses, col.(*array.Float64).ValueStr(i))
-					}
-				}
+	return in.Bytes()
+}
+
+// runStream trains the configs in with opt (one epoch of tinyRecipe; the CPU engine
+// when opt has none) and returns the records' index, status and train_loss columns.
+func runStream(t *testing.T, in []byte, opt Options) (idx, status, losses []string) {
+	t.Helper()
+	rd, err := formats.NewReader(bytes.NewReader(in), "in", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Release()
+	opt.Defaults = tinyRecipe()
+	opt.Defaults.Epochs = 1
+	opt.Device = "cpu"
+	if opt.NewEngine == nil {
+		opt.NewEngine = func(engine.Precision) (engine.Engine, error) { return cpu.NewEngine(), nil }
+	}
+	var out bytes.Buffer
+	if err := Run(rd, &out, opt); err != nil {
+		t.Fatal(err)
+	}
+	ord, err := formats.NewReader(&out, "out", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ord.Release()
+	for ord.Next() {
+		rec := ord.Record()
+		for _, c := range []struct {
+			name string
+			dst  *[]string
+		}{{"index", &idx}, {"status", &status}, {"train_loss", &losses}} {
+			col := rec.Column(rec.Schema().FieldIndices(c.name)[0])
+			for i := 0; i < col.Len(); i++ {
+				*c.dst = append(*c.dst, col.ValueStr(i))
 			}
 		}
-		if err := ord.Err(); err != nil {
-			t.Fatal(err)
-		}
-		return idx, losses
 	}
-	idx1, loss1 := run(1)
-	idx3, loss3 := run(3)
+	if err := ord.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return idx, status, losses
+}
+
+// TestRunJobsKeepOrder trains several models at once and checks that records come
+// out in input order with the same results as one at a time.
+func TestRunJobsKeepOrder(t *testing.T) {
+	in := tinyConfigs(t)
+	idx1, _, loss1 := runStream(t, in, Options{Jobs: 1})
+	idx3, _, loss3 := runStream(t, in, Options{Jobs: 3})
 	if strings.Join(idx3, ",") != "0,1,2,3,4" || strings.Join(loss1, ",") != strings.Join(loss3, ",") {
 		t.Errorf("jobs=3 gave indices %v losses %v; jobs=1 gave %v %v", idx3, loss3, idx1, loss1)
 	}
+}
+
+// crowded is a CPU engine whose memory "runs out" when it allocates while another
+// crowded engine is open, as a GPU's does when too many models share it.
+type crowded struct {
+	*cpu.Engine
+	live *atomic.Int32
+	oom  bool
+}
+
+func (c *crowded) Alloc(n int) engine.Buf {
+	if c.live.Load() > 1 {
+		c.oom = true
+	}
+	return c.Engine.Alloc(n)
+}
+
+func (c *crowded) Err() error {
+	if c.oom {
+		return fmt.Errorf("crowded: %w", engine.ErrOutOfMemory)
+	}
+	return nil
+}
+
+func (c *crowded) Close() { c.live.Add(-1) }
+
+// TestRunRetriesOutOfMemory checks that models that run out of memory beside others
+// are trained again alone: the first two engines are opened together (so both run
+// out), every record ends ok, with the results of training one model at a time.
+func TestRunRetriesOutOfMemory(t *testing.T) {
+	in := tinyConfigs(t)
+	var live atomic.Int32
+	var opened atomic.Int32
+	var together sync.WaitGroup
+	together.Add(2)
+	var log bytes.Buffer
+	var mu sync.Mutex
+	opt := Options{Jobs: 3, Log: &syncWriter{w: &log, mu: &mu}, NewEngine: func(engine.Precision) (engine.Engine, error) {
+		live.Add(1)
+		if opened.Add(1) <= 2 {
+			together.Done()
+			together.Wait()
+		}
+		return &crowded{Engine: cpu.NewEngine(), live: &live}, nil
+	}}
+	idx, status, losses := runStream(t, in, opt)
+	_, _, want := runStream(t, in, Options{Jobs: 1})
+	if strings.Join(idx, ",") != "0,1,2,3,4" || strings.Join(status, ",") != "ok,ok,ok,ok,ok" || strings.Join(losses, ",") != strings.Join(want, ",") {
+		t.Errorf("indices %v, status %v, losses %v (want %v)\n%s", idx, status, losses, want, log.String())
+	}
+	if n := strings.Count(log.String(), "ran out of device memory beside other models; training it alone"); n < 2 {
+		t.Errorf("%d retries logged, want at least 2:\n%s", n, log.String())
+	}
+}
+
+// syncWriter serialises writes from the training goroutines.
+type syncWriter struct {
+	w  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 func TestProgressLine(t *testing.T) {

@@ -1,6 +1,7 @@
 package trainer
 
 import (
+	"errors"
 	"fmt"
 	"github.com/ddstools/dds/formats"
 	"math"
@@ -45,6 +46,8 @@ type Result struct {
 	// Resumed is the number of epochs taken from a checkpoint instead of trained
 	// by this call (not saved).
 	Resumed int `json:"-"`
+	// OutOfMemory reports a failure because the engine's memory ran out (not saved).
+	OutOfMemory bool `json:"-"`
 }
 
 // Progress reports where a training run is, after each step.
@@ -89,6 +92,7 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 		if p := recover(); p != nil {
 			res = failed("internal error: %v\n%s", p, debug.Stack())
 		}
+		res.OutOfMemory = res.Status == StatusFailed && errors.Is(e.Err(), engine.ErrOutOfMemory)
 	}()
 	r := j.Recipe
 	if err := r.Validate(); err != nil {
