@@ -24,8 +24,24 @@ type Steps struct {
 
 	idxs, crops, counter engine.Labels
 	lrs, stats           engine.Buf
-	replay               engine.Replay
+	replay               engine.Replay // the recorded step, after the first Run
 }
+
+// recorded returns f as it is issued on e: recorded once and replayed on an
+// engine.Recorder, called directly (with a Replay whose Close does nothing)
+// elsewhere.
+func recorded(e engine.Engine, f func()) (engine.Replay, error) {
+	if rec, ok := e.(engine.Recorder); ok {
+		return rec.Record(f)
+	}
+	return direct(f), nil
+}
+
+// direct is a Replay that issues its operations anew each Run.
+type direct func()
+
+func (d direct) Run()   { d() }
+func (d direct) Close() {}
 
 // NewSteps prepares runs of steps on n (built for training) with batches assembled
 // from set with the normalisation mean and std and, when augment, crops padded by
@@ -81,18 +97,14 @@ func (s *Steps) issue() {
 // Run enqueues the next step. On a Recorder the first Run records the step and
 // every Run replays it; otherwise the operations are issued one by one.
 func (s *Steps) Run() error {
-	if rec, ok := s.n.E.(engine.Recorder); ok && s.replay == nil {
-		r, err := rec.Record(s.issue)
+	if s.replay == nil {
+		r, err := recorded(s.n.E, s.issue)
 		if err != nil {
 			return err
 		}
 		s.replay = r
 	}
-	if s.replay != nil {
-		s.replay.Run()
-	} else {
-		s.issue()
-	}
+	s.replay.Run()
 	s.n.Steps++
 	return nil
 }
@@ -154,15 +166,11 @@ func (n *Net) PredictAll(set engine.ImageSet, idx []int32, mean, std []float32) 
 		e.CopyAt(logits, n.Logits, counter, b*c)
 		e.Count(counter)
 	}
-	var replay engine.Replay
-	if rec, ok := e.(engine.Recorder); ok {
-		r, err := rec.Record(issue)
-		if err != nil {
-			return nil, err
-		}
-		replay = r
-		defer r.Close()
+	replay, err := recorded(e, issue)
+	if err != nil {
+		return nil, err
 	}
+	defer replay.Close()
 	chunk := make([]int32, steps*b)
 	host := make([]float32, steps*b*c)
 	for lo := 0; lo < len(idx); lo += steps * b {
@@ -173,11 +181,7 @@ func (n *Net) PredictAll(set engine.ImageSet, idx []int32, mean, std []float32) 
 		e.UploadLabels(idxs, chunk)
 		e.UploadLabels(counter, []int32{0})
 		for range (m + b - 1) / b {
-			if replay != nil {
-				replay.Run()
-			} else {
-				issue()
-			}
+			replay.Run()
 		}
 		e.Download(host[:m*c], logits)
 		if err := e.Err(); err != nil {
