@@ -7,7 +7,7 @@ CMDS    := sample show train evaluate bootstrap refine compare
 # exceeded" having found nothing.
 FUZZTIME ?= 100000x
 
-.PHONY: all build cuda cuda-bench gpu-bundle demo sweep reference-mnist test vet bench bench-cpu clean
+.PHONY: all build cuda cuda-bench gpu-bundle demo sweep reference-mnist test vet cross bench bench-cpu clean
 
 all: build
 
@@ -69,8 +69,8 @@ reference-mnist: build
 
 # The test suite CI runs: formatting, vet, all tests (the JavaScript Arrow interop test
 # included), the race detector on the concurrent packages, the pipeline scripts, and a
-# short fuzz run of the stream reader.
-test: vet
+# short fuzz run of the stream reader, and the cross-builds.
+test: vet cross
 	$(GO) test ./...
 	$(GO) test -race ./bootstrap/stats/ ./train/cpu/ ./train/trainer/
 	bash pipelines/test.sh
@@ -79,6 +79,16 @@ test: vet
 vet:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
+
+# Every package built for the platforms the programs support (without cgo, as a
+# cross-build is; the CUDA engine then reports itself unavailable). Nothing is
+# written: go build of several packages only checks that they compile.
+CROSS := linux/amd64 linux/arm64 darwin/arm64 darwin/amd64
+cross:
+	@for t in $(CROSS); do \
+	  echo "cross-build $$t"; \
+	  GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 $(GO) build ./... || exit 1; \
+	done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./sample/sampler/ ./bootstrap/stats/

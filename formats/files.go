@@ -7,8 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-
-	"golang.org/x/sys/unix"
 )
 
 // ErrTerminal is returned when binary output would go to a terminal.
@@ -29,10 +27,7 @@ func OpenInput(path string) (io.Reader, string, func() error, error) {
 
 // IsTerminal reports whether f is a terminal (it answers the terminal-attributes
 // ioctl; /dev/null and other character devices do not).
-func IsTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
+func IsTerminal(f *os.File) bool { return isTerminal(f) }
 
 // Output is a buffered destination for a binary stream: standard output, or a file
 // written atomically (a temporary file in the same directory renamed over the target
