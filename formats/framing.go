@@ -31,7 +31,8 @@ var errCorrupt = errors.New("corrupt Arrow IPC message")
 // length can make the reader allocate more than the input holds), reads the whole body
 // before passing anything on (so a claimed body size must be backed by real bytes),
 // checks the uncompressed sizes of compressed buffers, and notes whether the stream
-// ended with its end-of-stream marker.
+// ended with its end-of-stream marker (0xFFFFFFFF then a zero length, or the legacy
+// 4-byte zero length that writers before format version 1.0 end a stream with).
 type framer struct {
 	r       *bufio.Reader
 	pending []byte // bytes of the current message not yet handed on
@@ -129,7 +130,15 @@ func (f *framer) next() error {
 	if _, err := io.ReadFull(f.r, prefix[:4]); err != nil {
 		return err // io.EOF at a boundary, io.ErrUnexpectedEOF inside the prefix
 	}
-	if binary.LittleEndian.Uint32(prefix[:4]) != 0xffffffff {
+	switch binary.LittleEndian.Uint32(prefix[:4]) {
+	case 0xffffffff:
+	case 0:
+		// The end-of-stream marker of the format before 1.0 (0.14 and earlier wrote
+		// no continuation token): a zero metadata length. arrow-go reads it as the end.
+		f.eos = true
+		f.pending = append(f.msg.Bytes()[:0], prefix[:4]...)
+		return nil
+	default:
 		return fmt.Errorf("%w: bad message prefix %x", errCorrupt, prefix[:4])
 	}
 	if _, err := io.ReadFull(f.r, prefix[4:]); err != nil {

@@ -220,6 +220,9 @@ func (s *Space) Validate() error {
 		if err := p.validate(); err != nil {
 			return fail("parameter %q: %v", p.Name, err)
 		}
+		if hi, ok := paramLimit(p.Name); ok && p.Hi > hi {
+			return fail("parameter %q: range [%g, %g] goes above %g, the largest a network may have", p.Name, p.Lo, p.Hi, hi)
+		}
 	}
 	for _, name := range gen {
 		if !seen[name] {
@@ -227,6 +230,26 @@ func (s *Space) Validate() error {
 		}
 	}
 	return nil
+}
+
+// paramLimit returns the largest value a parameter may range up to: the network
+// depth limit for depths (depth, d1, ...), the width limit for widths and group
+// widths (w0, wa, w1, ..., g, g1, ...); ok is false for the others.
+func paramLimit(name string) (float64, bool) {
+	switch {
+	case name == "depth" || (strings.HasPrefix(name, "d") && isStageVar(name)):
+		return anynet.MaxDepth, true
+	case name == "w0" || name == "wa" || name == "g" ||
+		((strings.HasPrefix(name, "w") || strings.HasPrefix(name, "g")) && isStageVar(name)):
+		return anynet.MaxWidth, true
+	}
+	return 0, false
+}
+
+// isStageVar reports whether name is a letter followed by a stage number.
+func isStageVar(name string) bool {
+	_, err := strconv.Atoi(name[1:])
+	return len(name) > 1 && err == nil
 }
 
 func (p *Param) validate() error {

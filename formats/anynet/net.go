@@ -47,22 +47,27 @@ func SEWidth(wIn int, r float64) int {
 }
 
 // Validate reports the first reason n cannot be built as a network, or nil.
-// It checks positive sizes, strides in {1, 2}, a known block type, an SE ratio
-// only on Y blocks, and that every stage's group width divides its bottleneck width.
+// It checks sizes against the limits (resolution in [1, MaxRes], channels in
+// [1, MaxChannels], classes in [MinClasses, MaxClasses], widths in [1, MaxWidth],
+// at most MaxStages stages and MaxDepth blocks in all), strides in {1, 2}, a known
+// block type, an SE ratio only on Y blocks, and that every stage's group width is at
+// most and divides its bottleneck width.
 func (n Net) Validate() error {
 	switch {
-	case n.Res < 1:
-		return fmt.Errorf("resolution %d must be positive", n.Res)
-	case n.Channels < 1:
-		return fmt.Errorf("channels %d must be positive", n.Channels)
-	case n.Classes < 1:
-		return fmt.Errorf("classes %d must be positive", n.Classes)
-	case n.StemW < 1:
-		return fmt.Errorf("stem width %d must be positive", n.StemW)
+	case n.Res < 1 || n.Res > MaxRes:
+		return fmt.Errorf("resolution %d is outside [1, %d]", n.Res, MaxRes)
+	case n.Channels < 1 || n.Channels > MaxChannels:
+		return fmt.Errorf("channels %d is outside [1, %d]", n.Channels, MaxChannels)
+	case n.Classes < MinClasses || n.Classes > MaxClasses:
+		return fmt.Errorf("classes %d is outside [%d, %d]", n.Classes, MinClasses, MaxClasses)
+	case n.StemW < 1 || n.StemW > MaxWidth:
+		return fmt.Errorf("stem width %d is outside [1, %d]", n.StemW, MaxWidth)
 	case n.StemS != 1 && n.StemS != 2:
 		return fmt.Errorf("stem stride %d must be 1 or 2", n.StemS)
 	case len(n.Stages) == 0:
 		return fmt.Errorf("a network needs at least one stage")
+	case len(n.Stages) > MaxStages:
+		return fmt.Errorf("%d stages, more than the %d allowed", len(n.Stages), MaxStages)
 	}
 	switch n.Block {
 	case BlockX:
@@ -77,12 +82,13 @@ func (n Net) Validate() error {
 		return fmt.Errorf("unknown block type %q (want x or y)", n.Block)
 	}
 	wIn := n.StemW
+	depth := 0
 	for i, s := range n.Stages {
 		switch {
-		case s.D < 1:
-			return fmt.Errorf("stage %d: depth %d must be at least 1", i+1, s.D)
-		case s.W < 1:
-			return fmt.Errorf("stage %d: width %d must be positive", i+1, s.W)
+		case s.D < 1 || s.D > MaxDepth:
+			return fmt.Errorf("stage %d: depth %d is outside [1, %d]", i+1, s.D, MaxDepth)
+		case s.W < 1 || s.W > MaxWidth:
+			return fmt.Errorf("stage %d: width %d is outside [1, %d]", i+1, s.W, MaxWidth)
 		case s.S != 1 && s.S != 2:
 			return fmt.Errorf("stage %d: stride %d must be 1 or 2", i+1, s.S)
 		case !(s.B > 0) || math.IsInf(s.B, 0):
@@ -90,9 +96,19 @@ func (n Net) Validate() error {
 		case s.G < 1:
 			return fmt.Errorf("stage %d: group width %d must be positive", i+1, s.G)
 		}
-		wb := BottleneckWidth(s.W, s.B)
+		if depth += s.D; depth > MaxDepth {
+			return fmt.Errorf("depth %d (blocks in all stages) is more than the %d allowed", n.Depth(), MaxDepth)
+		}
+		wbf := math.RoundToEven(float64(s.W) / s.B)
+		if wbf > MaxWidth {
+			return fmt.Errorf("stage %d: bottleneck width round(%d/%g) = %g is more than %d", i+1, s.W, s.B, wbf, MaxWidth)
+		}
+		wb := int(wbf)
 		if wb < 1 {
 			return fmt.Errorf("stage %d: bottleneck width round(%d/%g) is zero", i+1, s.W, s.B)
+		}
+		if s.G > wb {
+			return fmt.Errorf("stage %d: group width %d is more than the bottleneck width %d", i+1, s.G, wb)
 		}
 		if wb%s.G != 0 {
 			return fmt.Errorf("stage %d: group width %d does not divide bottleneck width %d", i+1, s.G, wb)

@@ -17,15 +17,16 @@ type RegNet struct {
 // WidthQuantum is the quantum q of RegNet block widths.
 const WidthQuantum = 8
 
-// Validate reports why p cannot generate widths, or nil.
+// Validate reports why p cannot generate widths, or nil: D in [1, MaxDepth], W0 a
+// positive multiple of WidthQuantum up to MaxWidth, WA in [0, MaxWidth], WM > 1 finite.
 func (p RegNet) Validate() error {
 	switch {
-	case p.D < 1:
-		return fmt.Errorf("regnet depth %d must be at least 1", p.D)
-	case !(p.W0 > 0) || math.Mod(p.W0, WidthQuantum) != 0:
-		return fmt.Errorf("regnet w0 %g must be a positive multiple of %d", p.W0, WidthQuantum)
-	case !(p.WA >= 0) || math.IsInf(p.WA, 0):
-		return fmt.Errorf("regnet wa %g must be non-negative", p.WA)
+	case p.D < 1 || p.D > MaxDepth:
+		return fmt.Errorf("regnet depth %d is outside [1, %d]", p.D, MaxDepth)
+	case !(p.W0 > 0) || p.W0 > MaxWidth || math.Mod(p.W0, WidthQuantum) != 0:
+		return fmt.Errorf("regnet w0 %g must be a positive multiple of %d up to %d", p.W0, WidthQuantum, MaxWidth)
+	case !(p.WA >= 0) || p.WA > MaxWidth:
+		return fmt.Errorf("regnet wa %g is outside [0, %d]", p.WA, MaxWidth)
 	case !(p.WM > 1) || math.IsInf(p.WM, 0):
 		return fmt.Errorf("regnet wm %g must be greater than 1", p.WM)
 	}
@@ -34,8 +35,12 @@ func (p RegNet) Validate() error {
 
 // BlockWidths returns the width of each block j = 0..D−1 by the quantized linear rule:
 // u_j = W0 + WA·j; s_j = round(log(u_j/W0) / log(WM)); w_j = round(W0·WM^s_j / q)·q,
-// rounding half to even as numpy does.
+// rounding half to even as numpy does. A depth outside [0, MaxDepth] has no widths
+// (nil): Validate says why.
 func (p RegNet) BlockWidths() []int {
+	if p.D < 0 || p.D > MaxDepth {
+		return nil
+	}
 	ws := make([]int, p.D)
 	for j := range ws {
 		u := p.W0 + p.WA*float64(j)

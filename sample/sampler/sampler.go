@@ -227,6 +227,9 @@ func (sm *Sampler) buildAnyNet(vals map[string]float64) (formats.Config, string)
 func (sm *Sampler) buildRegNet(vals map[string]float64) (formats.Config, string) {
 	s := sm.space
 	p := anynet.RegNet{D: int(vals["depth"]), W0: vals["w0"], WA: vals["wa"], WM: vals["wm"]}
+	if err := p.Validate(); err != nil {
+		return formats.Config{}, "invalid: " + err.Error()
+	}
 	if ws, _ := p.Stages(); len(ws) != len(s.Strides) {
 		return formats.Config{}, fmt.Sprintf("with a stage count other than %d", len(s.Strides))
 	}
