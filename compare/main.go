@@ -34,7 +34,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	column := fs.String("error", design.DefaultError, "error column")
 	opt := design.RefineOptions{}
 	fs.StringVar(&opt.Normalize, "normalize", "none", "normalize the EDFs over flops, params or none")
-	fs.IntVar(&opt.Bins, "bins", 10, "complexity bins of the normalization")
+	fs.IntIn(&opt.Bins, "bins", 10, 1, 1000, "complexity bins of the normalization")
 	labels := fs.String("labels", "", "comma-separated labels of the files (default: the space names)")
 	plotPath := fs.String("plot", "", "write the EDFs to this PNG or SVG file")
 	if err := fs.FlagSet.Parse(args); err != nil {

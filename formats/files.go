@@ -39,11 +39,16 @@ type Output struct {
 }
 
 // CreateOutput opens path for a binary stream; "-" or "" is stdout, which must not
-// be a terminal.
+// be a terminal and must accept an empty write.
 func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	if path == "" || path == "-" {
 		if f, ok := stdout.(*os.File); ok && IsTerminal(f) {
 			return nil, ErrTerminal
+		}
+		// A destination that refuses even an empty write (a closed standard output)
+		// fails here, before any work is done for it.
+		if _, err := stdout.Write(nil); err != nil {
+			return nil, err
 		}
 		return &Output{Writer: bufio.NewWriterSize(stdout, 1<<16)}, nil
 	}

@@ -49,21 +49,33 @@ func DefaultRecipe() Recipe {
 		WarmupFactor: 0.1, Augment: AugmentAuto, Data: "mnist", Precision: PrecisionFP32}
 }
 
-// Validate reports the first field out of range.
+// Limits of a recipe: far beyond any real run, and within what the recipe's 32-bit
+// columns hold.
+const (
+	MaxEpochs      = 10000
+	MaxBatch       = 1 << 16
+	MaxLR          = 100
+	MaxWeightDecay = 1
+	MaxSubset      = math.MaxInt32
+)
+
+// Validate reports the first field out of range: epochs in [1, MaxEpochs], batch in
+// [1, MaxBatch], learning rate in (0, MaxLR], weight decay in [0, MaxWeightDecay],
+// train subset in [0, MaxSubset], and the others as below.
 func (r Recipe) Validate() error {
 	switch {
-	case r.Epochs < 1:
-		return fmt.Errorf("epochs %d must be at least 1", r.Epochs)
-	case r.Batch < 1:
-		return fmt.Errorf("batch size %d must be at least 1", r.Batch)
-	case !(r.LR > 0) || math.IsInf(r.LR, 0):
-		return fmt.Errorf("learning rate %g must be positive", r.LR)
+	case r.Epochs < 1 || r.Epochs > MaxEpochs:
+		return fmt.Errorf("epochs %d is outside [1, %d]", r.Epochs, MaxEpochs)
+	case r.Batch < 1 || r.Batch > MaxBatch:
+		return fmt.Errorf("batch size %d is outside [1, %d]", r.Batch, MaxBatch)
+	case !(r.LR > 0 && r.LR <= MaxLR):
+		return fmt.Errorf("learning rate %g is outside (0, %d]", r.LR, MaxLR)
 	case !(r.Momentum >= 0 && r.Momentum < 1):
 		return fmt.Errorf("momentum %g must be in [0, 1)", r.Momentum)
 	case r.Nesterov && r.Momentum == 0:
 		return fmt.Errorf("nesterov needs a momentum above 0")
-	case !(r.WeightDecay >= 0) || math.IsInf(r.WeightDecay, 0):
-		return fmt.Errorf("weight decay %g must be non-negative", r.WeightDecay)
+	case !(r.WeightDecay >= 0 && r.WeightDecay <= MaxWeightDecay):
+		return fmt.Errorf("weight decay %g is outside [0, %d]", r.WeightDecay, MaxWeightDecay)
 	case !(r.WarmupEpochs >= 0) || r.WarmupEpochs > float64(r.Epochs):
 		return fmt.Errorf("warmup of %g epochs must be in [0, epochs]", r.WarmupEpochs)
 	case !(r.WarmupFactor > 0 && r.WarmupFactor <= 1):
@@ -74,8 +86,8 @@ func (r Recipe) Validate() error {
 		return fmt.Errorf("augmentation %q: want none, crop-flip or auto", r.Augment)
 	case r.Precision != PrecisionFP32 && r.Precision != PrecisionBF16:
 		return fmt.Errorf("precision %q: want fp32 or bf16", r.Precision)
-	case r.TrainSubset < 0:
-		return fmt.Errorf("train subset %d must not be negative", r.TrainSubset)
+	case r.TrainSubset < 0 || r.TrainSubset > MaxSubset:
+		return fmt.Errorf("train subset %d is outside [0, %d]", r.TrainSubset, MaxSubset)
 	case r.Data == "":
 		return fmt.Errorf("no dataset")
 	}

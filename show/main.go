@@ -4,7 +4,7 @@ package main
 import (
 	"bufio"
 	"io"
-	"strings"
+	"math"
 
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/internal/cli"
@@ -22,7 +22,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("show", synopsis, stderr)
 	format := fs.String("f", "table", "output format: table or jsonl")
 	cols := fs.String("c", "", "comma-separated columns to show (default all)")
-	limit := fs.Int("limit", 0, "show at most this many rows (0: all)")
+	limit := new(int)
+	fs.IntIn(limit, "limit", 0, 0, math.MaxInt32, "show at most this many rows (0: all)")
 	file, err := fs.ParseFile(args)
 	if err != nil {
 		return err
@@ -31,8 +32,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cli.Usagef("--limit must not be negative")
 	}
 	opt := formats.TextOptions{Limit: *limit}
-	if *cols != "" {
-		opt.Columns = strings.Split(*cols, ",")
+	if *cols != "" || fs.IsSet("c") {
+		if opt.Columns, err = cli.Columns("-c", *cols); err != nil {
+			return err
+		}
 	}
 	write := formats.WriteTable
 	switch *format {

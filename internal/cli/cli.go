@@ -106,8 +106,28 @@ func Code(name string, err error, stderr io.Writer) int {
 	return 1
 }
 
+// ErrStdoutClosed is what writing to a standard output that was closed when the
+// program started (cmd >&-) returns.
+var ErrStdoutClosed = errors.New("standard output is closed (started with >&-); redirect it to a file, a pipe or > /dev/null")
+
+// closedOutput stands for a closed standard output: every write fails.
+type closedOutput struct{}
+
+func (closedOutput) Write([]byte) (int, error) { return 0, ErrStdoutClosed }
+
+// Stdout returns f, or when f was closed at start (see startedClosed) a writer whose
+// every write, an empty one too, fails with ErrStdoutClosed.
+func Stdout(f *os.File) io.Writer {
+	if startedClosed(f) {
+		return closedOutput{}
+	}
+	return f
+}
+
 // Main runs a program body with the process's arguments and standard streams and
-// exits with its code.
+// exits with its code. A standard output closed at start is passed as a writer
+// that fails (Stdout), so the program exits 1 with one line instead of writing
+// into nothing.
 func Main(name string, run func(args []string, stdin io.Reader, stdout, stderr io.Writer) error) {
-	os.Exit(Code(name, run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr), os.Stderr))
+	os.Exit(Code(name, run(os.Args[1:], os.Stdin, Stdout(os.Stdout), os.Stderr), os.Stderr))
 }
