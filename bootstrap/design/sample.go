@@ -31,9 +31,11 @@ type Sample struct {
 
 // Load reads the records of rd and keeps, for each record whose error column is
 // not null, its config and error. The space comes from the stream metadata
-// (dds.space) unless space is given. It is an error when the column is missing or
-// not numeric, an error is NaN or infinite, or the records come from more than one
-// space (the space column).
+// (dds.space) unless space is given. It is an error, naming the record, when the
+// column is missing or not numeric, an error is not a percentage in [0, 100], a
+// model's flops, params or acts are not positive or its config is not a valid
+// network; and an error when the records come from more than one space (the space
+// column).
 func Load(rd *formats.Reader, column string, space *formats.Space) (*Sample, error) {
 	s := &Sample{Space: space}
 	if s.Space == nil {
@@ -47,7 +49,7 @@ func Load(rd *formats.Reader, column string, space *formats.Space) (*Sample, err
 	row := 0
 	for rd.Next() {
 		rec := rd.Record()
-		cfgs, _, err := formats.DecodeConfigRows(rec)
+		cfgs, invalid, err := formats.DecodeConfigRows(rec)
 		if err != nil {
 			return nil, fmt.Errorf("input is not a config-based stream: %v", err)
 		}
@@ -60,8 +62,8 @@ func Load(rd *formats.Reader, column string, space *formats.Space) (*Sample, err
 				s.Skipped++
 				continue
 			}
-			if math.IsNaN(errs[i]) || math.IsInf(errs[i], 0) {
-				return nil, fmt.Errorf("record %d (id %s): %s is %v", row+i, c.ID, column, errs[i])
+			if err := checkModel(c, invalid[i], column, errs[i]); err != nil {
+				return nil, fmt.Errorf("record %d (id %s): %v", row+i, c.ID, err)
 			}
 			spaces[c.Space]++
 			s.Configs = append(s.Configs, c)
@@ -87,6 +89,27 @@ func Load(rd *formats.Reader, column string, space *formats.Space) (*Sample, err
 		return nil, fmt.Errorf("the records come from space %q but the space given is %q", s.Name, s.Space.Name)
 	}
 	return s, nil
+}
+
+// checkModel reports why an evaluated model cannot be analysed: its config is not a
+// valid network (invalid), its error is not a percentage in [0, 100], or its flops,
+// params or acts are not positive.
+func checkModel(c formats.Config, invalid error, column string, e float64) error {
+	switch {
+	case invalid != nil:
+		return fmt.Errorf("not a valid network: %v", invalid)
+	case math.IsNaN(e) || math.IsInf(e, 0):
+		return fmt.Errorf("%s is %v", column, e)
+	case e < 0 || e > 100:
+		return fmt.Errorf("%s %g is not a percentage in [0, 100]", column, e)
+	case c.Complexity.Flops <= 0:
+		return fmt.Errorf("flops %d must be positive", c.Complexity.Flops)
+	case c.Complexity.Params <= 0:
+		return fmt.Errorf("params %d must be positive", c.Complexity.Params)
+	case c.Complexity.Acts <= 0:
+		return fmt.Errorf("acts %d must be positive", c.Complexity.Acts)
+	}
+	return nil
 }
 
 // numbers reads a numeric column of rec as float64 with its validity.
