@@ -11,6 +11,7 @@ import (
 
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/internal/sysmem"
 	"github.com/ddstools/dds/train/device"
 	"github.com/ddstools/dds/train/trainer"
 )
@@ -19,7 +20,7 @@ const synopsis = `
 usage: train [--data SPEC] [--epochs N] [--batch N] [--lr LR] [--wd WD] [--momentum M]
              [--nesterov=BOOL] [--warmup EPOCHS] [--warmup-factor F] [--label-smoothing E]
              [--augment auto|none|crop-flip] [--train-subset N] [--precision fp32|bf16]
-             [--concurrency N]
+             [--concurrency N] [--max-memory SIZE]
              [--checkpoint DIR] [--device auto|cpu|cuda|cuda:N] [-q] [-o FILE] [FILE|-]
 
 Reads a config stream (from sample) and trains each config with SGD (momentum,
@@ -28,16 +29,21 @@ smoothing) on the train split of --data, then writes it with the trained weights
 (a safetensors state dict that loads into the PyTorch peer module) as one record per
 config, in input order, each as soon as it is done. A config whose input carries a
 "recipe" struct column uses that column's non-null fields instead of the flags.
-A config that cannot be trained is written with status failed and the reason; one
-whose loss becomes NaN or infinite with status diverged. With --checkpoint DIR a run
-that is killed and started again with the same input and flags finishes the missing
-work and writes the same records (timing columns aside).
+A config that cannot be trained is written with status failed and the reason: an
+invalid network or a size out of range (see the README's limits), a bad recipe, or a
+model whose memory (network.Footprint: weights, activations, buffers and train images
+on its engine) is more than --max-memory; one whose loss becomes NaN or infinite with
+status diverged. With --checkpoint DIR a run that is killed and started again with
+the same input and flags finishes the missing work and writes the same records
+(timing columns aside).
 
 --device auto trains on GPU 0 when the CUDA library (libdds_cuda.so, make cuda)
 loads and sees a GPU, else on the CPU. --concurrency N trains N models at once (each
 on its own engine: on a GPU its own stream, recorded step and memory); 0 chooses:
 one per 4 cores on the CPU, on a GPU as many as fit in 90% of its free memory (at
-most 16). --jobs is another name for --concurrency. --precision bf16 stores
+most 16). --jobs is another name for --concurrency. --max-memory SIZE (K, M, G, T:
+powers of 1024) is the budget of one model; by default 90% of the GPU's free memory,
+or on the CPU half of the machine's physical memory. --precision bf16 stores
 activations as bfloat16 (compute and master weights stay float32; on a GPU the GEMMs
 run on tensor cores); the CPU engine emulates it exactly.
 
@@ -68,6 +74,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	jobs := new(int)
 	fs.IntIn(jobs, "concurrency", 0, 0, 1024, "models trained at once (0: chosen from the cores or the GPU's free memory)")
 	fs.IntIn(jobs, "jobs", 0, 0, 1024, "the same as --concurrency")
+	var maxMem int64
+	fs.BytesVar(&maxMem, "max-memory", "memory budget of one model, e.g. 8G (default: 90% of the GPU's free memory, or half the machine's memory on the CPU)")
 	ckpt := fs.String("checkpoint", "", "checkpoint directory: resume a killed run")
 	devSpec := fs.String("device", "auto", "auto (a GPU when there is one), cpu, cuda or cuda:N")
 	quiet := fs.Bool("q", false, "no summary line on stderr")
@@ -93,13 +101,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opt := trainer.Options{Defaults: r, Jobs: *jobs, Device: dev.Name, NewEngine: dev.NewEngine, FreeMemory: dev.FreeMemory,
+	budgetWhy := "--max-memory"
+	if maxMem == 0 {
+		maxMem, budgetWhy = trainer.DefaultMaxMemory(dev.FreeMemory, sysmem.Total)
+	}
+	opt := trainer.Options{Defaults: r, Jobs: *jobs, MaxMemory: maxMem, Device: dev.Name, NewEngine: dev.NewEngine, FreeMemory: dev.FreeMemory,
 		Prov: formats.Provenance{Producer: "train", Args: cli.Recorded(args, "o", "jobs", "concurrency", "q", "checkpoint")}}
 	if f, ok := stderr.(*os.File); ok && formats.IsTerminal(f) {
 		opt.Progress = stderr
 	}
 	if !*quiet {
 		opt.Log = stderr
+		if maxMem > 0 {
+			fmt.Fprintf(stderr, "train: memory budget of a model %s (%s)\n", cli.FormatBytes(maxMem), budgetWhy)
+		}
 		if dev.Note != "" {
 			fmt.Fprintf(stderr, "train: on the CPU (%s)\n", dev.Note)
 		}

@@ -133,3 +133,60 @@ func Columns(name, list string) ([]string, error) {
 	}
 	return parts, nil
 }
+
+// ParseBytes reads a size in bytes: a number with an optional suffix K, M, G or T
+// (powers of 1024; "KiB", "GB" and the like read the same), e.g. 512M, 1.5G, 4096.
+// It must be a whole number of bytes in [0, 2^62].
+func ParseBytes(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
+	mult := 1.0
+	if n := len(t); n > 0 {
+		if i := strings.IndexByte("KMGT", t[n-1]); i >= 0 {
+			mult = math.Pow(1024, float64(i+1))
+			t = t[:n-1]
+		}
+	}
+	x, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || !(x >= 0) || x*mult > 1<<62 || x*mult != math.Trunc(x*mult) {
+		return 0, fmt.Errorf("%q is not a size in bytes (a number with K, M, G or T, e.g. 8G)", s)
+	}
+	return int64(x * mult), nil
+}
+
+// FormatBytes writes n in the largest of B, KiB, MiB, GiB and TiB that keeps it at
+// least 1, with one decimal above bytes.
+func FormatBytes(n int64) string {
+	units := []string{"KiB", "MiB", "GiB", "TiB"}
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	x, u := float64(n)/1024, 0
+	for x >= 1024 && u < len(units)-1 {
+		x, u = x/1024, u+1
+	}
+	return fmt.Sprintf("%.1f %s", x, units[u])
+}
+
+// bytesValue is a size flag value read by ParseBytes.
+type bytesValue struct{ p *int64 }
+
+func (v *bytesValue) String() string {
+	if v == nil || v.p == nil || *v.p == 0 {
+		return ""
+	}
+	return FormatBytes(*v.p)
+}
+
+func (v *bytesValue) Set(s string) error {
+	n, err := ParseBytes(s)
+	if err == nil {
+		*v.p = n
+	}
+	return err
+}
+
+// BytesVar defines a size flag read by ParseBytes (8G, 512M, ...), 0 by default.
+func (f *Flags) BytesVar(p *int64, name, usage string) {
+	f.Var(&bytesValue{p: p}, name, usage)
+}

@@ -140,3 +140,24 @@ func TestClosedStdout(t *testing.T) {
 		}
 	}
 }
+
+// TestParseBytes: suffixes are powers of 1024; fractions of a byte, negatives, NaN
+// and sizes beyond 2^62 are refused.
+func TestParseBytes(t *testing.T) {
+	good := map[string]int64{"0": 0, "4096": 4096, "1K": 1024, "512M": 512 << 20, "1.5G": 3 << 29, "8GiB": 8 << 30, "2tb": 2 << 40, " 3g ": 3 << 30}
+	for s, want := range good {
+		if n, err := ParseBytes(s); err != nil || n != want {
+			t.Errorf("%q: %d, %v; want %d", s, n, err, want)
+		}
+	}
+	for _, s := range []string{"", "G", "-1G", "NaN", "1.5", "1e30", "5000000T", "12X"} {
+		if n, err := ParseBytes(s); err == nil {
+			t.Errorf("%q: accepted as %d", s, n)
+		}
+	}
+	for n, want := range map[int64]string{512: "512 B", 1536: "1.5 KiB", 3 << 30: "3.0 GiB"} {
+		if got := FormatBytes(n); got != want {
+			t.Errorf("FormatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ddstools/dds/formats/anynet"
 	"github.com/ddstools/dds/internal/rng"
 )
 
@@ -52,14 +53,15 @@ func parseSynthetic(arg string) (h, w, c, classes, ntrain, ntest int, err error)
 	h, w, c = shape[0], shape[1], shape[2]
 	vals := []int{synthClasses, synthTrain, synthTest}
 	names := []string{"CLASSES", "NTRAIN", "NTEST"}
-	lows := []int{2, 1, 1}
+	lows := []int{anynet.MinClasses, 1, 1}
+	highs := []int{anynet.MaxClasses, 1 << 30, 1 << 30} // classes: what a network may have
 	for i, f := range fields[1:] {
 		if f == "" {
 			continue
 		}
 		v, err := strconv.Atoi(f)
-		if err != nil || v < lows[i] || v > 1<<30 {
-			return fail("%s %q is not a whole number in [%d, %d]", names[i], f, lows[i], 1<<30)
+		if err != nil || v < lows[i] || v > highs[i] {
+			return fail("%s %q is not a whole number in [%d, %d]", names[i], f, lows[i], highs[i])
 		}
 		vals[i] = v
 	}

@@ -63,8 +63,8 @@ func AutoConcurrency(items []*item, opt Options) (int, string, error) {
 			engines[prec] = e
 		}
 		fp, err := footprint(it, e.MemUsed(), e)
-		if err != nil {
-			continue
+		if err != nil || (opt.MaxMemory > 0 && fp > opt.MaxMemory) {
+			continue // fails without being built
 		}
 		largest = max(largest, fp)
 	}
@@ -92,6 +92,44 @@ func footprint(it *item, base int64, e engine.Engine) (int64, error) {
 	}
 	images := int64(set.Len()) * int64(set.H*set.W*set.C+4)
 	return base + net + steps*perStep + images, nil
+}
+
+// checkBudget reports a model whose footprint on e is more than budget bytes (none
+// when budget is 0), with both sizes.
+func checkBudget(it *item, e engine.Engine, budget int64) error {
+	if budget <= 0 {
+		return nil
+	}
+	fp, err := footprint(it, e.MemUsed(), e)
+	if err != nil {
+		return fmt.Errorf("build: %v", err)
+	}
+	if fp > budget {
+		return fmt.Errorf("needs %s (%d bytes) of memory, more than the budget of %s (%d bytes; train --max-memory)", mib(fp), fp, mib(budget), budget)
+	}
+	return nil
+}
+
+// Shares of memory the default budget of one model (DefaultMaxMemory) takes.
+const (
+	HostMemoryShare = 0.5 // of the machine's physical memory, for the CPU engine
+	GPUMemoryShare  = 0.9 // of the GPU's free memory when train starts
+)
+
+// DefaultMaxMemory returns the memory budget of one model when --max-memory is not
+// given, and how it was chosen: GPUMemoryShare of the device's free memory when free
+// reports one (a GPU), else HostMemoryShare of the machine's physical memory (total),
+// else no budget (0).
+func DefaultMaxMemory(free func() (int64, bool, error), total func() (int64, error)) (int64, string) {
+	if free != nil {
+		if f, ok, err := free(); err == nil && ok && f > 0 {
+			return int64(GPUMemoryShare * float64(f)), fmt.Sprintf("%.0f%% of the GPU's %s free", 100*GPUMemoryShare, mib(f))
+		}
+	}
+	if t, err := total(); err == nil && t > 0 {
+		return int64(HostMemoryShare * float64(t)), fmt.Sprintf("%.0f%% of the machine's %s", 100*HostMemoryShare, mib(t))
+	}
+	return 0, "none: the machine's memory is unknown"
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }

@@ -28,6 +28,11 @@ type Options struct {
 	Log        io.Writer // one summary line at the end; nil for none
 	// OpenData loads a dataset spec; nil means data.Open.
 	OpenData func(spec string) (*data.Data, error)
+	// MaxMemory is the memory budget of one model in bytes: a model whose footprint
+	// (see footprint: its network by network.Footprint, per-step buffers and train
+	// images on its engine) is larger is written as failed, naming both numbers,
+	// without being built. 0 is no budget.
+	MaxMemory int64
 }
 
 // item is one input row and what will be trained for it.
@@ -55,7 +60,7 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	var items []*item
 	for rd.Next() {
 		rec := rd.Record()
-		cfgs, _, err := formats.DecodeConfigRows(rec)
+		cfgs, invalid, err := formats.DecodeConfigRows(rec)
 		if err != nil {
 			return fmt.Errorf("input is not a config stream: %v", err)
 		}
@@ -69,7 +74,9 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 			it := &item{rec: rec, row: i, index: len(items), cfg: c}
 			it.job = Job{Arch: c.Net, Seed: uint64(c.Seed), Recipe: ResolveAugment(recipes[i])}
 			it.job.Key = JobKey(c.ID, c.Index, it.job.Seed, it.job.Recipe)
-			if err := it.job.Recipe.Validate(); err != nil {
+			if invalid[i] != nil {
+				it.bad = "config: " + invalid[i].Error()
+			} else if err := it.job.Recipe.Validate(); err != nil {
 				it.bad = "recipe: " + err.Error()
 			}
 			items = append(items, it)
@@ -248,6 +255,11 @@ func train(it *item, opt Options, prog *progress) (_ formats.Trained, oom bool) 
 		e, err := opt.NewEngine(prec)
 		if err != nil {
 			res = failed("engine: %v", err)
+			break
+		}
+		if err := checkBudget(it, e, opt.MaxMemory); err != nil {
+			e.Close()
+			res = failed("%v", err)
 			break
 		}
 		slot := prog.start(it.cfg.ID)
