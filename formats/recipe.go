@@ -54,7 +54,7 @@ func DefaultRecipe() Recipe {
 const (
 	MaxEpochs      = 10000
 	MaxBatch       = 1 << 16
-	MaxLR          = 100
+	MaxLR          = 1e4
 	MaxWeightDecay = 1
 	MaxSubset      = math.MaxInt32
 )
@@ -69,7 +69,7 @@ func (r Recipe) Validate() error {
 	case r.Batch < 1 || r.Batch > MaxBatch:
 		return fmt.Errorf("batch size %d is outside [1, %d]", r.Batch, MaxBatch)
 	case !(r.LR > 0 && r.LR <= MaxLR):
-		return fmt.Errorf("learning rate %g is outside (0, %d]", r.LR, MaxLR)
+		return fmt.Errorf("learning rate %g is outside (0, %g]", r.LR, float64(MaxLR))
 	case !(r.Momentum >= 0 && r.Momentum < 1):
 		return fmt.Errorf("momentum %g must be in [0, 1)", r.Momentum)
 	case r.Nesterov && r.Momentum == 0:

@@ -61,7 +61,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.IntIn(&r.Epochs, "epochs", def.Epochs, 1, formats.MaxEpochs, "training epochs")
 	fs.IntIn(&r.Batch, "batch", def.Batch, 1, formats.MaxBatch, "batch size")
 	lr := new(float64)
-	fs.FloatIn(lr, "lr", 0, cli.In("[0, 100]"), "peak learning rate (0: 0.1·batch/128)")
+	fs.FloatIn(lr, "lr", 0, cli.In("[0, 10000]"), "peak learning rate (0: 0.1·batch/128)")
 	fs.FloatIn(&r.WeightDecay, "wd", def.WeightDecay, cli.In("[0, 1]"), "weight decay")
 	fs.FloatIn(&r.Momentum, "momentum", def.Momentum, cli.In("[0, 1)"), "SGD momentum")
 	fs.BoolVar(&r.Nesterov, "nesterov", def.Nesterov, "Nesterov momentum")
@@ -105,16 +105,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if maxMem == 0 {
 		maxMem, budgetWhy = trainer.DefaultMaxMemory(dev.FreeMemory, sysmem.Total)
 	}
-	opt := trainer.Options{Defaults: r, Jobs: *jobs, MaxMemory: maxMem, Device: dev.Name, NewEngine: dev.NewEngine, FreeMemory: dev.FreeMemory,
+	opt := trainer.Options{Defaults: r, Jobs: *jobs, MaxMemory: maxMem, MaxMemoryNote: budgetWhy, Device: dev.Name, NewEngine: dev.NewEngine, FreeMemory: dev.FreeMemory,
 		Prov: formats.Provenance{Producer: "train", Args: cli.Recorded(args, "o", "jobs", "concurrency", "q", "checkpoint")}}
 	if f, ok := stderr.(*os.File); ok && formats.IsTerminal(f) {
 		opt.Progress = stderr
 	}
 	if !*quiet {
 		opt.Log = stderr
-		if maxMem > 0 {
-			fmt.Fprintf(stderr, "train: memory budget of a model %s (%s)\n", cli.FormatBytes(maxMem), budgetWhy)
-		}
 		if dev.Note != "" {
 			fmt.Fprintf(stderr, "train: on the CPU (%s)\n", dev.Note)
 		}

@@ -155,7 +155,7 @@ func TestBadInput(t *testing.T) {
 		{"empty", nil, nil, 1, "empty input"},
 		{"bad data spec", configs(t, tiny(8, 16, 4)), []string{"--data", "imagenet"}, 1, "imagenet"},
 		{"corrupt cifar", configs(t, tiny(8, 16, 4)), []string{"--data", "cifar10:" + dir}, 1, "data_batch_1.bin"},
-		{"bad flag", nil, []string{"--epochs", "0"}, 2, "epochs 0 must be at least 1"},
+		{"bad flag", nil, []string{"--epochs", "0"}, 2, "-epochs: 0 is outside [1, 10000]"},
 		{"cuda", nil, []string{"--device", "cuda"}, 1, "cuda: CUDA library not found"},
 		{"bad device", nil, []string{"--device", "gpu"}, 2, `--device "gpu": want cpu, cuda, cuda:N or auto`},
 	} {

@@ -5,6 +5,7 @@ import (
 	"runtime"
 
 	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/cli"
 	"github.com/ddstools/dds/train/engine"
 	"github.com/ddstools/dds/train/network"
 )
@@ -105,7 +106,7 @@ func checkBudget(it *item, e engine.Engine, budget int64) error {
 		return fmt.Errorf("build: %v", err)
 	}
 	if fp > budget {
-		return fmt.Errorf("needs %s (%d bytes) of memory, more than the budget of %s (%d bytes; train --max-memory)", mib(fp), fp, mib(budget), budget)
+		return fmt.Errorf("needs %s (%d bytes) of memory, more than the budget of %s (%d bytes; train --max-memory)", cli.FormatBytes(fp), fp, cli.FormatBytes(budget), budget)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/formats/anynet"
+	"github.com/ddstools/dds/internal/cli"
 	"github.com/ddstools/dds/train/cpu"
 	"github.com/ddstools/dds/train/engine"
 )
@@ -127,7 +128,7 @@ func TestMemoryBudget(t *testing.T) {
 	if status[0] != StatusOK || status[1] != StatusFailed {
 		t.Fatalf("statuses %v (errors %q)", status, errs)
 	}
-	for _, s := range []string{"budget", mib(big), mib(budget), "--max-memory"} {
+	for _, s := range []string{"budget", cli.FormatBytes(big), cli.FormatBytes(budget), "--max-memory"} {
 		if !strings.Contains(errs[1], s) {
 			t.Errorf("error %q does not name %q", errs[1], s)
 		}

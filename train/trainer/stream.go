@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/cli"
 	"github.com/ddstools/dds/train/data"
 	"github.com/ddstools/dds/train/engine"
 )
@@ -32,7 +33,8 @@ type Options struct {
 	// (see footprint: its network by network.Footprint, per-step buffers and train
 	// images on its engine) is larger is written as failed, naming both numbers,
 	// without being built. 0 is no budget.
-	MaxMemory int64
+	MaxMemory     int64
+	MaxMemoryNote string // how MaxMemory was chosen, for the log
 }
 
 // item is one input row and what will be trained for it.
@@ -99,6 +101,9 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 			what = "model"
 		}
 		opt.logf("train: %d %s at once (%s)\n", jobs, what, why)
+	}
+	if opt.MaxMemory > 0 {
+		opt.logf("train: memory budget of one model %s (%s)\n", cli.FormatBytes(opt.MaxMemory), opt.MaxMemoryNote)
 	}
 	md := formats.Derive(rd.Schema().Metadata(), formats.KindTrained, opt.Prov)
 	schema := formats.WithFields(rd.Schema(), formats.TrainedFields, &md)

@@ -88,7 +88,7 @@ func TestTrainResume(t *testing.T) {
 
 func TestTrainDiverges(t *testing.T) {
 	j := Job{Key: "nan", Arch: tinyArch, Seed: 1, Recipe: tinyRecipe()}
-	j.Recipe.LR = 1e30
+	j.Recipe.LR = formats.MaxLR
 	r := Train(cpu.NewEngine(), tinyData(t), j, nil, nil)
 	if r.Status != StatusDiverged || r.Weights != nil {
 		t.Fatalf("status %s (%s), weights %d bytes; want diverged without weights", r.Status, r.Error, len(r.Weights))
@@ -172,7 +172,7 @@ func TestTrainRecorderEqualsDirect(t *testing.T) {
 	d := tinyData(t)
 	r := tinyRecipe()
 	r.Batch, r.Epochs = 4, 2 // 64 steps per epoch: reads after 50 and 64
-	for _, lr := range []float64{0.05, 1e4} {
+	for _, lr := range []float64{0.05, formats.MaxLR} {
 		r.LR = lr
 		j := Job{Key: "k", Arch: tinyArch, Seed: 5, Recipe: r}
 		var steps []int
