@@ -2,6 +2,7 @@ package formats
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 
@@ -68,5 +69,23 @@ func TestSpaceDepthLimit(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v", c.param, err)
 		}
+	}
+}
+
+// refusing is a destination that fails every write, as a closed standard output does.
+type refusing struct{}
+
+func (refusing) Write([]byte) (int, error) { return 0, errRefused }
+
+var errRefused = errors.New("closed")
+
+// TestCreateOutputRefused: standard output that refuses an empty write fails at
+// CreateOutput, before any work is done for it.
+func TestCreateOutputRefused(t *testing.T) {
+	if _, err := CreateOutput("-", refusing{}); !errors.Is(err, errRefused) {
+		t.Errorf("CreateOutput = %v, want the write error", err)
+	}
+	if o, err := CreateOutput("-", &bytes.Buffer{}); err != nil || o == nil {
+		t.Errorf("CreateOutput to a buffer = %v", err)
 	}
 }

