@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ddstools/dds/bootstrap/design"
+	"github.com/ddstools/dds/bootstrap/design/designtest"
+	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/cli"
+)
+
+// plantedError plants the best models at a total depth of 8 blocks and a last-stage
+// width near 128: error = 4 + |depth − 8| + 2·|log2(w_last/128)| + noise.
+func plantedError(c formats.Config) float64 {
+	r := rand.New(rand.NewPCG(uint64(c.Seed), 7))
+	st := c.Net.Stages
+	return 4 + math.Abs(float64(c.Net.Depth())-8) + 2*math.Abs(math.Log2(float64(st[len(st)-1].W)/128)) + 0.3*math.Abs(r.NormFloat64())
+}
+
+// chainSteps are the paper's refinements in the order pipelines/chain.mk takes them.
+var chainSteps = []string{formats.SharedB, formats.SharedG, formats.NonDecreasingW, formats.NonDecreasingD, formats.QuantizedLinear}
+
+// writeChain writes a refinement chain's folder with planted errors: n models of
+// anynetx-a-mnist as a.eval.arrows, and each next space, made from the previous
+// one's models by design.Models.Apply (as refine --step does), as b, c, d, e and
+// regnet. It returns the number of models written per space.
+func writeChain(t testing.TB, dir string, n, spaces, epochs int) {
+	t.Helper()
+	space, err := formats.LookupSpace("anynetx-a-mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stems := []string{"a", "b", "c", "d", "e", "regnet"}
+	for k := 0; k < spaces; k++ {
+		data := designtest.Evaluated(t, space, n, uint64(k+1), epochs, plantedError)
+		if err := os.WriteFile(filepath.Join(dir, stems[k]+".eval.arrows"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if k == spaces-1 {
+			break
+		}
+		rd, err := formats.NewReader(bytes.NewReader(data), "chain", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := design.Load(rd, design.DefaultError, nil)
+		rd.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := design.NewModels(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next, err := m.Apply(space, chainSteps[k], space.Name+"+"+chainSteps[k], "test chain", design.RefineOptions{MaxEFit: 100})
+		if err != nil {
+			t.Fatalf("step %s: %v", chainSteps[k], err)
+		}
+		space = next
+	}
+}
+
+func call(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := cli.Code("report", run(args, nil, &out, &errb), &errb)
+	return errb.String(), code
+}
+
+// external returns every reference of the page to something outside itself: a src
+// or href that is not a fragment (#...) or a data: URL, an @import, or a url()
+// that is not a fragment or data: URL.
+func external(page string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`(?i)\b(src|href|xlink:href|action|poster)\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)`).FindAllStringSubmatch(page, -1) {
+		v := strings.Trim(m[2], `"'`)
+		if !strings.HasPrefix(v, "#") && !strings.HasPrefix(v, "data:") {
+			out = append(out, m[0])
+		}
+	}
+	for _, m := range regexp.MustCompile(`(?i)url\(\s*['"]?([^'")]*)`).FindAllStringSubmatch(page, -1) {
+		if !strings.HasPrefix(m[1], "#") && !strings.HasPrefix(m[1], "data:") {
+			out = append(out, m[0])
+		}
+	}
+	if regexp.MustCompile(`(?i)@import`).MatchString(page) {
+		out = append(out, "@import")
+	}
+	return out
+}
+
+func TestExternalCatches(t *testing.T) {
+	for _, bad := range []string{
+		`<img src="x.png">`, `<script src=http://e/x.js></script>`, `<a href='file:///etc'>`,
+		`<link href="style.css">`, `<style>@import "x.css";</style>`, `<div style="background:url(a.png)">`,
+	} {
+		if len(external(bad)) == 0 {
+			t.Errorf("external(%q) found nothing", bad)
+		}
+	}
+	if got := external(`<a href="#space-1">x</a><a download="a.csv" href="data:text/csv;base64,AA==">y</a><g clip-path="url(#c1)">`); len(got) != 0 {
+		t.Errorf("in-page references reported: %q", got)
+	}
+}
+
+// TestChainReport writes the report of a planted chain folder and checks the page:
+// nothing outside itself, every space's section with one scatter per varying
+// parameter, the chain's steps named as taken, every model in the table; then it
+// renders the page in headless Chromium, takes a screenshot and checks the DOM after
+// the script ran.
+func TestChainReport(t *testing.T) {
+	const n, spaces, epochs = 30, 6, 3
+	dir := t.TempDir()
+	writeChain(t, dir, n, spaces, epochs)
+	out := filepath.Join(t.TempDir(), "report.html")
+	stderr, code := call(t, "-B", "500", "--min-models", "5", "--max-efit", "100", "-o", out, dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(raw)
+	t.Logf("%s: %d bytes", strings.TrimSpace(stderr), len(raw))
+	if ext := external(html); len(ext) > 0 {
+		t.Errorf("the page references %d things outside itself: %q", len(ext), ext[:min(5, len(ext))])
+	}
+	for i, stem := range []string{"a", "b", "c", "d", "e", "regnet"} {
+		if !strings.Contains(html, `<section class="space" id="space-`+string(rune('1'+i))+`"`) {
+			t.Errorf("no section for space %s", stem)
+		}
+	}
+	for _, step := range chainSteps {
+		if !strings.Contains(html, "Step taken: <b>"+step+"</b>") {
+			t.Errorf("the chain's step %s is not named as taken", step)
+		}
+	}
+	ids := regexp.MustCompile(`<tr data-space="space-\d" data-id="([0-9a-f]{16})"`).FindAllStringSubmatch(html, -1)
+	if len(ids) != n*spaces {
+		t.Errorf("model table has %d rows, want %d", len(ids), n*spaces)
+	}
+	figures := strings.Count(html, `<svg class="fig"`)
+	chromium(t, out, figures, ids)
+}
+
+// chromium renders the page headless: a screenshot that must be a PNG of more than
+// one colour, and the DOM after the script ran, which must hold the figures and a
+// table row for every model.
+func chromium(t *testing.T, page string, figures int, ids [][]string) {
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("chromium not found (%v) and CI is set: this test must run in CI (apt-get install -y chromium)", err)
+		}
+		t.Skipf("chromium not found (%v): skipping the rendering check; install Debian's chromium to run it (with CI set it fails instead)", err)
+	}
+	tmp := t.TempDir()
+	shot := filepath.Join(tmp, "report.png")
+	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--hide-scrollbars", "--user-data-dir=" + filepath.Join(tmp, "profile")}
+	url := "file://" + page
+	runChromium := func(args ...string) []byte {
+		ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, append(append([]string(nil), base...), args...)...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("chromium %v: %v\n%s", args, err, stderr.String())
+		}
+		t.Logf("chromium %s: %.1f s", args[0], time.Since(start).Seconds())
+		return stdout.Bytes()
+	}
+	runChromium("--screenshot="+shot, "--window-size=1280,2400", url)
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v", err)
+	}
+	img, err := png.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	colours := map[uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 7 {
+		for x := b.Min.X; x < b.Max.X; x += 7 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			colours[r>>12<<8|g>>12<<4|bl>>12] = true
+		}
+	}
+	if len(colours) < 8 {
+		t.Errorf("screenshot %dx%d has %d colours: nothing rendered", b.Dx(), b.Dy(), len(colours))
+	}
+	if dst := os.Getenv("DDS_REPORT_SCREENSHOT"); dst != "" {
+		data, _ := os.ReadFile(shot)
+		os.WriteFile(dst, data, 0o644)
+		data, _ = os.ReadFile(page)
+		os.WriteFile(strings.TrimSuffix(dst, ".png")+".html", data, 0o644)
+	}
+	dom := string(runChromium("--dump-dom", "--virtual-time-budget=5000", url))
+	if !strings.Contains(dom, `data-script="ran"`) {
+		t.Errorf("the page's script did not run to its end")
+	}
+	if got := strings.Count(dom, `<svg class="fig"`); got != figures || figures < 6*10 {
+		t.Errorf("rendered page has %d figures, the HTML %d", got, figures)
+	}
+	for _, id := range ids {
+		if !strings.Contains(dom, `data-id="`+id[1]+`"`) {
+			t.Errorf("model %s missing from the rendered table", id[1])
+			break
+		}
+	}
+	if got := strings.Count(dom, "<tr data-space="); got < len(ids) {
+		t.Errorf("rendered table has %d rows, want %d", got, len(ids))
+	}
+	if !strings.Contains(dom, `class="on"`) {
+		t.Errorf("no space tab is marked as shown after the script ran")
+	}
+}
