@@ -20,12 +20,13 @@ import (
 	"github.com/ddstools/dds/internal/cli"
 )
 
-// plantedError plants the best models at a total depth of 8 blocks and a last-stage
-// width near 128: error = 4 + |depth − 8| + 2·|log2(w_last/128)| + noise.
+// plantedError plants the best models at a total depth of 12 blocks and a
+// last-stage width near 128: error = 2 + 0.4·|depth − 12| + 1.5·|log2(w_last/128)|
+// + |noise|.
 func plantedError(c formats.Config) float64 {
 	r := rand.New(rand.NewPCG(uint64(c.Seed), 7))
 	st := c.Net.Stages
-	return 4 + math.Abs(float64(c.Net.Depth())-8) + 2*math.Abs(math.Log2(float64(st[len(st)-1].W)/128)) + 0.3*math.Abs(r.NormFloat64())
+	return 2 + 0.4*math.Abs(float64(c.Net.Depth())-12) + 1.5*math.Abs(math.Log2(float64(st[len(st)-1].W)/128)) + 0.3*math.Abs(r.NormFloat64())
 }
 
 // chainSteps are the paper's refinements in the order pipelines/chain.mk takes them.

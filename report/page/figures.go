@@ -95,8 +95,9 @@ func scatterFigure(sp *Space, p Param, alpha float64, id *ids) string {
 	f := newFrame(0, 0, w, h, xs, errs, logX, false, 0.06)
 	iv := p.Interval
 	unit := unitOf(p.Name)
-	d.axes(f, fmt.Sprintf("%s  [%s, %s], median %s", p.Name, unit(iv.Lo), unit(iv.Hi), unit(iv.Median)),
-		describe(p.Name), "error (%)", unit, func(v float64) string { return sig(v, 3) })
+	f.x.pow2 = widthParam(p.Name)
+	d.axes(f, "", describe(p.Name), "error (%)", unit, func(v float64) string { return sig(v, 3) })
+	d.heading(f, p.Name, fmt.Sprintf("%s – %s, median %s", unit(iv.Lo), unit(iv.Hi), unit(iv.Median)))
 	d.clip(f, id.next())
 	x0, x1 := f.x.at(iv.Lo), f.x.at(iv.Hi)
 	d.printf(`<rect class="band" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s</title></rect>`,
@@ -165,7 +166,7 @@ func evidenceCurves(sp *Space, opt design.RefineOptions) (labels []string, edfs 
 // evidenceFigure draws the EDFs of evidenceCurves: all models in black, each
 // candidate in its colour, the chosen one thicker.
 func evidenceFigure(sp *Space, labels []string, edfs []*stats.EDF, opt design.RefineOptions, id *ids) string {
-	const w, h = 520.0, 330.0
+	const w, h = 440.0, 310.0
 	d := newSVG(w, h, sp.Label+": EDFs of the candidate refinements")
 	f := newFrame(0, 0, w, h, sp.Models.Sample.Errs, []float64{0, 1}, false, false, 0.02)
 	ylabel := "fraction of models with error < x"
@@ -229,8 +230,9 @@ func fitFigure(sp *Space, rank, i int, id *ids) string {
 	}
 	f := newFrame(0, 0, w, h, xs, ys, true, true, 0.06)
 	f.x = newScale(append([]float64{0.5}, float64(len(ws))+0.5), false, 0, f.left, f.right)
-	d.axes(f, fmt.Sprintf("#%d  %s%%  e_fit %s", rank, pct(sp.Models.Sample.Errs[i]), sig(fit.EFit, 2)), "block", "width",
-		func(v float64) string { return sig(v, 3) }, func(v float64) string { return sig(v, 3) })
+	f.y.pow2 = true
+	d.axes(f, "", "block", "width", func(v float64) string { return sig(v, 3) }, func(v float64) string { return sig(v, 3) })
+	d.heading(f, fmt.Sprintf("#%d", rank), fmt.Sprintf("%s%%, e_fit %s", pct(sp.Models.Sample.Errs[i]), sig(fit.EFit, 2)))
 	d.clip(f, id.next())
 	stepsOf := func(v []float64) ([]float64, []float64) { // blocks as flat runs
 		var x, y []float64
@@ -307,10 +309,15 @@ func curvesFigure(sp *Space, best, worst []int, id *ids) string {
 		}
 		d.printf(`</g>`)
 		if k == 1 {
-			d.legend(f, [][3]string{{sp.Colour, "", fmt.Sprintf("best %d", len(best))}, {"#999", "5 3", fmt.Sprintf("worst %d", len(worst))}})
+			d.legendTop(f, [][3]string{{sp.Colour, "", fmt.Sprintf("best %d", len(best))}, {"#999", "5 3", fmt.Sprintf("worst %d", len(worst))}})
 		}
 	}
 	return d.String()
+}
+
+// widthParam reports whether a parameter is a network width (ticks at powers of two).
+func widthParam(name string) bool {
+	return name == "w0" || len(name) >= 2 && name[0] == 'w' && name[1] >= '1' && name[1] <= '9'
 }
 
 func intList(v []int) string {

@@ -239,6 +239,7 @@ func (p *pageWriter) evidence(sp *Space) {
 	opt := p.r.Opt.Refine
 	p.s("<h3>Refinement evidence</h3>\n")
 	labels, edfs, err := evidenceCurves(sp, opt)
+	p.s("<div class=\"row\">")
 	if err != nil {
 		p.f("<p class=\"note\">No evidence figure: %s.</p>\n", esc(err.Error()))
 	} else {
@@ -246,15 +247,26 @@ func (p *pageWriter) evidence(sp *Space) {
 		if opt.Normalize != "none" {
 			norm = " (normalized over " + esc(opt.Normalize) + ")"
 		}
-		p.s("<div class=\"row\">")
-		p.figure("", evidenceFigure(sp, labels, edfs, opt, &p.id), "<b>Candidate constraints.</b> The error EDF"+norm+" of all models (black) and of the models that satisfy each candidate constraint. A candidate whose curve falls below black by more than the threshold drops good models (worse); one that stays level or rises keeps them.")
-		p.s("<div>")
+		p.figure("", evidenceFigure(sp, labels, edfs, opt, &p.id), "<b>Candidate constraints.</b> The error EDF"+norm+" of all models (black) and of the models that satisfy each candidate constraint (dashed; the step taken solid and thick). A candidate whose curve falls below black by more than the threshold drops good models (worse); one that stays level or rises keeps them.")
 	}
-	p.s("<table class=\"num ev\"><thead><tr><th>constraint</th><th>satisfy</th><th>KS D</th><th>p</th><th>below</th><th>above</th><th>threshold</th>")
+	p.s("<div>")
+	switch {
+	case sp.Chosen == "":
+		p.s("<p class=\"chosen-step\">No candidate keeps the error distribution: refine --auto would stop here.</p>\n")
+	case sp.ChosenBy == "chain":
+		p.f("<p class=\"chosen-step\">Step taken: <b>%s</b> (the next space of the chain adds it; verdict here: %s).</p>\n", esc(sp.Chosen), esc(verdictOf(sp)))
+	default:
+		p.f("<p class=\"chosen-step\">Chosen step: <b>%s</b> — the most restrictive candidate that is not worse (refine --auto).</p>\n", esc(sp.Chosen))
+	}
+	p.s("<div class=\"xscroll\"><table class=\"num ev\"><thead><tr>")
+	for _, h := range []string{"constraint", "satisfy", "KS D", "p", "below", "above", "threshold"} {
+		p.f("<th rowspan=\"2\">%s</th>", h)
+	}
+	p.f("<th colspan=\"%d\" class=\"group\">Δerr at quantile</th><th rowspan=\"2\" class=\"l\">verdict</th></tr><tr>", len(opt.Quantiles))
 	for _, q := range opt.Quantiles {
-		p.f("<th>Δerr@%g</th>", q)
+		p.f("<th>%g</th>", q)
 	}
-	p.s("<th>verdict</th></tr></thead><tbody>\n")
+	p.s("</tr></thead><tbody>\n")
 	for _, e := range sp.Ev {
 		cls := ""
 		if e.Constraint == sp.Chosen {
@@ -271,21 +283,14 @@ func (p *pageWriter) evidence(sp *Space) {
 		}
 		p.f("<td class=\"l\">%s</td></tr>\n", esc(e.Verdict))
 	}
-	p.s("</tbody></table>\n")
-	switch {
-	case sp.Chosen == "":
-		p.s("<p class=\"chosen-step\">No candidate keeps the error distribution: refine --auto would stop here.</p>\n")
-	case sp.ChosenBy == "chain":
-		p.f("<p class=\"chosen-step\">Step taken: <b>%s</b> (the next space of the chain adds it; verdict here: %s).</p>\n", esc(sp.Chosen), esc(verdictOf(sp)))
-	default:
-		p.f("<p class=\"chosen-step\">Chosen step: <b>%s</b> — the most restrictive candidate that is not worse (refine --auto).</p>\n", esc(sp.Chosen))
-	}
-	p.f("<p class=\"note\">below / above: how far the candidate's EDF falls below / rises above all models' (one-sided KS); threshold: the one-sided KS critical value at α = %g; Δerr@q: the candidate's q-quantile error minus all models' (negative is better).</p>\n", opt.Alpha)
+	p.s("</tbody></table></div>\n")
+	p.f("<p class=\"note\">satisfy: models meeting the constraint; KS D, p: two-sided test against all models; below / above: how far the candidate's EDF falls below / rises above all models' (one-sided); threshold: the one-sided KS critical value at α = %g; Δerr: the candidate's quantile error minus all models' in points (negative is better).</p>\n", opt.Alpha)
 	if err == nil {
 		p.s("<p class=\"data\">Data: ")
 		p.download(fileName(sp.Label)+"-refine-edf.csv", evidenceCSV(labels, edfs))
-		p.s("</p></div></div>\n")
+		p.s(" (the step points of every curve).</p>")
 	}
+	p.s("</div></div>\n")
 }
 
 func verdictOf(sp *Space) string {
@@ -305,7 +310,7 @@ func (p *pageWriter) fit(sp *Space) {
 	}
 	p.s("</div>\n<p class=\"caption\"><b>Block widths of the best models</b> (solid) with the widths of the RegNet that fits them best (dashed: u<sub>j</sub> = w<sub>0</sub> + w<sub>a</sub>·j, dotted, quantized to powers of w<sub>m</sub>). e<sub>fit</sub> is the mean |log| ratio of fitted to actual widths: near 0, the model already is a RegNet.</p>\n")
 	own := sp.Models.Sample.Configs[top[0]].RegNet != nil
-	p.s("<table class=\"num\"><thead><tr><th>rank</th><th>id</th><th>error</th><th>flops</th><th>blocks</th><th>w0</th><th>wa</th><th>wm</th><th>e_fit</th>")
+	p.s("<table class=\"num\"><thead><tr><th>rank</th><th class=\"l\">id</th><th>error</th><th>flops</th><th>blocks</th><th>w0</th><th>wa</th><th>wm</th><th>e_fit</th>")
 	if own {
 		p.s("<th>drawn w0 / wa / wm</th>")
 	}
@@ -344,7 +349,7 @@ func (p *pageWriter) curves(sp *Space) {
 		return
 	}
 	p.figure("wide", curvesFigure(sp, best, worst, &p.id), fmt.Sprintf("<b>Per-epoch training loss and error</b> of the %d best models (solid) and the %d worst (grey, dashed) by %s. Hover for a model's id.", len(best), len(worst), esc(p.r.Opt.Error)))
-	p.s("<details class=\"tbl\"><summary>Curves table</summary><table class=\"num\"><thead><tr><th>model</th><th>id</th><th>error</th><th class=\"l\">loss per epoch</th><th class=\"l\">training error per epoch</th></tr></thead><tbody>\n")
+	p.s("<details class=\"tbl\"><summary>Curves table</summary><table class=\"num\"><thead><tr><th class=\"l\">model</th><th class=\"l\">id</th><th>error</th><th class=\"l\">loss per epoch</th><th class=\"l\">training error per epoch</th></tr></thead><tbody>\n")
 	row := func(role string, i int) {
 		r := sp.Runs[i]
 		p.f("<tr><td class=\"l\">%s</td><td class=\"l\"><code>%s</code></td><td>%s</td><td class=\"l\">%s</td><td class=\"l\">%s</td></tr>\n", role, sp.Models.Sample.Configs[i].ID, pct(sp.Models.Sample.Errs[i]), floatList(r.EpochLoss, 4), floatList(r.EpochErr, 4))
@@ -388,7 +393,7 @@ func (p *pageWriter) modelTable() {
 	r := p.r
 	p.s("<section id=\"models\"><h2>All models</h2>\n")
 	p.f("<p class=\"caption\">Every evaluated model, best first within each space. Click a column head to sort (scripts on); the space tabs above filter the rows.</p>\n")
-	p.f("<div class=\"scroll\"><table class=\"num sortable\" id=\"model-table\"><thead><tr><th>space</th><th>rank</th><th>id</th><th class=\"l\">stages d / w</th><th class=\"l\">b / g</th><th>flops</th><th>params</th><th>train err</th><th>%s</th><th>top-5 err</th><th>time</th><th>img/s</th><th>status</th></tr></thead><tbody>\n", esc(r.Opt.Error))
+	p.f("<div class=\"scroll\"><table class=\"num sortable\" id=\"model-table\"><thead><tr><th>space</th><th>rank</th><th class=\"l\">id</th><th class=\"l\">stages d / w</th><th class=\"l\">b / g</th><th>flops</th><th>params</th><th>train err</th><th>%s</th><th>top-5 err</th><th>time</th><th>img/s</th><th>status</th></tr></thead><tbody>\n", esc(r.Opt.Error))
 	for _, sp := range r.Spaces {
 		s := sp.Models.Sample
 		for rank, i := range sp.Order {

@@ -11,6 +11,7 @@ import (
 type scale struct {
 	lo, hi, p0, p1 float64
 	log            bool
+	pow2           bool // log ticks at powers of two (network widths)
 }
 
 // newScale returns a scale over the values, padded by a fraction pad of the range
@@ -52,26 +53,43 @@ func (s scale) at(v float64) float64 {
 	return s.p0 + (v-lo)/(hi-lo)*(s.p1-s.p0)
 }
 
-// ticks returns about n tick values inside the scale's range: multiples of 1, 2 or
-// 5 times a power of ten; on a log scale spanning more than a decade and a half,
-// the powers of ten (with 2 and 5 times them when there are few decades).
+// ticks returns about n tick values inside the scale's range. A linear scale
+// gets multiples of 1, 2 or 5 times a power of ten. A log scale gets powers of two
+// when pow2 (every other one when there are more than 7), otherwise the first of
+// {1}, {1, 2, 5} and {1, ..., 9} times powers of ten that gives at least 3 ticks;
+// a log range too narrow for any falls back to the linear rule.
 func (s scale) ticks(n int) []float64 {
-	if s.log && s.hi/s.lo > 30 {
+	if s.log && s.pow2 {
 		var out []float64
-		decades := math.Log10(s.hi / s.lo)
-		mults := []float64{1}
-		if decades < 3 {
-			mults = []float64{1, 2, 5}
+		for e := math.Ceil(math.Log2(s.lo) - 1e-9); e <= math.Floor(math.Log2(s.hi)+1e-9); e++ {
+			out = append(out, math.Pow(2, e))
 		}
-		for e := math.Floor(math.Log10(s.lo)); e <= math.Ceil(math.Log10(s.hi)); e++ {
-			for _, m := range mults {
-				v := m * math.Pow(10, e)
-				if v >= s.lo && v <= s.hi {
-					out = append(out, v)
+		if len(out) > 7 {
+			var half []float64
+			for i := len(out) - 1; i >= 0; i -= 2 {
+				half = append([]float64{out[i]}, half...)
+			}
+			out = half
+		}
+		if len(out) >= 2 {
+			return out
+		}
+	}
+	if s.log {
+		for _, mults := range [][]float64{{1}, {1, 2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9}} {
+			var out []float64
+			for e := math.Floor(math.Log10(s.lo)); e <= math.Ceil(math.Log10(s.hi)); e++ {
+				for _, m := range mults {
+					v := m * math.Pow(10, e)
+					if v >= s.lo && v <= s.hi {
+						out = append(out, v)
+					}
 				}
 			}
+			if len(out) >= 3 {
+				return out
+			}
 		}
-		return out
 	}
 	span := s.hi - s.lo
 	raw := span / float64(n)
@@ -145,6 +163,11 @@ func (d *svgDoc) axes(f *frame, title, xlabel, ylabel string, xfmt, yfmt func(fl
 		d.printf(`<text class="title" x="%.1f" y="%.1f">%s</text>`, f.left, f.top-8, esc(title))
 	}
 	d.printf(`</g>`)
+}
+
+// heading writes a panel's title: main in bold, then sub in a lighter face.
+func (d *svgDoc) heading(f *frame, main, sub string) {
+	d.printf(`<text class="title" x="%.1f" y="%.1f">%s<tspan class="subt" dx="6">%s</tspan></text>`, f.left-2, f.top-8, esc(main), esc(sub))
 }
 
 // clip starts a group clipped to the panel's plot area (id must be unique in the page).
@@ -230,6 +253,21 @@ func (d *svgDoc) legend(f *frame, entries [][3]string) {
 		d.printf(`<text x="%.1f" y="%.1f">%s</text>`, x0+28, y, esc(e[2]))
 	}
 	d.printf(`</g>`)
+}
+
+// legendTop draws entries in one row above the panel's plot area, at its right.
+func (d *svgDoc) legendTop(f *frame, entries [][3]string) {
+	x := f.right
+	for i := len(entries) - 1; i >= 0; i-- {
+		e := entries[i]
+		x -= 6.2*float64(len([]rune(e[2]))) + 30
+		dash := ""
+		if e[1] != "" {
+			dash = fmt.Sprintf(` stroke-dasharray="%s"`, e[1])
+		}
+		d.printf(`<g class="legend"><line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2.5"%s/><text x="%.1f" y="%.1f">%s</text></g>`,
+			x, f.top-12, x+18, f.top-12, e[0], dash, x+22, f.top-8, esc(e[2]))
+	}
 }
 
 func esc(s string) string { return html.EscapeString(s) }
