@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -231,4 +233,79 @@ func chromium(t *testing.T, page string, figures int, ids [][]string) {
 	if !strings.Contains(dom, `class="on"`) {
 		t.Errorf("no space tab is marked as shown after the script ran")
 	}
+}
+
+// renderMS loads page in headless Chromium with a probe script appended to a copy
+// and returns the milliseconds from navigation start to the first frame after the
+// load event (performance.now()), and the page's element count.
+func renderMS(t testing.TB, page string) (ms, nodes int) {
+	t.Helper()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skipf("chromium not found (%v)", err)
+	}
+	tmp := t.TempDir()
+	data, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := filepath.Join(tmp, "probe.html")
+	data = append(data, `<script>addEventListener("load",function(){requestAnimationFrame(function(){setTimeout(function(){console.log("dds-render-ms "+Math.round(performance.now())+" "+document.getElementsByTagName("*").length)},0)})})</script>`...)
+	os.WriteFile(probe, data, 0o644)
+	cmd := exec.Command(bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--user-data-dir="+filepath.Join(tmp, "profile"), "--enable-logging=stderr", "--v=0",
+		"--screenshot="+filepath.Join(tmp, "shot.png"), "--window-size=1280,2400", "file://"+probe)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`dds-render-ms (\d+) (\d+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no render time in chromium's log:\n%s", out)
+	}
+	ms, _ = strconv.Atoi(string(m[1]))
+	nodes, _ = strconv.Atoi(string(m[2]))
+	return ms, nodes
+}
+
+// BenchmarkChainReport measures the report of a planted chain of 6 spaces × 100
+// models (10 epochs each) at the default bootstrap (B = 10000): the time report
+// takes, the page's size, and Chromium's time to the first frame after load, next
+// to the same for an empty page. Run with -benchtime 1x.
+func BenchmarkChainReport(b *testing.B) {
+	dir := b.TempDir()
+	writeChain(b, dir, 100, 6, 10)
+	out := filepath.Join(b.TempDir(), "report.html")
+	blank := filepath.Join(b.TempDir(), "blank.html")
+	os.WriteFile(blank, []byte("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>blank</title></head><body></body></html>"), 0o644)
+	b.ResetTimer()
+	for range b.N {
+		var stdout, stderr bytes.Buffer
+		start := time.Now()
+		if err := run([]string{"--max-efit", "100", "-o", out, dir}, nil, &stdout, &stderr); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "report_s")
+	}
+	b.StopTimer()
+	st, err := os.Stat(out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ms, blankMS []int
+	nodes := 0
+	for range 3 {
+		m, n := renderMS(b, out)
+		ms, nodes = append(ms, m), n
+		m, _ = renderMS(b, blank)
+		blankMS = append(blankMS, m)
+	}
+	slices.Sort(ms)
+	slices.Sort(blankMS)
+	b.ReportMetric(float64(st.Size())/1e6, "html_MB")
+	b.ReportMetric(float64(ms[1]), "render_ms")
+	b.ReportMetric(float64(blankMS[1]), "blank_render_ms")
+	b.ReportMetric(float64(nodes), "elements")
+	b.Logf("6 spaces x 100 models: %.2f MB of HTML, %d elements; Chromium to first frame after load: %d ms (median of %v), empty page %d ms (%v), ratio %.1f",
+		float64(st.Size())/1e6, nodes, ms[1], ms, blankMS[1], blankMS, float64(ms[1])/float64(max(blankMS[1], 1)))
 }

@@ -329,6 +329,12 @@ func (p *pageWriter) fit(sp *Space) {
 		p.s("</tr>\n")
 	}
 	p.s("</tbody></table>\n")
+	p.s("<details class=\"tbl\"><summary>Widths table</summary><table class=\"num\"><thead><tr><th>rank</th><th class=\"l\">id</th><th class=\"l\">block widths</th><th class=\"l\">RegNet fit's widths</th></tr></thead><tbody>\n")
+	for k, i := range top {
+		c := sp.Models.Sample.Configs[i]
+		p.f("<tr><td>%d</td><td class=\"l\"><code>%s</code></td><td class=\"l\">%s</td><td class=\"l\">%s</td></tr>\n", k+1, c.ID, intList(c.Net.BlockWidths()), intList(sp.Models.Fits[i].RegNet().BlockWidths()))
+	}
+	p.s("</tbody></table></details>\n")
 }
 
 func (p *pageWriter) curves(sp *Space) {
