@@ -309,3 +309,31 @@ func BenchmarkChainReport(b *testing.B) {
 	b.Logf("6 spaces x 100 models: %.2f MB of HTML, %d elements; Chromium to first frame after load: %d ms (median of %v), empty page %d ms (%v), ratio %.1f",
 		float64(st.Size())/1e6, nodes, ms[1], ms, blankMS[1], blankMS, float64(ms[1])/float64(max(blankMS[1], 1)))
 }
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	junk := filepath.Join(dir, "junk.arrows")
+	os.WriteFile(junk, []byte("not an arrow stream"), 0o644)
+	out := filepath.Join(dir, "r.html")
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"-o", out}, 2, "give the evaluated streams"},
+		{[]string{junk}, 2, "-o FILE is required"},
+		{[]string{"-o", out, "--normalize", "depth", junk}, 2, "--normalize"},
+		{[]string{"-o", out, junk}, 1, "junk.arrows"},
+		{[]string{"-o", out, filepath.Join(dir, "missing.arrows")}, 1, "cannot open input"},
+		{[]string{"-o", out, t.TempDir()}, 1, "no *.eval.arrows"},
+		{[]string{"-o", out, "--labels", "a,b", junk}, 2, "2 labels for 1 spaces"},
+	} {
+		stderr, code := call(t, c.args...)
+		if code != c.code || !strings.Contains(stderr, c.msg) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and one line with %q", c.args, code, stderr, c.code, c.msg)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("a failed run left %s", out)
+	}
+}

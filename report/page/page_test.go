@@ -148,3 +148,34 @@ func TestAnalyse(t *testing.T) {
 		t.Errorf("model table has %d rows for %d models", got, len(s.Errs))
 	}
 }
+
+// TestMinimalStream reports on a stream with nothing but configs and errors: no
+// training columns, so no curves and no recipe, but every other part.
+func TestMinimalStream(t *testing.T) {
+	space, _ := formats.LookupSpace("anynetx-a-mnist")
+	data := designtest.Stream(t, space, 40, 2, func(c formats.Config) float64 { return float64(c.Net.Depth()) })
+	l, err := Load(Input{Label: "only errors", Path: "x"}, bytes.NewReader(data), design.DefaultError)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := l.Runs[0]; !math.IsNaN(r.Wall) || r.EpochLoss != nil || r.Recipe != nil {
+		t.Errorf("run of a stream without training columns: %+v", r)
+	}
+	r, err := Analyse([]*Loaded{l}, Options{Refine: design.RefineOptions{Normalize: "none", Bins: 10, Alpha: 0.05, MinModels: 10, MaxEFit: 0.1},
+		Boot: stats.BootstrapOptions{B: 200}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	if err := Write(&page, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"records no per-epoch", "only errors", "Refinement evidence", "RegNet fit of the best models"} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page.String(), "normalized over") {
+		t.Errorf("--normalize none still shows normalized EDFs")
+	}
+}
