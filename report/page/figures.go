@@ -256,10 +256,16 @@ func fitFigure(sp *Space, rank, i int, id *ids) string {
 }
 
 // curvesFigure draws the per-epoch training loss and training error of the best
-// and the worst models: best in the space's colour, worst in grey, dashed.
-func curvesFigure(sp *Space, best, worst []int, id *ids) string {
-	const pw, ph = 470.0, 280.0
-	d := newSVG(2*pw, ph, sp.Label+": training curves")
+// and the worst models (at most epochs epochs): best in the space's colour, worst
+// in grey, dashed.
+func curvesFigure(sp *Space, best, worst []int, epochs int, id *ids) string {
+	pw, ph := 470.0, 280.0
+	if epochs <= 2 {
+		pw = 300 // a point or two per curve: narrow panels
+	}
+	const top = 18.0 // the legend's row
+	d := newSVG(2*pw, ph+top, sp.Label+": training curves")
+	d.legendRow(2*pw-16, 12, [][3]string{{sp.Colour, "", fmt.Sprintf("best %d", len(best))}, {"#999", "5 3", fmt.Sprintf("worst %d", len(worst))}})
 	for k, what := range []string{"training loss", "training error (%)"} {
 		var xs, ys []float64
 		series := func(i int) []float64 {
@@ -276,7 +282,7 @@ func curvesFigure(sp *Space, best, worst []int, id *ids) string {
 		if len(xs) == 0 {
 			xs, ys = []float64{1}, []float64{0}
 		}
-		f := newFrame(pw*float64(k), 0, pw, ph, append(xs, 1), ys, false, false, 0.06)
+		f := newFrame(pw*float64(k), top, pw, ph, append(xs, 1), ys, false, false, 0.06)
 		if slices.Max(xs) == 1 {
 			f.x = newScale([]float64{0.5, 1.5}, false, 0, f.left, f.right)
 		}
@@ -308,9 +314,6 @@ func curvesFigure(sp *Space, best, worst []int, id *ids) string {
 			draw(i, fmt.Sprintf("best #%d", r+1), sp.Colour, "")
 		}
 		d.printf(`</g>`)
-		if k == 1 {
-			d.legendTop(f, [][3]string{{sp.Colour, "", fmt.Sprintf("best %d", len(best))}, {"#999", "5 3", fmt.Sprintf("worst %d", len(worst))}})
-		}
 	}
 	return d.String()
 }

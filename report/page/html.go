@@ -54,11 +54,11 @@ func (p *pageWriter) document() {
 		p.f("Normalized EDFs weight the models so that each of %d %s bins counts the same. ", r.Opt.Refine.Bins, esc(r.Opt.Refine.Normalize))
 	}
 	p.f("Bootstrap: B = %d, %g%% of the models per draw, %g%% intervals.</p>\n", r.Opt.Boot.B, 100*r.Opt.Boot.Fraction, 100*(1-r.Opt.Boot.Alpha))
-	p.s("<nav class=\"toc\"><a href=\"#compare\">Comparison</a>")
+	p.s("</header>\n<nav class=\"toc\"><a href=\"#compare\">Comparison</a>")
 	for _, sp := range r.Spaces {
 		p.f(" <a href=\"#%s\" data-space=\"%s\"><i class=\"sw\" style=\"background:%s\"></i>%s</a>", sp.ID, sp.ID, sp.Colour, esc(sp.Label))
 	}
-	p.s(" <a href=\"#models\">All models</a> <a href=\"#about\">How this was made</a></nav>\n</header>\n<main>\n")
+	p.s(" <a href=\"#models\">All models</a> <a href=\"#about\">How this was made</a></nav>\n<main>\n")
 	p.compare()
 	p.s("<div id=\"spaces\">\n")
 	for _, sp := range r.Spaces {
@@ -247,7 +247,7 @@ func (p *pageWriter) evidence(sp *Space) {
 		if opt.Normalize != "none" {
 			norm = " (normalized over " + esc(opt.Normalize) + ")"
 		}
-		p.figure("", evidenceFigure(sp, labels, edfs, opt, &p.id), "<b>Candidate constraints.</b> The error EDF"+norm+" of all models (black) and of the models that satisfy each candidate constraint (dashed; the step taken solid and thick). A candidate whose curve falls below black by more than the threshold drops good models (worse); one that stays level or rises keeps them.")
+		p.figure("", evidenceFigure(sp, labels, edfs, opt, &p.id), "<b>Candidate constraints.</b> The error EDF"+norm+" of all models (black) and of the models that satisfy each candidate constraint (dashed; the step taken solid and thick). A candidate whose curve falls below black by more than the threshold drops good models (worse); one that stays level or rises keeps them. Candidates that every model or fewer than two satisfy have no curve of their own.")
 	}
 	p.s("<div>")
 	switch {
@@ -354,7 +354,15 @@ func (p *pageWriter) curves(sp *Space) {
 		p.s("<p class=\"note\">The stream records no per-epoch training loss or error.</p>\n")
 		return
 	}
-	p.figure("wide", curvesFigure(sp, best, worst, &p.id), fmt.Sprintf("<b>Per-epoch training loss and error</b> of the %d best models (solid) and the %d worst (grey, dashed) by %s. Hover for a model's id.", len(best), len(worst), esc(p.r.Opt.Error)))
+	epochs := 0
+	for _, i := range append(slices.Clone(best), worst...) {
+		epochs = max(epochs, len(sp.Runs[i].EpochLoss))
+	}
+	one := ""
+	if epochs == 1 {
+		one = " The models trained one epoch, so each curve is a single point."
+	}
+	p.figure("wide", curvesFigure(sp, best, worst, epochs, &p.id), fmt.Sprintf("<b>Per-epoch training loss and error</b> of the %d best models (solid) and the %d worst (grey, dashed) by %s.%s Hover for a model's id.", len(best), len(worst), esc(p.r.Opt.Error), one))
 	p.s("<details class=\"tbl\"><summary>Curves table</summary><table class=\"num\"><thead><tr><th class=\"l\">model</th><th class=\"l\">id</th><th>error</th><th class=\"l\">loss per epoch</th><th class=\"l\">training error per epoch</th></tr></thead><tbody>\n")
 	row := func(role string, i int) {
 		r := sp.Runs[i]

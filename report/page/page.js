@@ -32,7 +32,12 @@
     tabs.forEach(function (t) { t.addEventListener("click", pick); });
     document.querySelectorAll("table.ks tbody tr").forEach(function (r) { r.addEventListener("click", pick); });
     var h = location.hash.slice(1);
-    show(spaces.some(function (s) { return s.id === h; }) ? h : "", false);
+    if (spaces.some(function (s) { return s.id === h; })) {
+      show(h, true);
+      window.addEventListener("load", function () { show(h, true); });
+    } else {
+      show("", false);
+    }
   }
   // Sorting: numbers by their data-v value (blank last), text otherwise; a second
   // click reverses.

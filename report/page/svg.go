@@ -120,7 +120,7 @@ type frame struct {
 // newFrame lays out a panel at (ox, oy) of size w × h with room for tick labels and
 // axis labels.
 func newFrame(ox, oy, w, h float64, xs, ys []float64, xlog, ylog bool, ypad float64) *frame {
-	f := &frame{left: ox + 52, top: oy + 24, right: ox + w - 10, bottom: oy + h - 40}
+	f := &frame{left: ox + 52, top: oy + 24, right: ox + w - 16, bottom: oy + h - 40}
 	f.x = newScale(xs, xlog, 0.04, f.left, f.right)
 	f.y = newScale(ys, ylog, ypad, f.bottom, f.top)
 	return f
@@ -255,9 +255,9 @@ func (d *svgDoc) legend(f *frame, entries [][3]string) {
 	d.printf(`</g>`)
 }
 
-// legendTop draws entries in one row above the panel's plot area, at its right.
-func (d *svgDoc) legendTop(f *frame, entries [][3]string) {
-	x := f.right
+// legendRow draws entries in one row whose right end is at (right, y).
+func (d *svgDoc) legendRow(right, y float64, entries [][3]string) {
+	x := right
 	for i := len(entries) - 1; i >= 0; i-- {
 		e := entries[i]
 		x -= 6.2*float64(len([]rune(e[2]))) + 30
@@ -266,7 +266,7 @@ func (d *svgDoc) legendTop(f *frame, entries [][3]string) {
 			dash = fmt.Sprintf(` stroke-dasharray="%s"`, e[1])
 		}
 		d.printf(`<g class="legend"><line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2.5"%s/><text x="%.1f" y="%.1f">%s</text></g>`,
-			x, f.top-12, x+18, f.top-12, e[0], dash, x+22, f.top-8, esc(e[2]))
+			x, y-4, x+18, y-4, e[0], dash, x+22, y, esc(e[2]))
 	}
 }
 
