@@ -7,12 +7,14 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/ddstools/dds/bootstrap/design"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/internal/cli"
 	"github.com/ddstools/dds/report/page"
+	"golang.org/x/sys/unix"
 )
 
 const synopsis = `
@@ -115,6 +117,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	if err := o.Commit(); err != nil {
 		return err
+	}
+	if *out != "-" {
+		// A page is for reading by others: the usual file mode (0666 less the
+		// umask), not the private mode of the temporary file it was written as.
+		mask := unix.Umask(0)
+		unix.Umask(mask)
+		if err := os.Chmod(*out, 0o666&^os.FileMode(mask)); err != nil {
+			return err
+		}
 	}
 	models := 0
 	for _, l := range loaded {

@@ -20,6 +20,7 @@ import (
 	"github.com/ddstools/dds/bootstrap/design/designtest"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/internal/cli"
+	"golang.org/x/sys/unix"
 )
 
 // plantedError plants the best models at a total depth of 12 blocks and a
@@ -130,6 +131,11 @@ func TestChainReport(t *testing.T) {
 	stderr, code := call(t, "-B", "500", "--min-models", "5", "--max-efit", "100", "-o", out, dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	mask := unix.Umask(0)
+	unix.Umask(mask)
+	if st, err := os.Stat(out); err != nil || st.Mode().Perm() != 0o666&^os.FileMode(mask) {
+		t.Errorf("the page's mode is %v (%v), want 0666 less the umask %03o", st.Mode(), err, mask)
 	}
 	raw, err := os.ReadFile(out)
 	if err != nil {
