@@ -239,7 +239,59 @@ func chromium(t *testing.T, page string, figures int, ids [][]string) {
 	if !strings.Contains(dom, `class="on"`) {
 		t.Errorf("no space tab is marked as shown after the script ran")
 	}
+	// Interaction, by a probe script on a copy: a click on the second space's row of
+	// the comparison shows only that space and its models; a click on one of its
+	// dots marks that model's row; two clicks on the flops header sort the table
+	// ascending, then descending. The probe writes what it saw into the page.
+	data, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := filepath.Join(tmp, "probe.html")
+	os.WriteFile(probe, append(data, interactionProbe...), 0o644)
+	dom = string(runChromium("--dump-dom", "--virtual-time-budget=5000", "file://"+probe))
+	m := regexp.MustCompile(`<pre id="probe">([^<]*)</pre>`).FindStringSubmatch(dom)
+	if m == nil {
+		t.Fatalf("the probe wrote nothing")
+	}
+	want := "shown=space-2 rows=space-2 marked=same ascending=true descending=true"
+	if m[1] != want {
+		t.Errorf("interaction: %s\nwant         %s", m[1], want)
+	}
 }
+
+// interactionProbe is the script TestChainReport appends to a copy of the page.
+const interactionProbe = `<script>
+addEventListener("load", function () {
+  var out = [];
+  document.querySelectorAll("table.ks tbody tr")[1].click();
+  var shown = Array.prototype.filter.call(document.querySelectorAll("section.space"), function (s) { return !s.hidden; });
+  out.push("shown=" + shown.map(function (s) { return s.id; }).join(","));
+  var rows = Array.prototype.filter.call(document.querySelectorAll("#model-table tbody tr"), function (r) { return !r.hidden; });
+  var spaces = {};
+  rows.forEach(function (r) { spaces[r.getAttribute("data-space")] = 1; });
+  out.push("rows=" + Object.keys(spaces).join(","));
+  var dot = document.querySelectorAll("#space-2 .pts circle")[3];
+  dot.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+  var hl = document.querySelector("#model-table tr.hl");
+  out.push("marked=" + (hl && dot.querySelector("title").textContent.indexOf(hl.getAttribute("data-id")) === 0 ? "same" : "other"));
+  var th = Array.prototype.filter.call(document.querySelectorAll("#model-table th"), function (h) { return h.textContent === "flops"; })[0];
+  var col = th.cellIndex;
+  function sorted(sign) {
+    var v = Array.prototype.map.call(document.querySelectorAll("#model-table tbody tr"), function (r) { return parseFloat(r.cells[col].getAttribute("data-v")); });
+    for (var i = 1; i < v.length; i++) { if (sign * (v[i] - v[i - 1]) < 0) { return false; } }
+    return v.length > 1;
+  }
+  th.click();
+  out.push("ascending=" + sorted(1));
+  th.click();
+  out.push("descending=" + sorted(-1));
+  var pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = out.join(" ");
+  document.body.appendChild(pre);
+});
+</script>`
 
 // renderMS loads page in headless Chromium with a probe script appended to a copy
 // and returns the milliseconds from navigation start to the first frame after the

@@ -212,7 +212,7 @@ func (p *pageWriter) intervals(sp *Space) {
 			p.s(scatterFigure(sp, prm, r.Opt.Boot.Alpha, &p.id))
 		}
 		p.s("</div>\n")
-		p.f("<p class=\"caption\"><b>Error against each design parameter.</b> One dot per model; the best model is ringed. The shaded band is the %g%% bootstrap interval of the best model's value (B = %d draws of %g%% of the models, keeping the best of each draw) and the dashed line its median, the most likely best value. Widths and complexity are on log axes. Hover a dot for the model's id and numbers.</p>\n",
+		p.f("<p class=\"caption\"><b>Error against each design parameter.</b> One dot per model; the best model is ringed. The shaded band is the %g%% bootstrap interval of the best model's value (B = %d draws of %g%% of the models, keeping the best of each draw) and the dashed line its median, the most likely best value. Widths and complexity are on log axes. Hover a dot for the model's id and numbers; click it to find the model in the table of all models.</p>\n",
 			100*(1-r.Opt.Boot.Alpha), r.Opt.Boot.B, 100*r.Opt.Boot.Fraction)
 	}
 	p.s("<details class=\"tbl\"><summary>Intervals table</summary><table class=\"num\"><thead><tr><th>parameter</th><th>lo</th><th>median</th><th>hi</th><th>best model</th><th>models' range</th></tr></thead><tbody>\n")

@@ -66,5 +66,17 @@
       });
     });
   });
+  // Clicking a dot finds its model's row in the table of all models.
+  document.addEventListener("click", function (e) {
+    var dot = e.target.closest ? e.target.closest("svg.fig circle") : null;
+    var title = dot && dot.querySelector("title");
+    var id = title && /[0-9a-f]{16}/.exec(title.textContent);
+    var row = id && document.querySelector('#model-table tr[data-id="' + id[0] + '"]');
+    if (!row) { return; }
+    document.querySelectorAll("#model-table tr.hl").forEach(function (r) { r.classList.remove("hl"); });
+    row.classList.add("hl");
+    row.hidden = false;
+    row.scrollIntoView({ block: "center" });
+  });
   document.documentElement.setAttribute("data-script", "ran");
 })();
