@@ -9,13 +9,15 @@ import (
 	"github.com/ddstools/dds/evaluate/evaluator"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/train/data"
 	"github.com/ddstools/dds/train/device"
 	"github.com/ddstools/dds/train/engine"
 )
 
 const synopsis = `
 usage: evaluate [--data SPEC] [--split test|train] [--subset N] [--batch N]
-                [--drop-weights] [--device auto|cpu|cuda|cuda:N] [-q] [-o FILE] [FILE|-]
+                [--drop-weights] [--device auto|cpu|cuda|cuda:N] [--cache-dir DIR] [--skip-bad]
+                [-q] [-o FILE] [FILE|-]
 
 Reads a trained stream (from train), rebuilds each network from its config and
 weights, and writes every record with its evaluation on the split added:
@@ -23,7 +25,8 @@ test_error and test_top5_error (percent of images whose label is not the top,
 top-5, prediction), test_loss (mean cross-entropy), eval_data, eval_split,
 eval_images, eval_status (ok, skipped for records not trained, failed) and
 eval_error. Everything else passes through. The dataset is each record's own
-(recipe.data) unless --data names one.
+(recipe.data) unless --data names one. Image folders are read from their cache
+(--cache-dir, as in train) and evaluated on their cached centre crops.
 Example: train ... | evaluate --drop-weights | show -c id,flops,test_error`
 
 func main() { cli.Main("evaluate", run) }
@@ -36,6 +39,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	batch := fs.Int("batch", 250, "images per forward pass")
 	drop := fs.Bool("drop-weights", false, "leave the weights column out of the output")
 	devSpec := fs.String("device", "auto", "auto (a GPU when there is one), cpu, cuda or cuda:N")
+	cacheDir := fs.String("cache-dir", "", "folder of decoded image-folder caches (default $XDG_CACHE_HOME/dds or ~/.cache/dds)")
+	skipBad := fs.Bool("skip-bad", false, "leave out image files that do not decode, reporting how many")
 	quiet := fs.Bool("q", false, "no summary line on stderr")
 	out := fs.String("o", "-", "output file, - for stdout")
 	file, err := fs.ParseFile(args)
@@ -58,10 +63,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	opt := evaluator.Options{Data: *dataSpec, Split: *split, Subset: *subset, Batch: *batch, DropWeights: *drop,
-		NewEngine: func() (engine.Engine, error) { return dev.NewEngine(engine.FP32) }, Prov: formats.Provenance{Producer: "evaluate", Args: cli.Recorded(args, "o", "q")}}
+		NewEngine: func() (engine.Engine, error) { return dev.NewEngine(engine.FP32) }, Prov: formats.Provenance{Producer: "evaluate", Args: cli.Recorded(args, "o", "q", "cache-dir")}}
+	dopt := data.Options{CacheDir: *cacheDir, SkipBad: *skipBad}
 	if !*quiet {
 		opt.Log = stderr
+		dopt.Log = stderr
 	}
+	opt.OpenData = dopt.Opener()
 	rd, closeIn, err := formats.OpenReader(file, stdin)
 	if err != nil {
 		return err

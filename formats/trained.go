@@ -45,7 +45,9 @@ type Trained struct {
 	ImgPerSec float64
 	MemBytes  int64  // memory the model's engine allocated, its peak (device memory on a GPU)
 	StepBytes int64  // memory traffic of one training step, unfused (network.StepBytes)
-	Weights   []byte // safetensors state dict (nil is written as null)
+	// ClassNames names the dataset's classes by label (empty when it names none).
+	ClassNames []string
+	Weights    []byte // safetensors state dict (nil is written as null)
 }
 
 // TrainedFields are the columns train adds to each config record.
@@ -63,6 +65,7 @@ var TrainedFields = []arrow.Field{
 	{Name: "img_per_s", Type: arrow.PrimitiveTypes.Float64},
 	{Name: "mem_bytes", Type: arrow.PrimitiveTypes.Int64},
 	{Name: "step_bytes", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "class_names", Type: arrow.ListOf(arrow.BinaryTypes.String)},
 	{Name: "weights", Type: arrow.BinaryTypes.Binary, Nullable: true},
 }
 
@@ -85,10 +88,13 @@ func TrainedColumns(mem memory.Allocator, ts []Trained) []arrow.Array {
 			f[10].(*array.Float64Builder).Append(t.ImgPerSec)
 			f[11].(*array.Int64Builder).Append(t.MemBytes)
 			f[12].(*array.Int64Builder).Append(t.StepBytes)
+			names := f[13].(*array.ListBuilder)
+			names.Append(true)
+			names.ValueBuilder().(*array.StringBuilder).AppendValues(t.ClassNames, nil)
 			if t.Weights == nil {
-				f[13].AppendNull()
+				f[14].AppendNull()
 			} else {
-				f[13].(*array.BinaryBuilder).Append(t.Weights)
+				f[14].(*array.BinaryBuilder).Append(t.Weights)
 			}
 		}
 	})

@@ -17,9 +17,10 @@ import (
 )
 
 const synopsis = `
-usage: sample --space NAME|FILE|- [-n N] [--seed S] [--flops LO:HI] [--params LO:HI] [--acts LO:HI] [--shard I/N] [-o FILE]
+usage: sample --space NAME|FILE|- [-n N] [--seed S] [--flops LO:HI] [--params LO:HI] [--acts LO:HI] [--shard I/N]
+              [--res R] [--channels C] [--classes K] [--stem-stride S] [-o FILE]
        sample --space NAME|FILE|- --print-space [--flops LO:HI] ... [-o FILE]
-       sample --model NAME [--geometry imagenet|cifar10|mnist] [--res R] [--channels C] [--classes K] [-o FILE]
+       sample --model NAME [--geometry imagenet|cifar10|mnist] [--res R] [--channels C] [--classes K] [--stem-stride S] [-o FILE]
        sample --spec FILE|JSON [--seed S] [-o FILE]
        sample --list
 
@@ -31,6 +32,11 @@ seed give byte-identical output, and the first k configs of -n N are the output 
 JSON spec (../shared/peer/*.json), with a model seed derived from --seed.
 --print-space writes the space as a table-shaped stream (one row per parameter) that
 any Arrow tool can edit and sample --space FILE reads back.
+--res, --channels, --classes and --stem-stride re-target a space to another input:
+the stem stride is 2 from 128 pixels up and 1 below unless given, stages 2..n have
+stride 2 and the first stage stride 2 when the last stage keeps at least 4×4 pixels
+(else 1); the flops and acts bounds scale with the first stage's output area, the
+params bounds are kept, and --flops/--params/--acts replace them explicitly.
 View the output with: sample ... | show`
 
 func main() { cli.Main("sample", run) }
@@ -41,9 +47,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	model := fs.String("model", "", "emit this zoo model instead of sampling (see --list)")
 	spec := fs.String("spec", "", "emit the architecture of this peer-module JSON spec (a file or inline JSON)")
 	geometry := fs.String("geometry", "imagenet", "input geometry of --model: imagenet, cifar10 or mnist")
-	res := fs.Int("res", 0, "override the input resolution of --model")
-	channels := fs.Int("channels", 0, "override the input channels of --model")
-	classes := fs.Int("classes", 0, "override the number of classes of --model")
+	res := fs.Int("res", 0, "re-target the space or --model to this input resolution")
+	channels := fs.Int("channels", 0, "re-target the space or --model to this many input channels")
+	classes := fs.Int("classes", 0, "re-target the space or --model to this many classes")
+	stemStride := fs.Int("stem-stride", 0, "re-target the space or --model to this stem stride (0: the rule above for a space, the geometry's for --model)")
 	n := fs.Int("n", 10, "number of configs to draw")
 	seed := fs.Uint64("seed", 1, "random seed")
 	flops := fs.String("flops", "", "flops bounds LO:HI (replaces the space's)")
@@ -91,9 +98,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		for _, o := range []struct {
 			v   int
 			dst *int
-		}{{*res, &geo.Res}, {*channels, &geo.Channels}, {*classes, &geo.Classes}} {
+		}{{*res, &geo.Res}, {*channels, &geo.Channels}, {*classes, &geo.Classes}, {*stemStride, &geo.StemS}} {
 			if o.v < 0 {
-				return cli.Usagef("--res, --channels and --classes must be positive")
+				return cli.Usagef("--res, --channels, --classes and --stem-stride must be positive")
 			} else if o.v > 0 {
 				*o.dst = o.v
 			}
@@ -125,6 +132,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	space, err := formats.LoadSpace(*spaceArg, stdin)
 	if err != nil {
 		return err
+	}
+	if *res < 0 || *channels < 0 || *classes < 0 || *stemStride < 0 {
+		return cli.Usagef("--res, --channels, --classes and --stem-stride must be positive")
+	}
+	if *res > 0 || *channels > 0 || *classes > 0 || *stemStride > 0 {
+		if err := space.Retarget(formats.Geometry{Res: *res, Channels: *channels, Classes: *classes, StemS: *stemStride}); err != nil {
+			return err
+		}
 	}
 	for _, b := range []struct {
 		flag, val string

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/train/data"
 	"github.com/ddstools/dds/train/device"
 	"github.com/ddstools/dds/train/trainer"
 )
@@ -18,8 +19,8 @@ import (
 const synopsis = `
 usage: train [--data SPEC] [--epochs N] [--batch N] [--lr LR] [--wd WD] [--momentum M]
              [--nesterov=BOOL] [--warmup EPOCHS] [--warmup-factor F] [--label-smoothing E]
-             [--augment auto|none|crop-flip] [--train-subset N] [--precision fp32|bf16]
-             [--concurrency N]
+             [--augment auto|none|crop-flip|resized-crop-flip] [--train-subset N]
+             [--precision fp32|bf16] [--concurrency N] [--cache-dir DIR] [--skip-bad]
              [--checkpoint DIR] [--device auto|cpu|cuda|cuda:N] [-q] [-o FILE] [FILE|-]
 
 Reads a config stream (from sample) and trains each config with SGD (momentum,
@@ -42,7 +43,13 @@ activations as bfloat16 (compute and master weights stay float32; on a GPU the G
 run on tensor cores); the CPU engine emulates it exactly.
 
 Data specs: mnist (the embedded default), mnist:DIR, cifar10:DIR,
-synthetic:HxWxC[:CLASSES[:NTRAIN[:NTEST]]].
+cifar100:DIR[:coarse], imagefolder:DIR[:R] (DIR/train/CLASS/* and DIR/val/CLASS/*,
+JPEG or PNG, decoded once into R×R centre crops, R = 224 by default, cached in
+--cache-dir, default $XDG_CACHE_HOME/dds or ~/.cache/dds; --skip-bad leaves out
+files that do not decode instead of failing), synthetic:HxWxC[:CLASSES[:NTRAIN[:NTEST]]].
+--augment auto is crop-flip for CIFAR and image folders of R ≤ 32, resized-crop-flip
+(ImageNet's random-resized crop and flip; CPU engine only for now) for larger
+image folders, none otherwise.
 Example: sample --space regnetx-mnist -n 8 | train --epochs 1 | evaluate | show`
 
 func main() { cli.Main("train", run) }
@@ -61,13 +68,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.Float64Var(&r.WarmupEpochs, "warmup", def.WarmupEpochs, "linear warmup length in epochs")
 	fs.Float64Var(&r.WarmupFactor, "warmup-factor", def.WarmupFactor, "learning rate multiplier at the start of warmup")
 	fs.Float64Var(&r.Smoothing, "label-smoothing", def.Smoothing, "label smoothing")
-	fs.StringVar(&r.Augment, "augment", def.Augment, "augmentation: auto (crop-flip for cifar10), none or crop-flip")
+	fs.StringVar(&r.Augment, "augment", def.Augment, "augmentation: auto, none, crop-flip or resized-crop-flip")
 	fs.IntVar(&r.TrainSubset, "train-subset", 0, "train on this many examples of the train split (0: all), the same for every model")
 	fs.StringVar(&r.Precision, "precision", def.Precision, "activation storage: fp32 or bf16")
 	jobs := fs.Int("concurrency", 0, "models trained at once (0: chosen from the cores or the GPU's free memory)")
 	fs.IntVar(jobs, "jobs", 0, "the same as --concurrency")
 	ckpt := fs.String("checkpoint", "", "checkpoint directory: resume a killed run")
 	devSpec := fs.String("device", "auto", "auto (a GPU when there is one), cpu, cuda or cuda:N")
+	cacheDir := fs.String("cache-dir", "", "folder of decoded image-folder caches (default $XDG_CACHE_HOME/dds or ~/.cache/dds)")
+	skipBad := fs.Bool("skip-bad", false, "leave out image files that do not decode, reporting how many")
 	quiet := fs.Bool("q", false, "no summary line on stderr")
 	out := fs.String("o", "-", "output file, - for stdout")
 	file, err := fs.ParseFile(args)
@@ -92,7 +101,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	opt := trainer.Options{Defaults: r, Jobs: *jobs, Device: dev.Name, NewEngine: dev.NewEngine, FreeMemory: dev.FreeMemory,
-		Prov: formats.Provenance{Producer: "train", Args: cli.Recorded(args, "o", "jobs", "concurrency", "q", "checkpoint")}}
+		Prov: formats.Provenance{Producer: "train", Args: cli.Recorded(args, "o", "jobs", "concurrency", "q", "checkpoint", "cache-dir")}}
+	dopt := data.Options{CacheDir: *cacheDir, SkipBad: *skipBad}
+	if !*quiet {
+		dopt.Log = stderr
+	}
+	opt.OpenData = dopt.Opener()
 	if f, ok := stderr.(*os.File); ok && formats.IsTerminal(f) {
 		opt.Progress = stderr
 	}

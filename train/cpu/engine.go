@@ -303,3 +303,27 @@ func (e *Engine) CopyAt(dst, src engine.Buf, counter engine.Labels, n int) {
 
 // Count adds one to counter[0].
 func (e *Engine) Count(counter engine.Labels) { counter.(Int32s)[0]++ }
+
+var _ engine.ResizedCropper = (*Engine)(nil)
+
+// ResizedBatchAt assembles step t = counter[0]'s batch of random-resized crops with
+// data.Set.ResizedBatch; nothing when t is outside [0, len(idxs)/n).
+func (e *Engine) ResizedBatchAt(x engine.Buf, y engine.Labels, set engine.ImageSet, idxs, boxes, counter engine.Labels, n int, mean, std []float32) {
+	t, ok := stepAt(counter, idxs.Len()/max(n, 1))
+	if !ok || n == 0 {
+		return
+	}
+	s := set.(*data.Set)
+	ix := make([]int, n)
+	for i, v := range idxs.(Int32s)[t*n : (t+1)*n] {
+		ix[i] = int(v)
+	}
+	bs := make([]data.Box, n)
+	raw := boxes.(Int32s)[5*t*n : 5*(t+1)*n]
+	for i := range bs {
+		q := raw[5*i : 5*i+5]
+		bs[i] = data.Box{Top: q[0], Left: q[1], Height: q[2], Width: q[3], Flip: q[4] != 0}
+	}
+	s.ResizedBatch(f32(x), y.(Int32s), ix, bs, mean, std)
+	e.round(n*s.H*s.W*s.C, x)
+}

@@ -56,10 +56,10 @@ type folderSplit struct {
 	files []imageFile
 }
 
-// parseImageFolder splits the argument of an imagefolder spec into the folder and
+// ParseImageFolder splits the argument of an imagefolder spec into the folder and
 // R: the text after the last colon is R when it is a whole number, else part of the
 // folder (which may hold colons).
-func parseImageFolder(arg string) (dir string, r int, err error) {
+func ParseImageFolder(arg string) (dir string, r int, err error) {
 	dir, r = arg, DefaultImageRes
 	if i := strings.LastIndexByte(arg, ':'); i >= 0 {
 		if v, perr := strconv.Atoi(arg[i+1:]); perr == nil {

@@ -95,7 +95,7 @@ func OpenWith(spec string, opt Options) (*Data, error) {
 		}
 		d.Train, d.Test, d.ClassNames, err = loadCIFAR(dir, l)
 	case "imagefolder":
-		dir, r, perr := parseImageFolder(arg)
+		dir, r, perr := ParseImageFolder(arg)
 		if perr != nil {
 			return nil, perr
 		}
@@ -117,4 +117,10 @@ func OpenWith(spec string, opt Options) (*Data, error) {
 	}
 	d.Mean, d.Std = d.Train.MeanStd()
 	return d, nil
+}
+
+// Opener returns OpenWith bound to opt, in the form the trainer and the evaluator
+// take.
+func (opt Options) Opener() func(spec string) (*Data, error) {
+	return func(spec string) (*Data, error) { return OpenWith(spec, opt) }
 }

@@ -220,3 +220,18 @@ type Replay interface {
 type ImageSet interface {
 	Len() int
 }
+
+// ResizedCropper is an Engine that also assembles batches of random-resized crops
+// (the ImageNet training augmentation). It is optional: a trainer asks for it only
+// when the recipe needs it, and fails the model with a clear message on an engine
+// without it.
+type ResizedCropper interface {
+	Engine
+	// ResizedBatchAt has the semantics of data.Set.ResizedBatch for step t =
+	// counter[0]: the examples idxs[t·n : (t+1)·n] of set, example i cut to the
+	// window of boxes[5k : 5k+5] (k = t·n + i; int32 top, left, height, width and
+	// flip = 1 to mirror), resized bilinearly to the set's H×W and normalised per
+	// channel ((v/255 − mean[c])/std[c]), into x [n][H][W][C], and their labels into
+	// y. Nothing happens when t is outside [0, steps), steps = len(idxs)/n.
+	ResizedBatchAt(x Buf, y Labels, set ImageSet, idxs, boxes, counter Labels, n int, mean, std []float32)
+}

@@ -21,6 +21,7 @@ type Steps struct {
 	std     []float32
 	r       Recipe
 	augment bool
+	resized engine.ResizedCropper // the engine, when batches are random-resized crops
 
 	idxs, crops, counter engine.Labels
 	lrs, stats           engine.Buf
@@ -65,17 +66,43 @@ func (n *Net) NewSteps(steps int, set engine.ImageSet, augment bool, pad int, me
 	return s, e.Err()
 }
 
+// NewResizedCropSteps is NewSteps with batches of random-resized crops of set
+// (engine.ResizedCropper.ResizedBatchAt): each Load's crops are then the
+// (top, left, height, width, flip) boxes of every example. An engine that does not
+// assemble such crops is an error.
+func (n *Net) NewResizedCropSteps(steps int, set engine.ImageSet, mean, std []float32, r Recipe) (*Steps, error) {
+	rc, ok := n.E.(engine.ResizedCropper)
+	if !ok {
+		return nil, fmt.Errorf("the %s engine does not assemble random-resized crops yet; use --device cpu (or another augmentation)", n.E.Name())
+	}
+	s, err := n.NewSteps(steps, set, false, 0, mean, std, r)
+	if err != nil {
+		return nil, err
+	}
+	s.resized = rc
+	s.crops = n.E.AllocLabels(5 * steps * n.Batch)
+	return s, n.E.Err()
+}
+
 // Load sets the inputs of the next Len steps and resets the counter: idx holds
 // Len·Batch example indices, crops (when augmenting) Len·Batch (DY, DX, flip)
-// triples, lrs Len learning rates.
+// triples, or Len·Batch (top, left, height, width, flip) boxes for random-resized
+// crops, lrs Len learning rates.
 func (s *Steps) Load(idx, crops []int32, lrs []float32) {
 	b := s.n.Batch
-	if len(idx) != s.Len*b || len(lrs) != s.Len || (s.augment && len(crops) != 3*s.Len*b) {
+	per := 0
+	switch {
+	case s.resized != nil:
+		per = 5
+	case s.augment:
+		per = 3
+	}
+	if len(idx) != s.Len*b || len(lrs) != s.Len || (per > 0 && len(crops) != per*s.Len*b) {
 		panic(fmt.Sprintf("network: Steps.Load: %d indices, %d crops, %d rates for %d steps of %d", len(idx), len(crops), len(lrs), s.Len, b))
 	}
 	e := s.n.E
 	e.UploadLabels(s.idxs, idx)
-	if s.augment {
+	if per > 0 {
 		e.UploadLabels(s.crops, crops)
 	}
 	e.Upload(s.lrs, lrs)
@@ -86,7 +113,11 @@ func (s *Steps) Load(idx, crops []int32, lrs []float32) {
 // rate t, keep the loss statistics as those of step t, advance the counter.
 func (s *Steps) issue() {
 	n, e := s.n, s.n.E
-	e.BatchAt(n.X, n.Y, s.set, s.idxs, s.crops, s.counter, n.Batch, s.pad, s.mean, s.std)
+	if s.resized != nil {
+		s.resized.ResizedBatchAt(n.X, n.Y, s.set, s.idxs, s.crops, s.counter, n.Batch, s.mean, s.std)
+	} else {
+		e.BatchAt(n.X, n.Y, s.set, s.idxs, s.crops, s.counter, n.Batch, s.pad, s.mean, s.std)
+	}
 	n.Forward(true, s.r.Smoothing)
 	n.Backward()
 	e.SGDStepAt(n.P, n.G, n.V, n.NParams, s.lrs, s.counter, s.r.Momentum, s.r.WeightDecay, s.r.Nesterov)

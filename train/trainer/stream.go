@@ -185,17 +185,30 @@ func (opt Options) logf(format string, a ...any) {
 	}
 }
 
-// ResolveAugment replaces augment "auto" by crop-flip for CIFAR-10 data and none
-// for everything else.
+// ResolveAugment replaces augment "auto" by crop-flip for CIFAR-10 and CIFAR-100
+// data and for image folders cached at 32×32 or less, by resized-crop-flip for
+// larger image folders, and by none for everything else.
 func ResolveAugment(r formats.Recipe) formats.Recipe {
-	if r.Augment == formats.AugmentAuto {
-		r.Augment = formats.AugmentNone
-		if strings.HasPrefix(r.Data, "cifar10") {
-			r.Augment = formats.AugmentCropFlip
+	if r.Augment != formats.AugmentAuto {
+		return r
+	}
+	r.Augment = formats.AugmentNone
+	kind, arg, _ := strings.Cut(r.Data, ":")
+	switch kind {
+	case "cifar10", "cifar100":
+		r.Augment = formats.AugmentCropFlip
+	case "imagefolder":
+		r.Augment = formats.AugmentCropFlip
+		if _, res, err := data.ParseImageFolder(arg); err == nil && res > maxCropFlipRes {
+			r.Augment = formats.AugmentResizedCrop
 		}
 	}
 	return r
 }
+
+// maxCropFlipRes is the largest image-folder resolution whose "auto" augmentation
+// is CIFAR's crop-flip rather than ImageNet's random-resized crop.
+const maxCropFlipRes = 32
 
 // openData loads every dataset the items name, once each. The default dataset
 // failing to load is an error; one named by a row's recipe fails only those rows.
@@ -268,6 +281,9 @@ func train(it *item, opt Options, prog *progress) (_ formats.Trained, oom bool) 
 	t.EpochLoss, t.EpochErr = nonNil(res.EpochLoss), nonNil(res.EpochErr)
 	t.Steps, t.Wall, t.Weights = res.Steps, res.Wall, res.Weights
 	t.MemBytes, t.StepBytes = res.MemBytes, res.StepBytes
+	if it.data != nil {
+		t.ClassNames = it.data.ClassNames
+	}
 	if res.Wall > 0 {
 		t.ImgPerSec = float64(res.Images) / res.Wall
 	}
