@@ -43,8 +43,8 @@ type Trained struct {
 	Steps     int64
 	Wall      float64 // seconds
 	ImgPerSec float64
-	MemBytes  int64  // memory the model's engine allocated, its peak (device memory on a GPU)
-	StepBytes int64  // memory traffic of one training step, unfused (network.StepBytes)
+	MemBytes  int64 // memory the model's engine allocated, its peak (device memory on a GPU)
+	StepBytes int64 // memory traffic of one training step, unfused (network.StepBytes)
 	// ClassNames names the dataset's classes by label (empty when it names none).
 	ClassNames []string
 	Weights    []byte // safetensors state dict (nil is written as null)
