@@ -422,6 +422,9 @@ func decodeFile(z *resizer, buf *bytes.Buffer, p string, out []uint8) (colour bo
 	data := buf.Bytes()
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return false, fmt.Errorf("%s: truncated image: %v", p, err)
+		}
 		return false, fmt.Errorf("%s: not a readable JPEG or PNG image: %v", p, err)
 	}
 	if cfg.Width < 1 || cfg.Height < 1 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
@@ -429,7 +432,9 @@ func decodeFile(z *resizer, buf *bytes.Buffer, p string, out []uint8) (colour bo
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
+		// A JPEG cut short usually fails as bad entropy-coded data; its missing
+		// end-of-image marker (FF D9) tells it is truncated.
+		if errors.Is(err, io.ErrUnexpectedEOF) || (format == "jpeg" && !bytes.HasSuffix(bytes.TrimRight(data, "\x00"), []byte{0xff, 0xd9})) {
 			return false, fmt.Errorf("%s: truncated %s image: %v", p, format, err)
 		}
 		return false, fmt.Errorf("%s: corrupt %s image: %v", p, format, err)
