@@ -7,7 +7,7 @@ CMDS    := sample show train evaluate bootstrap refine compare
 # exceeded" having found nothing.
 FUZZTIME ?= 100000x
 
-.PHONY: all build cuda cuda-bench gpu-bundle demo sweep reference-mnist test vet bench bench-cpu clean
+.PHONY: all build cuda cuda-bench gpu-bundle demo sweep reference-mnist test vet bench bench-cpu bench-decode clean
 
 all: build
 
@@ -86,6 +86,11 @@ bench:
 # CPU training throughput next to the PyTorch CPU peer, in the same run.
 bench-cpu:
 	bash pipelines/bench-cpu.sh
+
+# Image-folder decoding (JPEG decode + area resize to 224x224) next to Debian's Pillow
+# (python3-pil) doing the same work, and the cache load rate beside a plain read.
+bench-decode:
+	$(GO) test -run '^$$' -bench DecodeVsPillow -benchtime 1x ./train/data/
 
 clean:
 	rm -rf $(BIN) sweep

@@ -208,24 +208,28 @@ type cacheHeader struct {
 	Train    int      `json:"train"`
 	Val      int      `json:"val"`
 	Skipped  []string `json:"skipped"` // "PATH: why" of each file left out
+	// Mean and Std are Set.MeanStd of the train split, so that a load need not
+	// pass over the images again.
+	Mean []float32 `json:"mean"`
+	Std  []float32 `json:"std"`
 }
 
 // loadImageFolder opens the image folder dir at resolution r: from the cache when
 // it holds the folder as it is now, else by decoding every file and writing the
-// cache.
-func loadImageFolder(dir string, r int, opt Options) (train, test *Set, classes []string, err error) {
+// cache. mean and std are the train split's Set.MeanStd.
+func loadImageFolder(dir string, r int, opt Options) (train, test *Set, classes []string, mean, std []float32, err error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("imagefolder: %v", err)
+		return nil, nil, nil, nil, nil, fmt.Errorf("imagefolder: %v", err)
 	}
 	if classes, err = listClasses(abs, "train"); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, nil, err
 	}
 	var splits []folderSplit
 	for _, name := range []string{"train", "val"} {
 		s, err := scanSplit(abs, name, classes)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, nil, err
 		}
 		splits = append(splits, s)
 	}
@@ -233,20 +237,20 @@ func loadImageFolder(dir string, r int, opt Options) (train, test *Set, classes 
 	cacheDir := opt.CacheDir
 	if cacheDir == "" {
 		if cacheDir, err = DefaultCacheDir(); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, nil, err
 		}
 	}
 	path := filepath.Join(cacheDir, fmt.Sprintf("imagefolder-%s-r%d.cache", key[:32], r))
 	if sets, hdr, err := readCache(path, key); err == nil {
 		if len(hdr.Skipped) > 0 && !opt.SkipBad {
-			return nil, nil, nil, fmt.Errorf("imagefolder: %s (%d unreadable files in all; skip them with --skip-bad)", hdr.Skipped[0], len(hdr.Skipped))
+			return nil, nil, nil, nil, nil, fmt.Errorf("imagefolder: %s (%d unreadable files in all; skip them with --skip-bad)", hdr.Skipped[0], len(hdr.Skipped))
 		}
 		opt.logf("imagefolder: %s: cache hit %s (%d train, %d val images of %dx%dx%d, %d classes)\n",
 			abs, path, hdr.Train, hdr.Val, r, r, hdr.Channels, len(hdr.Classes))
 		if len(hdr.Skipped) > 0 {
 			opt.logf("imagefolder: %s: skipped %d unreadable files (first: %s)\n", abs, len(hdr.Skipped), hdr.Skipped[0])
 		}
-		return sets[0], sets[1], hdr.Classes, nil
+		return sets[0], sets[1], hdr.Classes, hdr.Mean, hdr.Std, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		opt.logf("imagefolder: %s: cache %s unusable (%v); decoding again\n", abs, path, err)
 	}
@@ -256,7 +260,7 @@ func loadImageFolder(dir string, r int, opt Options) (train, test *Set, classes 
 	start := time.Now()
 	sets, skipped, c, err := decodeSplits(abs, r, splits, opt)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, nil, err
 	}
 	secs := time.Since(start).Seconds()
 	opt.logf("imagefolder: %s: decoded %d images in %.1fs (%.0f/s on %d workers)\n", abs, n-len(skipped), secs,
@@ -267,12 +271,13 @@ func loadImageFolder(dir string, r int, opt Options) (train, test *Set, classes 
 	for _, s := range sets {
 		s.Classes = len(classes)
 	}
+	mean, std = sets[0].MeanStd()
 	hdr := cacheHeader{Key: key, Dir: abs, Res: r, Channels: c, Classes: classes,
-		Train: sets[0].Len(), Val: sets[1].Len(), Skipped: skipped}
+		Train: sets[0].Len(), Val: sets[1].Len(), Skipped: skipped, Mean: mean, Std: std}
 	if err := writeCache(path, hdr, sets); err != nil {
 		opt.logf("imagefolder: %s: cache not written: %v\n", abs, err)
 	}
-	return sets[0], sets[1], classes, nil
+	return sets[0], sets[1], classes, mean, std, nil
 }
 
 // decodeSplits decodes and resizes every file of splits on opt.workers()
@@ -524,7 +529,7 @@ func readCache(path, key string) (sets [2]*Set, hdr cacheHeader, err error) {
 		return sets, hdr, fmt.Errorf("key %.16s…, want %.16s…", hdr.Key, key)
 	}
 	r, c := hdr.Res, hdr.Channels
-	if r < 1 || (c != 1 && c != 3) || hdr.Train < 1 || hdr.Val < 1 || len(hdr.Classes) < 1 {
+	if r < 1 || (c != 1 && c != 3) || hdr.Train < 1 || hdr.Val < 1 || len(hdr.Classes) < 1 || len(hdr.Mean) != c || len(hdr.Std) != c {
 		return sets, hdr, fmt.Errorf("header %dx%dx%d, %d+%d images, %d classes is invalid", r, r, c, hdr.Train, hdr.Val, len(hdr.Classes))
 	}
 	size := int64(r) * int64(r) * int64(c)

@@ -124,6 +124,9 @@ func TestImageFolder(t *testing.T) {
 		!slices.Equal(d2.Train.Labels, d.Train.Labels) || !slices.Equal(d2.ClassNames, d.ClassNames) || d2.Train.Classes != 2 {
 		t.Errorf("second open: log %q; want a cache hit with the same sets", log.String())
 	}
+	if m, sd := d2.Train.MeanStd(); !slices.Equal(d2.Mean, m) || !slices.Equal(d2.Std, sd) || !slices.Equal(d2.Mean, d.Mean) || !slices.Equal(d2.Std, d.Std) {
+		t.Errorf("cached mean %v std %v, want the train split's %v %v", d2.Mean, d2.Std, m, sd)
+	}
 	// Another R is another cache.
 	log.Reset()
 	if _, err := OpenWith("imagefolder:"+dir+":6", opt); err != nil || strings.Contains(log.String(), "cache hit") {
@@ -258,7 +261,31 @@ func TestAreaResize(t *testing.T) {
 		}
 	}
 	checkClose(t, "area upscale", got, want, 0)
-	for _, c := range []struct{ w, h, r, w2, h2 int }{{12, 8, 4, 6, 4}, {8, 12, 4, 4, 6}, {500, 375, 224, 299, 224}, {3, 3, 5, 5, 5}} {
+	// A 4:2:0 YCbCr image resampled in its planes agrees with the image converted
+	// to RGB first, up to rounding (values stay clear of clamping).
+	ycc := image.NewYCbCr(image.Rect(0, 0, 37, 23), image.YCbCrSubsampleRatio420)
+	for i := range ycc.Y {
+		ycc.Y[i] = uint8(80 + rng.IntN(96))
+	}
+	for i := range ycc.Cb {
+		ycc.Cb[i], ycc.Cr[i] = uint8(108+rng.IntN(40)), uint8(108+rng.IntN(40))
+	}
+	rgb := image.NewNRGBA(ycc.Rect)
+	for y := range 23 {
+		for x := range 37 {
+			rgb.Set(x, y, ycc.At(x, y))
+		}
+	}
+	z = &resizer{r: 8}
+	a, b := make([]uint8, 192), make([]uint8, 192)
+	z.resize(ycc, a, 3)
+	z.resize(rgb, b, 3)
+	for i := range a {
+		if d := int(a[i]) - int(b[i]); d < -1 || d > 1 {
+			t.Fatalf("YCbCr planes against RGB: value %d = %d, want %d ± 1", i, a[i], b[i])
+		}
+	}
+		for _, c := range []struct{ w, h, r, w2, h2 int }{{12, 8, 4, 6, 4}, {8, 12, 4, 4, 6}, {500, 375, 224, 299, 224}, {3, 3, 5, 5, 5}} {
 		if w2, h2 := ResizedSize(c.w, c.h, c.r); w2 != c.w2 || h2 != c.h2 {
 			t.Errorf("ResizedSize(%d, %d, %d) = %d, %d; want %d, %d", c.w, c.h, c.r, w2, h2, c.w2, c.h2)
 		}

@@ -100,7 +100,7 @@ func OpenWith(spec string, opt Options) (*Data, error) {
 			return nil, perr
 		}
 		d.Name = fmt.Sprintf("imagefolder:%s:%d", dir, r)
-		d.Train, d.Test, d.ClassNames, err = loadImageFolder(dir, r, opt)
+		d.Train, d.Test, d.ClassNames, d.Mean, d.Std, err = loadImageFolder(dir, r, opt)
 	case "synthetic":
 		h, w, c, classes, ntrain, ntest, perr := parseSynthetic(arg)
 		if perr != nil {
@@ -115,7 +115,9 @@ func OpenWith(spec string, opt Options) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.Mean, d.Std = d.Train.MeanStd()
+	if d.Mean == nil {
+		d.Mean, d.Std = d.Train.MeanStd()
+	}
 	return d, nil
 }
 

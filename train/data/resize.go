@@ -3,39 +3,8 @@ package data
 import (
 	"image"
 	"image/color"
+	"math"
 )
-
-// tap is one input sample's weight in an output sample of a 1-D resampling.
-type tap struct {
-	src    int
-	weight float32
-}
-
-// areaTaps returns, for each of the out output samples at positions off..off+out-1
-// of an axis of n input samples resized to size samples, the input samples it
-// covers and their weights. Area averaging: output sample j covers the input
-// interval [j·n/size, (j+1)·n/size), and input sample i weighs the length of
-// [i, i+1) inside it, divided by the interval's length n/size, so the weights sum
-// to 1. Downscaling averages every input sample under the output one (Pillow's BOX
-// filter); upscaling repeats input samples, blending two where an output sample
-// straddles their boundary.
-func areaTaps(n, size, off, out int) [][]tap {
-	scale := float64(n) / float64(size)
-	taps := make([][]tap, out)
-	for j := range out {
-		lo := float64(off+j) * scale
-		hi := float64(off+j+1) * scale
-		var ts []tap
-		for i := int(lo); i < n && float64(i) < hi; i++ {
-			w := min(hi, float64(i+1)) - max(lo, float64(i))
-			if w > 0 {
-				ts = append(ts, tap{i, float32(w / scale)})
-			}
-		}
-		taps[j] = ts
-	}
-	return taps
-}
 
 // roundHalfUp returns x rounded to the nearest integer, halves away from zero, for
 // x ≥ 0.
@@ -51,150 +20,215 @@ func ResizedSize(w, h, r int) (w2, h2 int) {
 	return max(r, roundHalfUp(float64(w)*float64(r)/float64(h))), r
 }
 
+// taps is a 1-D resampling: output sample j is Σ weight[k]·in[first[j]+k] over k
+// in [0, count[j]).
+type taps struct {
+	first, count []int
+	weight       [][]float32
+	lo, hi       int // the input samples used: [lo, hi)
+}
+
+// areaTaps returns the resampling of out output samples at positions off..off+out−1
+// of an axis of n pixels resized to size, read from a plane holding k samples a
+// pixel (1, or ½ and ¼ for subsampled chroma) and m samples in all. Area averaging:
+// output sample j covers the pixel interval [(off+j)·n/size, (off+j+1)·n/size),
+// which is [a, b) = k times that in plane samples, and plane sample i weighs the
+// length of [i, i+1) inside [a, b), divided by b − a, so the weights sum to 1.
+// Downscaling averages every sample under the output one (Pillow's BOX filter);
+// upscaling repeats samples, blending two where an output sample straddles their
+// boundary.
+func areaTaps(n, size, off, out int, k float64, m int) taps {
+	scale := float64(n) / float64(size) * k
+	t := taps{first: make([]int, out), count: make([]int, out), weight: make([][]float32, out), lo: m}
+	for j := range out {
+		a := float64(off+j) * scale
+		b := float64(off+j+1) * scale
+		first := min(int(a), m-1)
+		var ws []float32
+		for i := first; float64(i) < b; i++ {
+			w := (min(b, float64(i+1)) - max(a, float64(i))) / (b - a)
+			if i >= m { // a plane sample beyond the last: fold into the last
+				ws[len(ws)-1] += float32(w)
+				continue
+			}
+			ws = append(ws, float32(w))
+		}
+		t.first[j], t.count[j], t.weight[j] = first, len(ws), ws
+		t.lo, t.hi = min(t.lo, first), max(t.hi, first+len(ws))
+	}
+	return t
+}
+
+// plane is one channel of an image: sample (x, y) is pix[y·stride + x·step].
+type plane struct {
+	pix          []uint8
+	stride, step int
+	w, h         int     // samples
+	kx, ky       float64 // samples a pixel on each axis
+}
+
 // resizer resamples decoded images into r×r crops: the shorter side resized to r
-// (ResizedSize) by area averaging (areaTaps, separably: rows first, then columns),
-// then the centre r×r window, whose top-left corner is at ((w2−r)/2, (h2−r)/2)
-// rounded down. It keeps its scratch rows between images; one resizer per
-// goroutine.
+// (ResizedSize) by area averaging (areaTaps, separably: rows first, then columns,
+// on each stored channel), then the centre r×r window, whose top-left corner is at
+// ((w2−r)/2, (h2−r)/2) rounded down. A YCbCr image (a JPEG) is resampled in its
+// own planes, the chroma at its subsampled resolution, and converted to RGB at the
+// output with the JFIF equations (R = Y + 1.402(Cr−128), G = Y − 0.344136(Cb−128)
+// − 0.714136(Cr−128), B = Y + 1.772(Cb−128)). It keeps its scratch between images;
+// one resizer per goroutine.
 type resizer struct {
-	r   int
-	row []float32 // one source row, as c floats a pixel
-	hor []float32 // the horizontally resampled source rows, [rows][r][c]
-	rgb []uint8   // one source row converted to RGB
+	r     int
+	hor   []float32    // one plane's horizontally resampled rows
+	chans [3][]float32 // the resampled planes, r·r each
+	rgba  *image.NRGBA // conversion target of other image types
 }
 
 // resize writes the r×r centre crop of img into out, out holding r·r·c bytes
 // (c = 1: grey, c = 3: red, green, blue). A colour image written with c = 1 keeps
-// its luma ((19595R + 38470G + 7471B + 2^15) >> 16, as image/color's Gray model);
-// a grey one written with c = 3 repeats it in the three channels. Alpha is
-// dropped. It reports whether the image is colour.
+// its luma (0.299R + 0.587G + 0.114B; a JPEG's Y); a grey one written with c = 3
+// repeats it in the three channels. Alpha is dropped (the colour channels are
+// taken as stored, not blended).
 func (z *resizer) resize(img image.Image, out []uint8, c int) {
-	r := z.r
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	w2, h2 := ResizedSize(w, h, r)
-	xt := areaTaps(w, w2, (w2-r)/2, r)
-	yt := areaTaps(h, h2, (h2-r)/2, r)
-	y0, y1 := yt[0][0].src, yt[r-1][len(yt[r-1])-1].src+1 // source rows used
-	x0, x1 := xt[0][0].src, xt[r-1][len(xt[r-1])-1].src+1 // source columns used
-	rows := y1 - y0
-	if cap(z.hor) < rows*r*c {
-		z.hor = make([]float32, rows*r*c)
-	}
-	hor := z.hor[:rows*r*c]
-	if cap(z.row) < w*c {
-		z.row = make([]float32, w*c)
-	}
-	src := z.row[:w*c]
-	for y := y0; y < y1; y++ {
-		z.sourceRow(img, b, y, x0, x1, c, src)
-		dst := hor[(y-y0)*r*c : (y-y0+1)*r*c]
-		for j, ts := range xt {
-			if c == 1 {
-				var s float32
-				for _, t := range ts {
-					s += t.weight * src[t.src]
-				}
-				dst[j] = s
-				continue
-			}
-			var s0, s1, s2 float32
-			for _, t := range ts {
-				p := src[3*t.src : 3*t.src+3]
-				s0 += t.weight * p[0]
-				s1 += t.weight * p[1]
-				s2 += t.weight * p[2]
-			}
-			dst[3*j], dst[3*j+1], dst[3*j+2] = s0, s1, s2
-		}
-	}
-	for i, ts := range yt {
-		o := out[i*r*c : (i+1)*r*c]
-		for k := range o {
-			var s float32
-			for _, t := range ts {
-				s += t.weight * hor[(t.src-y0)*r*c+k]
-			}
-			o[k] = uint8(min(255, max(0, s+0.5)))
-		}
-	}
-}
-
-// sourceRow converts columns [x0, x1) of row y (relative to the bounds' origin) of
-// img to c floats a pixel in dst (indexed by column).
-func (z *resizer) sourceRow(img image.Image, b image.Rectangle, y, x0, x1, c int, dst []float32) {
+	var planes []plane
+	ycc := false
 	switch m := img.(type) {
 	case *image.Gray:
-		p := m.Pix[y*m.Stride:]
-		for x := x0; x < x1; x++ {
-			v := float32(p[x])
-			if c == 1 {
-				dst[x] = v
-			} else {
-				dst[3*x], dst[3*x+1], dst[3*x+2] = v, v, v
-			}
-		}
-		return
+		planes = []plane{{m.Pix, m.Stride, 1, w, h, 1, 1}}
 	case *image.YCbCr:
-		if c == 1 {
-			p := m.Y[y*m.YStride:]
-			for x := x0; x < x1; x++ {
-				dst[x] = float32(p[x])
-			}
-			return
+		kx, ky := chromaScale(m.SubsampleRatio)
+		if m.Rect.Min != (image.Point{}) || kx == 0 {
+			planes = z.generic(img)
+			break
 		}
-		if cap(z.rgb) < 3*(x1-x0) {
-			z.rgb = make([]uint8, 3*(x1-x0))
+		cw, ch := int(math.Ceil(float64(w)*kx)), int(math.Ceil(float64(h)*ky))
+		planes = []plane{{m.Y, m.YStride, 1, w, h, 1, 1}}
+		if c == 3 {
+			planes = append(planes, plane{m.Cb, m.CStride, 1, cw, ch, kx, ky}, plane{m.Cr, m.CStride, 1, cw, ch, kx, ky})
+			ycc = true
 		}
-		ycbcrRow(m, y, x0, x1, z.rgb)
-		for x := x0; x < x1; x++ {
-			q := z.rgb[3*(x-x0):]
-			dst[3*x], dst[3*x+1], dst[3*x+2] = float32(q[0]), float32(q[1]), float32(q[2])
-		}
-		return
 	case *image.NRGBA:
-		p := m.Pix[y*m.Stride:]
-		for x := x0; x < x1; x++ {
-			q := p[4*x : 4*x+3]
-			putRGB(dst, x, c, q[0], q[1], q[2])
-		}
-		return
+		planes = rgbPlanes(m.Pix, m.Stride, w, h)
 	case *image.RGBA:
-		p := m.Pix[y*m.Stride:]
-		for x := x0; x < x1; x++ {
-			q := p[4*x : 4*x+3]
-			putRGB(dst, x, c, q[0], q[1], q[2])
+		planes = rgbPlanes(m.Pix, m.Stride, w, h)
+	default:
+		planes = z.generic(img)
+	}
+	r := z.r
+	w2, h2 := ResizedSize(w, h, r)
+	for i, p := range planes {
+		if cap(z.chans[i]) < r*r {
+			z.chans[i] = make([]float32, r*r)
 		}
-		return
+		z.resample(p, w, h, w2, h2, z.chans[i][:r*r])
 	}
-	for x := x0; x < x1; x++ {
-		col := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
-		putRGB(dst, x, c, col.R, col.G, col.B)
+	put := func(v float32) uint8 { return uint8(min(255, max(0, v+0.5))) }
+	switch {
+	case len(planes) == 1:
+		y := z.chans[0][:r*r]
+		for q, v := range y {
+			for k := range c {
+				out[q*c+k] = put(v)
+			}
+		}
+	case ycc:
+		y, cb, cr := z.chans[0][:r*r], z.chans[1][:r*r], z.chans[2][:r*r]
+		for q := range y {
+			u, v := cb[q]-128, cr[q]-128
+			out[3*q] = put(y[q] + 1.402*v)
+			out[3*q+1] = put(y[q] - 0.344136*u - 0.714136*v)
+			out[3*q+2] = put(y[q] + 1.772*u)
+		}
+	case c == 1:
+		red, green, blue := z.chans[0][:r*r], z.chans[1][:r*r], z.chans[2][:r*r]
+		for q := range red {
+			out[q] = put(0.299*red[q] + 0.587*green[q] + 0.114*blue[q])
+		}
+	default:
+		red, green, blue := z.chans[0][:r*r], z.chans[1][:r*r], z.chans[2][:r*r]
+		for q := range red {
+			out[3*q], out[3*q+1], out[3*q+2] = put(red[q]), put(green[q]), put(blue[q])
+		}
 	}
 }
 
-// putRGB stores one pixel as c floats: the three channels, or their luma for c = 1.
-func putRGB(dst []float32, x, c int, r, g, b uint8) {
-	if c == 1 {
-		dst[x] = float32((19595*uint32(r) + 38470*uint32(g) + 7471*uint32(b) + 1<<15) >> 16)
-		return
+// resample writes the r×r centre crop of plane p of a w×h image resized to w2×h2
+// into dst, as floats.
+func (z *resizer) resample(p plane, w, h, w2, h2 int, dst []float32) {
+	r := z.r
+	xt := areaTaps(w, w2, (w2-r)/2, r, p.kx, p.w)
+	yt := areaTaps(h, h2, (h2-r)/2, r, p.ky, p.h)
+	rows := yt.hi - yt.lo
+	if cap(z.hor) < rows*r {
+		z.hor = make([]float32, rows*r)
 	}
-	dst[3*x], dst[3*x+1], dst[3*x+2] = float32(r), float32(g), float32(b)
+	hor := z.hor[:rows*r]
+	for y := yt.lo; y < yt.hi; y++ {
+		src := p.pix[y*p.stride:]
+		o := hor[(y-yt.lo)*r : (y-yt.lo+1)*r]
+		for j := range o {
+			var s float32
+			at := xt.first[j] * p.step
+			for _, wt := range xt.weight[j] {
+				s += wt * float32(src[at])
+				at += p.step
+			}
+			o[j] = s
+		}
+	}
+	for i := range r {
+		o := dst[i*r : (i+1)*r]
+		clear(o)
+		for k, wt := range yt.weight[i] {
+			row := hor[(yt.first[i]+k-yt.lo)*r : (yt.first[i]+k-yt.lo+1)*r]
+			for j, v := range row {
+				o[j] += wt * v
+			}
+		}
+	}
 }
 
-// ycbcrRow converts columns [x0, x1) of row y of m to RGB bytes in out, with
-// image/color's YCbCrToRGB (JFIF full-range coefficients) at each pixel's chroma
-// sample.
-func ycbcrRow(m *image.YCbCr, y, x0, x1 int, out []uint8) {
-	by := m.Rect.Min.Y + y
-	bx := m.Rect.Min.X
-	yrow := m.Y[y*m.YStride:]
-	for x := x0; x < x1; x++ {
-		ci := m.COffset(bx+x, by)
-		r, g, b := color.YCbCrToRGB(yrow[x], m.Cb[ci], m.Cr[ci])
-		q := out[3*(x-x0):]
-		q[0], q[1], q[2] = r, g, b
+// chromaScale returns the chroma samples a pixel on each axis of a subsampling
+// ratio (0 for one this code does not know).
+func chromaScale(s image.YCbCrSubsampleRatio) (kx, ky float64) {
+	switch s {
+	case image.YCbCrSubsampleRatio444:
+		return 1, 1
+	case image.YCbCrSubsampleRatio422:
+		return 0.5, 1
+	case image.YCbCrSubsampleRatio420:
+		return 0.5, 0.5
+	case image.YCbCrSubsampleRatio440:
+		return 1, 0.5
+	case image.YCbCrSubsampleRatio411:
+		return 0.25, 1
+	case image.YCbCrSubsampleRatio410:
+		return 0.25, 0.5
 	}
+	return 0, 0
+}
+
+// rgbPlanes returns the red, green and blue planes of 4-byte-a-pixel RGBA data.
+func rgbPlanes(pix []uint8, stride, w, h int) []plane {
+	return []plane{{pix, stride, 4, w, h, 1, 1}, {pix[1:], stride, 4, w, h, 1, 1}, {pix[2:], stride, 4, w, h, 1, 1}}
+}
+
+// generic converts img to non-premultiplied RGBA (image/color's NRGBA model) and
+// returns its planes.
+func (z *resizer) generic(img image.Image) []plane {
+	b := img.Bounds()
+	if z.rgba == nil || z.rgba.Rect.Dx() != b.Dx() || z.rgba.Rect.Dy() != b.Dy() {
+		z.rgba = image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	}
+	m := z.rgba
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
+			p := m.Pix[y*m.Stride+4*x:]
+			p[0], p[1], p[2] = c.R, c.G, c.B
+		}
+	}
+	return rgbPlanes(m.Pix, m.Stride, b.Dx(), b.Dy())
 }
 
 // isColour reports whether img is stored with colour (not a grey model).
