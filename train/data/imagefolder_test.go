@@ -285,7 +285,7 @@ func TestAreaResize(t *testing.T) {
 			t.Fatalf("YCbCr planes against RGB: value %d = %d, want %d ± 1", i, a[i], b[i])
 		}
 	}
-		for _, c := range []struct{ w, h, r, w2, h2 int }{{12, 8, 4, 6, 4}, {8, 12, 4, 4, 6}, {500, 375, 224, 299, 224}, {3, 3, 5, 5, 5}} {
+	for _, c := range []struct{ w, h, r, w2, h2 int }{{12, 8, 4, 6, 4}, {8, 12, 4, 4, 6}, {500, 375, 224, 299, 224}, {3, 3, 5, 5, 5}} {
 		if w2, h2 := ResizedSize(c.w, c.h, c.r); w2 != c.w2 || h2 != c.h2 {
 			t.Errorf("ResizedSize(%d, %d, %d) = %d, %d; want %d, %d", c.w, c.h, c.r, w2, h2, c.w2, c.h2)
 		}
