@@ -322,7 +322,7 @@ func decodeSplits(abs string, r int, splits []folderSplit, opt Options) (sets [2
 		pw.Add(1)
 		go func() {
 			defer pw.Done()
-			reportProgress(opt, abs, total, &done, stop)
+			reportProgress(opt, abs, total, &done, progressEvery, stop)
 		}()
 	}
 	for s, sp := range splits {
@@ -382,11 +382,11 @@ func decodeSplits(abs string, r int, splits []folderSplit, opt Options) (sets [2
 	return sets, bad, c, nil
 }
 
-// reportProgress writes a progress line (count, rate, estimated time left) every
-// progressEvery until stop is closed.
-func reportProgress(opt Options, abs string, total int, done *atomic.Int64, stop <-chan struct{}) {
+// reportProgress writes a progress line (images done of total, rate, estimated
+// time left = (total − done)/rate) every interval until stop is closed.
+func reportProgress(opt Options, abs string, total int, done *atomic.Int64, interval time.Duration, stop <-chan struct{}) {
 	t0 := time.Now()
-	tick := time.NewTicker(progressEvery)
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {

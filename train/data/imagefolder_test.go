@@ -2,6 +2,7 @@ package data
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -12,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -289,5 +292,51 @@ func TestAreaResize(t *testing.T) {
 		if w2, h2 := ResizedSize(c.w, c.h, c.r); w2 != c.w2 || h2 != c.h2 {
 			t.Errorf("ResizedSize(%d, %d, %d) = %d, %d; want %d, %d", c.w, c.h, c.r, w2, h2, c.w2, c.h2)
 		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestDecodeProgress(t *testing.T) {
+	var log syncBuffer
+	var done atomic.Int64
+	done.Store(250)
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		reportProgress(Options{Log: &log}, "/photos", 1000, &done, 20*time.Millisecond, stop)
+		close(finished)
+	}()
+	for !strings.Contains(log.String(), "\n") {
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(stop)
+	<-finished
+	line := strings.SplitN(log.String(), "\n", 2)[0]
+	// 250 of 1000 done after t seconds: a rate of 250/t and 3t left.
+	var n, total int
+	var rate float64
+	var left string
+	if _, err := fmt.Sscanf(line, "imagefolder: /photos: %d/%d images, %f/s, %s left", &n, &total, &rate, &left); err != nil || n != 250 || total != 1000 || rate <= 0 {
+		t.Fatalf("progress line %q (%v); want 250/1000 images, a rate and the time left", line, err)
+	}
+	if d, err := time.ParseDuration(left); err != nil || math.Abs(d.Seconds()-750/rate) > 1 {
+		t.Errorf("time left %q, want about %.1fs at %.0f/s", left, 750/rate, rate)
 	}
 }

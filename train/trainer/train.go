@@ -102,6 +102,10 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 	if err := CheckData(j.Arch, d); err != nil {
 		return failed("%v", err)
 	}
+	if _, ok := e.(engine.ResizedCropper); r.Augment == formats.AugmentResizedCrop && !ok {
+		// Checked before anything is built or uploaded.
+		return failed("build: the %s engine does not assemble random-resized crops yet; use --device cpu (or another augmentation)", e.Name())
+	}
 	set := d.Train.Subset(r.TrainSubset, 0)
 	spe := set.Len() / r.Batch
 	if spe < 1 {
