@@ -219,11 +219,12 @@ func TestImageFolderPipeline(t *testing.T) {
 	spec := "imagefolder:" + dir + ":32"
 	const epochs, batch = 8, 12
 	sampleCmd := "sample --space regnetx --res 32 --classes 3 --flops 1M:4M -n 2 --seed 3"
-	trainCmd := fmt.Sprintf("train --data %s --cache-dir %s --epochs %d --batch %d --device cpu", spec, cache, epochs, batch)
+	trainCmd := fmt.Sprintf("train --data %s --cache-dir %s --epochs %d --batch %d --lr 0.1 --device cpu", spec, cache, epochs, batch)
 	evalCmd := "evaluate --device cpu --cache-dir " + cache
 
 	// Without --skip-bad the broken file stops train with one line naming it.
 	stderr := sh(t, bin, sampleCmd+" | "+trainCmd+" >/dev/null", true)
+	t.Logf("without --skip-bad:\n%s", stderr)
 	if !strings.Contains(stderr, broken+": truncated") || !strings.Contains(stderr, "1 unreadable files in all; skip them with --skip-bad") {
 		t.Fatalf("a truncated file: stderr %q; want one line naming %s", stderr, broken)
 	}
@@ -240,6 +241,7 @@ func TestImageFolderPipeline(t *testing.T) {
 		t.Fatalf("%d records, want 2", len(rs))
 	}
 	wantSteps := int64(epochs * (3 * ntrain / batch))
+	best := 100.0
 	for _, r := range rs {
 		if r["status"] != "ok" || r["eval_status"] != "ok" {
 			t.Fatalf("record %v: status %v / %v (%v %v)", r["id"], r["status"], r["eval_status"], r["error"], r["eval_error"])
@@ -254,14 +256,21 @@ func TestImageFolderPipeline(t *testing.T) {
 			t.Errorf("steps %v, eval images %v, eval data %v; want %d steps (%d train images), %d val images of %s",
 				r["steps"], r["eval_images"], r["eval_data"], wantSteps, 3*ntrain, 3*nval, spec)
 		}
-		if e := r["test_error"].(float64); e > 10 {
-			t.Errorf("%v: test error %.1f%%, want at most 10%% on this easy task", r["id"], e)
+		t.Logf("%v: train error %.1f%%, test error %.1f%%", r["id"], r["train_error"], r["test_error"])
+		// Chance is 66.7%; every model learns, the better one learns the task.
+		if e := r["test_error"].(float64); e > 40 {
+			t.Errorf("%v: test error %.1f%%, want well below chance (66.7%%)", r["id"], e)
 		}
+		best = min(best, r["test_error"].(float64))
+	}
+	if best > 5 {
+		t.Errorf("best test error %.1f%%, want at most 5%% on this easy task", best)
 	}
 
 	// The second run (one short model) reads the cache.
 	quick := strings.Replace(strings.Replace(line, "-n 2", "-n 1", 1), fmt.Sprintf("--epochs %d", epochs), "--epochs 1", 1)
 	stderr = sh(t, bin, quick, false)
+	t.Logf("second run:\n%s", stderr)
 	if strings.Count(stderr, "cache hit") != 2 || strings.Contains(stderr, "decoding") {
 		t.Errorf("second run: stderr %q; want train and evaluate to hit the cache", stderr)
 	}
@@ -272,6 +281,7 @@ func TestImageFolderPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	stderr = sh(t, bin, evalCmd+" --skip-bad "+out+" >/dev/null", false)
+	t.Logf("after touching val/apple/001.png:\n%s", stderr)
 	if strings.Contains(stderr, "cache hit") || !strings.Contains(stderr, "decoding 157 files") {
 		t.Errorf("after a change: stderr %q; want a fresh decode", stderr)
 	}
