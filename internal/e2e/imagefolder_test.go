@@ -225,7 +225,7 @@ func TestImageFolderPipeline(t *testing.T) {
 	// Without --skip-bad the broken file stops train with one line naming it.
 	stderr := sh(t, bin, sampleCmd+" | "+trainCmd+" >/dev/null", true)
 	t.Logf("without --skip-bad:\n%s", stderr)
-	if !strings.Contains(stderr, broken+": truncated") || !strings.Contains(stderr, "1 unreadable files in all; skip them with --skip-bad") {
+	if !strings.Contains(stderr, broken+": truncated") || !strings.Contains(stderr, "1 unreadable file in all; skip them with --skip-bad") {
 		t.Fatalf("a truncated file: stderr %q; want one line naming %s", stderr, broken)
 	}
 
@@ -233,7 +233,7 @@ func TestImageFolderPipeline(t *testing.T) {
 	line := sampleCmd + " | " + trainCmd + " --skip-bad | " + evalCmd + " --skip-bad -o " + out
 	stderr = sh(t, bin, line, false)
 	t.Logf("first run:\n%s", stderr)
-	if !strings.Contains(stderr, "decoding 157 files (121 train, 36 val) at 32x32") || !strings.Contains(stderr, "skipped 1 unreadable files (first: "+broken) {
+	if !strings.Contains(stderr, "decoding 157 files (121 train, 36 val) at 32x32") || !strings.Contains(stderr, "skipped 1 unreadable file (first: "+broken) {
 		t.Errorf("first run: stderr %q; want the decoding of 157 files and 1 skipped", stderr)
 	}
 	rs := rows(t, records(t, out))

@@ -243,12 +243,12 @@ func loadImageFolder(dir string, r int, opt Options) (train, test *Set, classes 
 	path := filepath.Join(cacheDir, fmt.Sprintf("imagefolder-%s-r%d.cache", key[:32], r))
 	if sets, hdr, err := readCache(path, key); err == nil {
 		if len(hdr.Skipped) > 0 && !opt.SkipBad {
-			return nil, nil, nil, nil, nil, fmt.Errorf("imagefolder: %s (%d unreadable files in all; skip them with --skip-bad)", hdr.Skipped[0], len(hdr.Skipped))
+			return nil, nil, nil, nil, nil, fmt.Errorf("imagefolder: %s (%s in all; skip them with --skip-bad)", hdr.Skipped[0], unreadable(len(hdr.Skipped)))
 		}
 		opt.logf("imagefolder: %s: cache hit %s (%d train, %d val images of %dx%dx%d, %d classes)\n",
 			abs, path, hdr.Train, hdr.Val, r, r, hdr.Channels, len(hdr.Classes))
 		if len(hdr.Skipped) > 0 {
-			opt.logf("imagefolder: %s: skipped %d unreadable files (first: %s)\n", abs, len(hdr.Skipped), hdr.Skipped[0])
+			opt.logf("imagefolder: %s: skipped %s (first: %s)\n", abs, unreadable(len(hdr.Skipped)), hdr.Skipped[0])
 		}
 		return sets[0], sets[1], hdr.Classes, hdr.Mean, hdr.Std, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -266,7 +266,7 @@ func loadImageFolder(dir string, r int, opt Options) (train, test *Set, classes 
 	opt.logf("imagefolder: %s: decoded %d images in %.1fs (%.0f/s on %d workers)\n", abs, n-len(skipped), secs,
 		float64(n)/max(secs, 1e-9), opt.workers())
 	if len(skipped) > 0 {
-		opt.logf("imagefolder: %s: skipped %d unreadable files (first: %s)\n", abs, len(skipped), skipped[0])
+		opt.logf("imagefolder: %s: skipped %s (first: %s)\n", abs, unreadable(len(skipped)), skipped[0])
 	}
 	for _, s := range sets {
 		s.Classes = len(classes)
@@ -343,7 +343,7 @@ func decodeSplits(abs string, r int, splits []folderSplit, opt Options) (sets [2
 		}
 	}
 	if len(bad) > 0 && !opt.SkipBad {
-		return sets, nil, 0, fmt.Errorf("imagefolder: %s (%d unreadable files in all; skip them with --skip-bad)", bad[0], len(bad))
+		return sets, nil, 0, fmt.Errorf("imagefolder: %s (%s in all; skip them with --skip-bad)", bad[0], unreadable(len(bad)))
 	}
 	c = 1
 	if colour.Load() {
@@ -572,4 +572,12 @@ func (opt Options) logf(format string, a ...any) {
 	if opt.Log != nil {
 		fmt.Fprintf(opt.Log, format, a...)
 	}
+}
+
+// unreadable returns "1 unreadable file" or "N unreadable files".
+func unreadable(n int) string {
+	if n == 1 {
+		return "1 unreadable file"
+	}
+	return fmt.Sprintf("%d unreadable files", n)
 }

@@ -204,7 +204,7 @@ func TestImageFolderBadFiles(t *testing.T) {
 	// The truncated file alone is named as truncated.
 	os.Remove(filepath.Join(dir, "train", "a_green", "notes.txt"))
 	_, err = OpenWith("imagefolder:"+dir+":8", Options{CacheDir: cache})
-	checkErr(t, err, trunc+": ", "(1 unreadable files in all")
+	checkErr(t, err, trunc+": ", "(1 unreadable file in all")
 }
 
 func TestImageFolderLayoutErrors(t *testing.T) {
