@@ -58,7 +58,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if opt.B < 1 || !(opt.Fraction > 0 && opt.Fraction <= 1) || !(opt.Alpha > 0 && opt.Alpha < 1) {
 		return cli.Usagef("-B must be positive, --fraction in (0, 1] and --alpha in (0, 1)")
 	}
-	m, err := design.Input("bootstrap", file, stdin, *column, *spaceArg, *minModels)
+	m, err := design.Input("bootstrap", file, stdin, stderr, *column, *spaceArg, *minModels)
 	if err != nil {
 		return err
 	}

@@ -37,11 +37,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.IntVar(&opt.Bins, "bins", 10, "complexity bins of the normalization")
 	labels := fs.String("labels", "", "comma-separated labels of the files (default: the space names)")
 	plotPath := fs.String("plot", "", "write the EDFs to this PNG or SVG file")
-	if err := fs.FlagSet.Parse(args); err != nil {
-		_, err := fs.ParseFile(args) // reports -h and bad flags the usual way
+	files, err := fs.ParseFiles(args)
+	if err != nil {
 		return err
 	}
-	files := fs.Args()
 	switch {
 	case len(files) == 0:
 		return cli.Usagef("give one evaluated stream per space")

@@ -1,8 +1,12 @@
 package formats
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,6 +16,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ddstools/dds/formats/anynet"
+	"github.com/ddstools/dds/internal/version"
+	"golang.org/x/sys/unix"
 )
 
 func zooConfigs(t testing.TB) []Config {
@@ -305,7 +311,7 @@ func TestWithColumns(t *testing.T) {
 			t.Errorf("column %s changed", name)
 		}
 	}
-	if v, _ := out.Schema().Metadata().GetValue(KeyProducer); v != "test" {
+	if v, _ := out.Schema().Metadata().GetValue(KeyProducer); v != "test dds "+version.String() {
 		t.Errorf("metadata lost: producer %q", v)
 	}
 }
@@ -351,5 +357,118 @@ func TestTextViews(t *testing.T) {
 	defer rd.Release()
 	if err := WriteTable(&tab, rd, TextOptions{Columns: []string{"nope"}}); err == nil {
 		t.Error("unknown column accepted")
+	}
+}
+
+// TestOutputCompression checks the codec each record batch of an Output's stream
+// declares (the BodyCompression table of its metadata: absent, LZ4_FRAME=0, ZSTD=1),
+// and that the stream reads back.
+func TestOutputCompression(t *testing.T) {
+	cs := zooConfigs(t)
+	for _, c := range []struct {
+		codec Compression
+		want  int // -1: uncompressed
+	}{{"", 1}, {Zstd, 1}, {LZ4, 0}, {Uncompressed, -1}} {
+		path := filepath.Join(t.TempDir(), "c.arrows")
+		o, err := CreateOutput(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Compression = c.codec
+		schema, err := ConfigSchema(Provenance{Producer: "test"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := ConfigRecord(nil, schema, cs)
+		w := NewWriter(o, schema, nil)
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Release()
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(path)
+		fr := &framer{r: bufio.NewReader(bytes.NewReader(data))} // no schema checks
+		batches := 0
+		for {
+			if err := fr.next(); err != nil {
+				t.Fatalf("%q: %v", c.codec, err)
+			}
+			if fr.eos {
+				break
+			}
+			meta := fr.pending[8:]
+			f := &fb{b: meta[:binary.LittleEndian.Uint32(fr.pending[4:])]}
+			root := f.u32(0)
+			if p := f.field(root, 1); meta[p] != 3 {
+				continue // the schema
+			}
+			batches++
+			got := -1
+			if bc := f.ref(f.ref(root, 2), 3); bc >= 0 {
+				got = 0
+				if p := f.field(bc, 0); p >= 0 {
+					got = int(meta[p])
+				}
+			}
+			if got != c.want {
+				t.Errorf("%q: batch declares codec %d, want %d", c.codec, got, c.want)
+			}
+		}
+		rd, closeRd, err := OpenReader(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for rd.Next() {
+			n += int(rd.Record().NumRows())
+		}
+		closeRd()
+		if batches == 0 || n != len(cs) || rd.Err() != nil {
+			t.Errorf("%q: %d batches, read back %d of %d rows: %v", c.codec, batches, n, len(cs), rd.Err())
+		}
+	}
+}
+
+// TestOutputMode checks that an output file gets the mode a shell's > gives: 0666
+// less the umask when new, the replaced file's mode otherwise.
+func TestOutputMode(t *testing.T) {
+	dir := t.TempDir()
+	write := func(path string) {
+		o, err := CreateOutput(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.WriteString("x")
+		if err := o.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mode := func(path string) os.FileMode {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Mode().Perm()
+	}
+	old := unix.Umask(0o022)
+	defer unix.Umask(old)
+	write(filepath.Join(dir, "a"))
+	unix.Umask(0o077)
+	write(filepath.Join(dir, "b"))
+	os.WriteFile(filepath.Join(dir, "c"), nil, 0o640)
+	os.Chmod(filepath.Join(dir, "c"), 0o640)
+	write(filepath.Join(dir, "c"))
+	for name, want := range map[string]os.FileMode{"a": 0o644, "b": 0o600, "c": 0o640} {
+		if got := mode(filepath.Join(dir, name)); got != want {
+			t.Errorf("%s: mode %o, want %o", name, got, want)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
 	}
 }

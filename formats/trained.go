@@ -362,6 +362,7 @@ func Derive(md arrow.Metadata, kind string, p Provenance) arrow.Metadata {
 		have[k] = true
 	}
 	prev, _ := md.GetValue(KeyProducer)
+	prev = ProducerName(prev)
 	for i, k := range md.Keys() {
 		switch k {
 		case KeySchemaVersion, KeyKind, KeyProducer:

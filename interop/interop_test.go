@@ -322,8 +322,8 @@ func compareMetadata(t *testing.T, goMD, jsMD map[string]string) {
 	if jsMD[formats.KeyKind] != formats.KindConfig {
 		t.Errorf("JS sees %s=%q, want %q", formats.KeyKind, jsMD[formats.KeyKind], formats.KindConfig)
 	}
-	if jsMD[formats.KeyProducer] != "sample" {
-		t.Errorf("JS sees %s=%q, want %q", formats.KeyProducer, jsMD[formats.KeyProducer], "sample")
+	if formats.ProducerName(jsMD[formats.KeyProducer]) != "sample" {
+		t.Errorf("JS sees %s=%q, want sample and its version", formats.KeyProducer, jsMD[formats.KeyProducer])
 	}
 	for k, v := range goMD {
 		if w, ok := jsMD[k]; !ok {

@@ -76,7 +76,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		opt.Quantiles = append(opt.Quantiles, v)
 	}
-	m, err := design.Input("refine", file, stdin, *column, *spaceArg, opt.MinModels)
+	m, err := design.Input("refine", file, stdin, stderr, *column, *spaceArg, opt.MinModels)
 	if err != nil {
 		return err
 	}

@@ -122,7 +122,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	space, err := formats.LoadSpace(*spaceArg, stdin)
+	space, err := formats.LoadSpace(*spaceArg, stdin, stderr)
 	if err != nil {
 		return err
 	}
