@@ -38,6 +38,7 @@ func main() { cli.Main("bootstrap", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("bootstrap", synopsis, stderr)
+	codec := formats.CompressionFlag(fs.FlagSet)
 	column := fs.String("error", design.DefaultError, "error column to minimise")
 	spaceArg := fs.String("space", "", "the space the records were drawn from (default: their metadata)")
 	params := fs.String("params", "", "narrow only these parameters (default: all the space can express)")
@@ -109,6 +110,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	o.Compression = *codec
 	prov := formats.Provenance{Producer: "bootstrap", Args: cli.Recorded(args, "o", "q", "plots")}
 	if err := formats.WriteSpaces(o, []*formats.Space{narrowed}, prov, nil); err != nil {
 		o.Abort()

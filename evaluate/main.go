@@ -30,6 +30,7 @@ func main() { cli.Main("evaluate", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("evaluate", synopsis, stderr)
+	codec := formats.CompressionFlag(fs.FlagSet)
 	dataSpec := fs.String("data", "", "dataset spec (default: the one each model trained on)")
 	split := fs.String("split", "test", "split to evaluate: test or train")
 	subset := fs.Int("subset", 0, "evaluate on this many examples of the split (0: all)")
@@ -71,6 +72,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	o.Compression = *codec
 	if err := evaluator.Run(rd, o, opt); err != nil {
 		o.Abort()
 		return err

@@ -88,8 +88,8 @@ const maxSpaceFile = 64 << 20
 
 // LoadSpace resolves a space argument: "-" reads a space from stdin, an existing path
 // reads that file, anything else names a built-in space. A file (or stdin) holds a
-// space stream, or one space as a JSON object (the form of Space's JSON fields, which
-// sample --print-space -f json prints), told apart by its first byte. Notes on what
+// space stream, or one space as a JSON object with Space's JSON fields (the form a
+// person writes by hand; the README has an example), told apart by its first byte. Notes on what
 // was assumed for a space stream without dds metadata go to warn.
 func LoadSpace(arg string, stdin io.Reader, warn io.Writer) (*Space, error) {
 	if arg != "-" {

@@ -39,6 +39,7 @@ func main() { cli.Main("refine", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("refine", synopsis, stderr)
+	codec := formats.CompressionFlag(fs.FlagSet)
 	step := fs.String("step", "", "the constraint to add: "+strings.Join(design.Candidates, ", "))
 	auto := fs.Bool("auto", false, "add the most restrictive constraint that does not make the distribution worse")
 	column := fs.String("error", design.DefaultError, "error column")
@@ -120,6 +121,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	o.Compression = *codec
 	prov := formats.Provenance{Producer: "refine", Args: cli.Recorded(args, "o", "q", "plot")}
 	if err := formats.WriteSpaces(o, []*formats.Space{ns}, prov, nil); err != nil {
 		o.Abort()

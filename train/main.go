@@ -49,6 +49,7 @@ func main() { cli.Main("train", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("train", synopsis, stderr)
+	codec := formats.CompressionFlag(fs.FlagSet)
 	def := formats.DefaultRecipe()
 	r := def
 	fs.StringVar(&r.Data, "data", def.Data, "dataset spec")
@@ -116,6 +117,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	o.Compression = *codec
 	if err := trainer.Run(rd, o, opt); err != nil {
 		o.Abort()
 		return err
