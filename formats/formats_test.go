@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ddstools/dds/formats/anynet"
@@ -470,5 +472,89 @@ func TestOutputMode(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
 		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// TestForeignSpaceStream reads a space as another tool writes it back: no dds
+// metadata, strings dictionary-encoded (apache-arrow JS) or large (polars), lists
+// large, nullable columns left out.
+func TestForeignSpaceStream(t *testing.T) {
+	want, err := LookupSpace("regnetx-mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec, err := SpaceRecord(mem, SpaceSchema(Provenance{Producer: "test"}), []*Space{want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	dir := t.TempDir()
+	for _, strType := range []arrow.DataType{
+		&arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String},
+		arrow.BinaryTypes.LargeString,
+	} {
+		var fields []arrow.Field
+		var cols []arrow.Array
+		for i, f := range rec.Schema().Fields() {
+			if f.Name == "median" || f.Name == "n" || f.Name == "parent" {
+				continue
+			}
+			switch dt := f.Type.(type) {
+			case *arrow.StringType:
+				f.Type = strType
+			case *arrow.ListType:
+				elem := dt.Elem()
+				if elem.ID() == arrow.STRING {
+					elem = strType
+				}
+				f.Type = arrow.LargeListOf(elem)
+			}
+			js, err := rec.Column(i).MarshalJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			col, _, err := array.FromJSON(mem, f.Type, bytes.NewReader(js))
+			if err != nil {
+				t.Fatalf("%s as %s: %v", f.Name, f.Type, err)
+			}
+			defer col.Release()
+			fields = append(fields, f)
+			cols = append(cols, col)
+		}
+		foreign := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rec.NumRows())
+		path := filepath.Join(dir, "space.arrows")
+		var buf bytes.Buffer
+		w := ipc.NewWriter(&buf, ipc.WithSchema(foreign.Schema()), ipc.WithAllocator(mem))
+		if err := w.Write(foreign); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		foreign.Release()
+		os.WriteFile(path, buf.Bytes(), 0o644)
+
+		var warn bytes.Buffer
+		got, err := LoadSpace(path, nil, &warn)
+		if err != nil {
+			t.Fatalf("%s: %v", strType, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: read %+v, want %+v", strType, got, want)
+		}
+		if note := warn.String(); !strings.Contains(note, "no dds metadata") || !strings.HasSuffix(note, "taken as null: median, n, parent\n") {
+			t.Errorf("%s: note %q", strType, note)
+		}
+	}
+
+	js, _ := want.JSON()
+	path := filepath.Join(dir, "space.json")
+	os.WriteFile(path, []byte("\n  "+js), 0o644)
+	if got, err := LoadSpace(path, nil, io.Discard); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("JSON space: %v", err)
+	}
+	os.WriteFile(path, []byte(`{"name": "x", "vars": []}`), 0o644)
+	if _, err := LoadSpace(path, nil, io.Discard); err == nil || !strings.Contains(err.Error(), "space.json") {
+		t.Errorf("bad JSON space: %v", err)
 	}
 }
