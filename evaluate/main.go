@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"io"
+	"os"
 
 	"github.com/ddstools/dds/evaluate/evaluator"
 	"github.com/ddstools/dds/formats"
@@ -62,6 +63,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		NewEngine: func() (engine.Engine, error) { return dev.NewEngine(engine.FP32) }, Prov: formats.Provenance{Producer: "evaluate", Args: cli.Recorded(args, "o", "q")}}
 	if !*quiet {
 		opt.Log = stderr
+		if f, ok := stderr.(*os.File); ok && formats.IsTerminal(f) {
+			opt.Progress = stderr
+		}
 	}
 	rd, closeIn, err := formats.OpenReader(file, stdin)
 	if err != nil {

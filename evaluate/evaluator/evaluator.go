@@ -107,6 +107,7 @@ type Options struct {
 	NewEngine   func() (engine.Engine, error)
 	Prov        formats.Provenance
 	Log         io.Writer // summary line; nil for none
+	Progress    io.Writer // live progress line (a terminal); nil for none
 	OpenData    func(spec string) (*data.Data, error)
 }
 
@@ -133,6 +134,8 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 		sets[opt.Data] = d
 	}
 	counts := map[string]int{}
+	prog := newProgress(opt.Progress)
+	defer prog.stop()
 	for rd.Next() {
 		rec := rd.Record()
 		cfgs, _, err := formats.DecodeConfigRows(rec)
@@ -159,7 +162,9 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 			if _, ok := sets[ev.Data]; !ok && errs[ev.Data] == nil {
 				sets[ev.Data], errs[ev.Data] = opt.OpenData(ev.Data)
 			}
+			prog.start(c.ID)
 			m, err := evaluate(c, t, sets[ev.Data], errs[ev.Data], opt)
+			prog.finished(err == nil)
 			if err != nil {
 				ev.Status, ev.Error = StatusFailed, err.Error()
 			} else {
@@ -187,6 +192,7 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	if err := out.Close(); err != nil {
 		return err
 	}
+	prog.stop()
 	if opt.Log != nil {
 		fmt.Fprintf(opt.Log, "evaluate: %d ok, %d skipped, %d failed\n", counts[StatusOK], counts[StatusSkipped], counts[StatusFailed])
 	}

@@ -122,6 +122,7 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 					t, _ = train(items[i], opt, prog)
 					gate.Unlock()
 				}
+				prog.finished()
 				results[i] <- t
 			}
 		}()
@@ -140,7 +141,6 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	start := time.Now()
 	for i, it := range items {
 		t := <-results[i]
-		prog.finished()
 		counts[t.Status]++
 		cols := formats.TrainedColumns(nil, []formats.Trained{t})
 		row := it.rec.NewSlice(int64(it.row), int64(it.row+1))
