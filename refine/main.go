@@ -103,7 +103,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	for _, e := range evs {
 		if e.Constraint == chosen && (e.Verdict == design.VerdictHas || e.Verdict == design.VerdictNotReady) {
-			return fmt.Errorf("--step %s: %s", chosen, map[string]string{design.VerdictHas: "the space already has it", design.VerdictNotReady: "add shared_b and shared_g first"}[e.Verdict])
+			return fmt.Errorf("--step %s: %s", chosen, map[string]string{design.VerdictHas: "the space already imposes or implies it", design.VerdictNotReady: "add shared_b and shared_g first"}[e.Verdict])
 		}
 	}
 	next := *name
