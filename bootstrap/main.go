@@ -102,7 +102,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		writeTable(stderr, report, len(s.Errs), opt)
 	}
 	if *plots != "" {
-		if err := writePlots(*plots, names, cols, s.Errs, ivs, *column); err != nil {
+		input := file
+		if input == "" || input == "-" {
+			input = "stdin"
+		}
+		f := figure{space: s.Space.Name, input: filepath.Base(input), column: *column, models: len(s.Errs), B: opt.B, seed: opt.Seed}
+		if err := writePlots(*plots, names, cols, s.Errs, ivs, f, report); err != nil {
 			return err
 		}
 	}
@@ -137,13 +142,18 @@ func writeTable(w io.Writer, report []design.Narrowing, n int, opt stats.Bootstr
 	tw.Flush()
 }
 
-// writePlots writes dir/<param>.png for each parameter.
-func writePlots(dir string, names []string, cols [][]float64, errs []float64, ivs []stats.Interval, column string) error {
+// writePlots writes dir/<param>.png for each parameter; those the report says the
+// space cannot express are labelled reported-only.
+func writePlots(dir string, names []string, cols [][]float64, errs []float64, ivs []stats.Interval, f figure, report []design.Narrowing) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	expressed := map[string]bool{}
+	for _, r := range report {
+		expressed[r.Name] = r.After != ""
+	}
 	for i, n := range names {
-		if err := scatter(filepath.Join(dir, n+".png"), n, cols[i], errs, &ivs[i], column); err != nil {
+		if err := scatter(filepath.Join(dir, n+".png"), n, cols[i], errs, &ivs[i], f, !expressed[n]); err != nil {
 			return fmt.Errorf("figure of %s: %v", n, err)
 		}
 	}

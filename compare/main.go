@@ -93,7 +93,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		edfs = append(edfs, e)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "space\tmodels\tmin\tq25\tmedian\tq75\tmean\tKS D vs %s\tp\n", series[0].Label)
+	mean := "mean"
+	if opt.Normalize != "none" {
+		mean = "normalized mean"
+	}
+	fmt.Fprintf(tw, "space\tmodels\tmin\tq25\tmedian\tq75\t%s\tKS D vs %s\tp\n", mean, series[0].Label)
 	for i, e := range edfs {
 		d, p := stats.KS(e, edfs[0])
 		fmt.Fprintf(tw, "%s\t%d\t%.3g\t%.3g\t%.3g\t%.3g\t%.3g\t%.3f\t%.3g\n", series[i].Label, e.N(), e.Min(),

@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,7 +95,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		writeTable(stderr, s, evs, opt, chosen)
 	}
 	if *plot != "" {
-		if err := plotEvidence(*plot, m, evs, opt); err != nil {
+		input := file
+		if input == "" || input == "-" {
+			input = "stdin"
+		}
+		if err := plotEvidence(*plot, m, evs, opt, chosen, filepath.Base(input)); err != nil {
 			return err
 		}
 	}

@@ -18,8 +18,9 @@ import (
 // The estimate counts only work done by this process: a model finished in a
 // checkpoint counts as done but took no time, and a model resumed from epoch k of E
 // has only its remaining (E-k)/E of the work ahead and behind it here. With W the
-// model-equivalents trained so far in this run and R those still to train,
-// ETA = R·elapsed/W.
+// model-equivalents trained so far in this run, R those still to train and elapsed
+// the time since the run's first training step (loading data and checkpoints is not
+// training), ETA = R·elapsed/W.
 type progress struct {
 	w       io.Writer
 	n       int
@@ -27,7 +28,7 @@ type progress struct {
 	done    int
 	work    float64 // model-equivalents trained in this run by models that ended
 	running []*slot // in start order
-	t0      time.Time
+	t0      time.Time // the first step of this run; zero until then
 	tick    *time.Ticker
 	quit    chan struct{}
 	once    sync.Once
@@ -43,7 +44,7 @@ type slot struct {
 }
 
 func newProgress(w io.Writer, n int) *progress {
-	p := &progress{w: w, n: n, t0: time.Now(), quit: make(chan struct{}), width: func() int { return term.Width(w) }}
+	p := &progress{w: w, n: n, quit: make(chan struct{}), width: func() int { return term.Width(w) }}
 	if w == nil {
 		return p
 	}
@@ -98,6 +99,9 @@ func (s *slot) update(pr Progress) {
 	if s.first < 0 && pr.Steps > 0 {
 		s.first = s.fraction() - 1/float64(pr.Epochs*pr.Steps)
 	}
+	if s.p.t0.IsZero() {
+		s.p.t0 = time.Now()
+	}
 	s.p.mu.Unlock()
 }
 
@@ -148,7 +152,33 @@ func (p *progress) line(elapsed float64) string {
 func (p *progress) draw() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "\r\x1b[K%s", term.Fit(p.line(time.Since(p.t0).Seconds()), p.width()))
+	var elapsed float64
+	if !p.t0.IsZero() {
+		elapsed = time.Since(p.t0).Seconds()
+	}
+	fmt.Fprintf(p.w, "\r\x1b[K%s", term.Fit(p.line(elapsed), p.width()))
+}
+
+// logTo returns a writer for log lines that share the terminal with the status
+// line: each write first clears the line (the next tick draws it again), so that a
+// log line never starts in the middle of it. With no display it returns log.
+func (p *progress) logTo(log io.Writer) io.Writer {
+	if p.w == nil || log == nil {
+		return log
+	}
+	return logWriter{p, log}
+}
+
+type logWriter struct {
+	p   *progress
+	log io.Writer
+}
+
+func (l logWriter) Write(b []byte) (int, error) {
+	l.p.mu.Lock()
+	defer l.p.mu.Unlock()
+	io.WriteString(l.p.w, "\r\x1b[K")
+	return l.log.Write(b)
 }
 
 // stop ends the display and clears the line.

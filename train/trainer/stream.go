@@ -103,6 +103,7 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	}
 	prog := newProgress(opt.Progress, len(items))
 	defer prog.stop()
+	opt.Log = prog.logTo(opt.Log)
 	queue := make(chan int)
 	quit := make(chan struct{})
 	defer close(quit)
