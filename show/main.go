@@ -4,16 +4,19 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"strings"
 
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/train/safetensors"
 )
 
 const synopsis = `
 usage: show [-f table|jsonl|csv|arrows] [-c COL,COL...] [--limit N] [--int64 number|string]
             [-o OUT] [--compression zstd|lz4|none] [FILE|-]...
+       show --weights ID -o MODEL.safetensors [FILE|-]...
 
 Prints any dds Arrow stream (configs, spaces, results) as text: an aligned table, one
 JSON object per row (keys in column order), or CSV with a header line. Several files,
@@ -28,6 +31,10 @@ without codecs.
 64-bit integers (seed, flops, ...) are JSON numbers by default; JavaScript's
 JSON.parse keeps only 53 bits of them; --int64 string writes them as strings.
 
+--weights writes the weights of the model whose id is (or starts with) ID, a
+safetensors file of its PyTorch state dict, to -o (or stdout when it is not a
+terminal): torch.nn.Module.load_state_dict(safetensors.torch.load_file(path)).
+
 Example: show -f arrows -o all.eval.arrows shard-*.eval.arrows`
 
 func main() { cli.Main("show", run) }
@@ -40,9 +47,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	int64s := fs.String("int64", "number", "64-bit integers in JSON lines: number or string")
 	out := fs.String("o", "", "with -f arrows: write the stream to this file (default stdout)")
 	codec := formats.CompressionFlag(fs.FlagSet)
+	weights := fs.String("weights", "", "write the weights of the model with this id (or id prefix) as a safetensors file")
 	files, err := fs.ParseFiles(args)
 	if err != nil {
 		return err
+	}
+	if *weights != "" {
+		return writeWeights(files, stdin, stdout, stderr, *weights, *out)
 	}
 	if *limit < 0 {
 		return cli.Usagef("--limit must not be negative")
@@ -71,7 +82,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return cli.Usagef("-f %q: want table, jsonl, csv or arrows", *format)
 	}
 	if *out != "" && *format != "arrows" {
-		return cli.Usagef("-o is for -f arrows; redirect text with >")
+		return cli.Usagef("-o is for -f arrows and --weights; redirect text with >")
 	}
 	rd, closeIn, err := formats.OpenReaders(files, stdin)
 	if err != nil {
@@ -96,4 +107,37 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// writeWeights writes the weights of model id in the trained or evaluated stream of
+// files to path (stdout for "" or "-"), checking that they are a safetensors file.
+func writeWeights(files []string, stdin io.Reader, stdout, stderr io.Writer, id, path string) error {
+	rd, closeIn, err := formats.OpenReaders(files, stdin)
+	if err != nil {
+		return err
+	}
+	defer closeIn()
+	w, full, err := formats.Weights(rd, id)
+	if err != nil {
+		return err
+	}
+	f, err := safetensors.Decode(w)
+	if err != nil {
+		return fmt.Errorf("model %s: its weights are not a safetensors file: %v", full, err)
+	}
+	o, err := formats.CreateOutput(path, stdout)
+	if err != nil {
+		return err
+	}
+	if _, err := o.Write(w); err != nil {
+		o.Abort()
+		return err
+	}
+	if err := o.Commit(); err != nil {
+		return err
+	}
+	if path != "" && path != "-" {
+		fmt.Fprintf(stderr, "show: %s: weights of model %s, %d tensors, %d bytes\n", path, full, len(f.Tensors), len(w))
+	}
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/ddstools/dds/formats/anynet"
 	"github.com/ddstools/dds/internal/cli"
 	"github.com/ddstools/dds/sample/sampler"
+	"github.com/ddstools/dds/train/safetensors"
 )
 
 func call(stdin []byte, args ...string) (string, string, int) {
@@ -184,4 +185,73 @@ func TestShowFlagsAfterFile(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, `{"id":"`) {
 		t.Errorf("show FILE -f jsonl -c id: exit %d %s %q", code, stderr, out)
 	}
+}
+
+// trainedStream returns a trained stream with one row of the zoo model per result.
+func trainedStream(t *testing.T, trs ...formats.Trained) []byte {
+	t.Helper()
+	rd, err := formats.NewReader(bytes.NewReader(zooStream(t)), "zoo", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Release()
+	md := formats.Derive(rd.Schema().Metadata(), formats.KindTrained, formats.Provenance{Producer: "test"})
+	schema := formats.WithFields(rd.Schema(), formats.TrainedFields, &md)
+	var out bytes.Buffer
+	sw := formats.NewWriter(&out, schema, nil)
+	rd.Next()
+	for _, tr := range trs {
+		cols := formats.TrainedColumns(nil, []formats.Trained{tr})
+		rec := formats.WithColumns(rd.Record(), formats.TrainedFields, cols, &md)
+		if err := sw.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Release()
+		for _, c := range cols {
+			c.Release()
+		}
+	}
+	sw.Close()
+	return out.Bytes()
+}
+
+func TestShowWeights(t *testing.T) {
+	w, err := safetensors.Encode([]safetensors.Tensor{safetensors.Float32("head.fc.bias", []int{3}, []float32{1, 2, 3})}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := trainedStream(t, formats.Trained{Status: "ok", Weights: w})
+	id := zooID(t)
+	path := filepath.Join(t.TempDir(), "model.safetensors")
+	_, stderr, code := call(data, "--weights", id[:6], "-o", path)
+	got, _ := os.ReadFile(path)
+	if code != 0 || !bytes.Equal(got, w) || !strings.Contains(stderr, "1 tensors") {
+		t.Fatalf("exit %d %q: wrote %d bytes, want the %d of the weights", code, stderr, len(got), len(w))
+	}
+	// Two rows with the id are ambiguous; a model without weights and an unknown
+	// id are refused too.
+	both := append(append([]byte{}, data...), data...)
+	for _, c := range []struct {
+		stdin []byte
+		id    string
+		want  string
+	}{
+		{both, id, "2 models have an id"},
+		{trainedStream(t, formats.Trained{Status: "diverged"}), id, `has no weights (status "diverged")`},
+		{data, "zz", `no model with id "zz"`},
+	} {
+		_, stderr, code := call(c.stdin, "--weights", c.id, "-o", path)
+		if code != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("--weights %s: exit %d %q, want %q", c.id, code, stderr, c.want)
+		}
+	}
+	_, stderr, code = call(zooStream(t), "--weights", id, "-o", path)
+	if code != 1 || !strings.Contains(stderr, "no weights column") {
+		t.Errorf("config stream: exit %d %q", code, stderr)
+	}
+}
+
+func zooID(t *testing.T) string {
+	out, _, _ := call(zooStream(t), "-f", "csv", "-c", "id")
+	return strings.Split(out, "\n")[1]
 }
