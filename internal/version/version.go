@@ -7,20 +7,25 @@ import (
 	"sync"
 )
 
+// commit is the commit the programs were built from, as make build sets it with
+// -ldflags "-X github.com/ddstools/dds/internal/version.commit=4899c4f12a3b[-dirty]"
+// for builds that record no version control information (-buildvcs=false).
+var commit string
+
 // String returns the build's version: the module version when the programs were
 // installed from a tagged release (go install ...@v1.2.0), else "devel" followed by
 // the first 12 digits of the commit they were built from and "-dirty" when the tree
 // had uncommitted changes ("devel-4899c4f12a3b-dirty"), or plain "devel" when the
-// build recorded no commit (go test, go run, -buildvcs=false).
+// build recorded no commit (go test, go run, -buildvcs=false without make).
 var String = sync.OnceValue(func() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "devel"
+		bi = &debug.BuildInfo{}
 	}
-	return fromBuildInfo(bi)
+	return fromBuildInfo(bi, commit)
 })
 
-func fromBuildInfo(bi *debug.BuildInfo) string {
+func fromBuildInfo(bi *debug.BuildInfo, commit string) string {
 	if v := bi.Main.Version; v != "" && v != "(devel)" {
 		return v
 	}
@@ -40,6 +45,8 @@ func fromBuildInfo(bi *debug.BuildInfo) string {
 		if dirty {
 			v += "-dirty"
 		}
+	} else if commit != "" {
+		v += "-" + commit
 	}
 	return v
 }
