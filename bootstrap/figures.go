@@ -38,8 +38,9 @@ func scatter(path, name string, values, errs []float64, iv *stats.Interval, f fi
 			logX = false
 		}
 	}
-	xlabel := name
-	if scale, unit := complexityUnit(name, values); scale != 1 {
+	xlabel, unit := name, ""
+	if scale, u := complexityUnit(name, values); scale != 1 {
+		unit = u
 		values = slices.Clone(values)
 		for i := range values {
 			values[i] /= scale
@@ -56,7 +57,7 @@ func scatter(path, name string, values, errs []float64, iv *stats.Interval, f fi
 		title += " (reported only: not a parameter of the space)"
 	}
 	title += fmt.Sprintf("\n%d models of %s, %s, B=%d, seed %d", f.models, f.input, f.column, f.B, f.seed)
-	opt := plot.ScatterOptions{Title: title, XLabel: xlabel, YLabel: f.column + " (%)", LogX: logX}
+	opt := plot.ScatterOptions{Title: title, XLabel: xlabel, YLabel: f.column + " (%)", LogX: logX, Unit: unit}
 	if discrete(values) {
 		opt.Jitter = 0.5
 	}

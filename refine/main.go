@@ -104,7 +104,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 	if chosen == "" {
-		return fmt.Errorf("no candidate constraint keeps the error distribution (see the table); nothing written")
+		return fmt.Errorf("no candidate constraint to add: each is in the space, has too few models or makes the error distribution worse (see the table); nothing written")
 	}
 	for _, e := range evs {
 		if e.Constraint == chosen && (e.Verdict == design.VerdictHas || e.Verdict == design.VerdictNotReady) {

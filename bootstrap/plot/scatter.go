@@ -31,6 +31,9 @@ type ScatterOptions struct {
 	// Alpha is the alpha the interval was computed with, only for the legend
 	// wording ("95% CI" for 0.05); zero means 0.05.
 	Alpha float64
+	// Unit follows each number of the interval in the legend ("M" for values
+	// given in millions); empty means none.
+	Unit string
 	// Jitter spreads points that share a value, for a discrete parameter: each
 	// point moves along the parameter axis by a pseudo-random offset (fixed by
 	// its index, so figures are reproducible) uniform in ±Jitter/2 of the
@@ -90,7 +93,14 @@ func Scatter(values, errs []float64, iv *stats.Interval, opt ScatterOptions) (*g
 	if !(alpha > 0 && alpha < 1) {
 		return nil, fmt.Errorf("plot: alpha is %v; it must be in (0, 1)", opt.Alpha)
 	}
-	xlo, xhi := slices.Min(values), slices.Max(values)
+	if !(opt.Jitter >= 0 && opt.Jitter < 1) {
+		return nil, fmt.Errorf("plot: jitter is %v; it must be in [0, 1)", opt.Jitter)
+	}
+	if opt.LogX && slices.Min(values) <= 0 {
+		return nil, errors.New("plot: a logarithmic parameter axis needs positive values, and the data or the interval hold a value ≤ 0")
+	}
+	xs := jitter(values, opt.Jitter, opt.LogX)
+	xlo, xhi := slices.Min(xs), slices.Max(xs)
 	if iv != nil {
 		if err := checkFinite("the interval", []float64{iv.Lo, iv.Median, iv.Hi}); err != nil {
 			return nil, err
@@ -123,14 +133,11 @@ func Scatter(values, errs []float64, iv *stats.Interval, opt ScatterOptions) (*g
 	if iv != nil {
 		b = &band{iv: *iv, top: yhi}
 		p.Add(b)
-		p.Legend.Add(fmt.Sprintf("%s%% CI [%s, %s], median %s (B=%d, n=%d)",
-			num(100*(1-alpha)), num(iv.Lo), num(iv.Hi), num(iv.Median), iv.B, iv.N), b)
+		u := opt.Unit
+		p.Legend.Add(fmt.Sprintf("%s%% CI [%s%s, %s%s], median %s%s (B=%d, n=%d)",
+			num(100*(1-alpha)), num(iv.Lo), u, num(iv.Hi), u, num(iv.Median), u, iv.B, iv.N), b)
 	}
 
-	if !(opt.Jitter >= 0 && opt.Jitter < 1) {
-		return nil, fmt.Errorf("plot: jitter is %v; it must be in [0, 1)", opt.Jitter)
-	}
-	xs := jitter(values, opt.Jitter, opt.LogX)
 	pts := make(plotter.XYs, len(values))
 	for i := range values {
 		pts[i] = plotter.XY{X: xs[i], Y: errs[i]}
