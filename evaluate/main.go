@@ -63,6 +63,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		NewEngine: func() (engine.Engine, error) { return dev.NewEngine(engine.FP32) }, Prov: formats.Provenance{Producer: "evaluate", Args: cli.Recorded(args, "o", "q")}}
 	if !*quiet {
 		opt.Log = stderr
+		opt.DeviceNote = dev.Note
 		if f, ok := stderr.(*os.File); ok && formats.IsTerminal(f) {
 			opt.Progress = stderr
 		}

@@ -5,7 +5,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 
@@ -99,9 +98,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	if !*quiet {
 		opt.Log = stderr
-		if dev.Note != "" {
-			fmt.Fprintf(stderr, "train: on the CPU (%s)\n", dev.Note)
-		}
+		opt.DeviceNote = dev.Note
 	}
 	if *ckpt != "" {
 		if opt.Store, err = trainer.OpenStore(*ckpt); err != nil {

@@ -107,6 +107,7 @@ type Options struct {
 	NewEngine   func() (engine.Engine, error)
 	Prov        formats.Provenance
 	Log         io.Writer // summary line; nil for none
+	DeviceNote  string    // why the device is the CPU under --device auto; logged before the first model
 	Progress    io.Writer // live progress line (a terminal); nil for none
 	OpenData    func(spec string) (*data.Data, error)
 }
@@ -161,6 +162,10 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 			}
 			if _, ok := sets[ev.Data]; !ok && errs[ev.Data] == nil {
 				sets[ev.Data], errs[ev.Data] = opt.OpenData(ev.Data)
+			}
+			if opt.DeviceNote != "" && opt.Log != nil {
+				fmt.Fprintf(opt.Log, "evaluate: on the CPU (%s)\n", opt.DeviceNote)
+				opt.DeviceNote = ""
 			}
 			prog.start(c.ID)
 			m, err := evaluate(c, t, sets[ev.Data], errs[ev.Data], opt)

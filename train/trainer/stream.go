@@ -22,6 +22,7 @@ type Options struct {
 	FreeMemory func() (free int64, ok bool, err error)
 	Store      *Store                                        // checkpoints; nil for none
 	Device     string                                        // recorded in each record
+	DeviceNote string                                        // why the device is the CPU under --device auto; logged once the input is read
 	NewEngine  func(engine.Precision) (engine.Engine, error) // an engine storing activations in a precision
 	Prov       formats.Provenance
 	Progress   io.Writer // live progress line (a terminal); nil for none
@@ -80,6 +81,9 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	}
 	if err := openData(items, opt); err != nil {
 		return err
+	}
+	if opt.DeviceNote != "" {
+		opt.logf("train: on the CPU (%s)\n", opt.DeviceNote)
 	}
 	if opt.Jobs <= 0 {
 		jobs, why, err := AutoConcurrency(items, opt)
