@@ -39,13 +39,15 @@ func IsTerminal(f *os.File) bool {
 // Output is a buffered destination for a binary stream: standard output, or a file
 // written atomically (a temporary file in the same directory renamed over the target
 // on Commit, removed on Abort). The file gets the permissions a shell's > gives: those
-// of the file it replaces, or 0666 less the umask for a new one.
+// of the file it replaces, or 0666 less the umask for a new one. A target that exists
+// and is not a regular file (/dev/null, a FIFO) is written in place.
 type Output struct {
 	*bufio.Writer
 	// Compression is the codec of the streams written to it; zstd when empty.
 	Compression Compression
 	f           *os.File // the temporary file; nil for stdout
 	final       string   // target path
+	direct      *os.File // a device or pipe written in place
 }
 
 // CreateOutput opens path for a binary stream; "-" or "" is stdout, which must not
@@ -56,6 +58,18 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 			return nil, ErrTerminal
 		}
 		return &Output{Writer: bufio.NewWriterSize(stdout, 1<<16)}, nil
+	}
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		if st.IsDir() {
+			return nil, fmt.Errorf("cannot create output: %s is a folder", path)
+		}
+		// A device or a pipe (-o /dev/null, a FIFO) is written in place: renaming a
+		// file over it would replace the device.
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("cannot open output: %w", err)
+		}
+		return &Output{Writer: bufio.NewWriterSize(f, 1<<16), direct: f}, nil
 	}
 	f, err := createTemp(path)
 	if err != nil {
@@ -95,6 +109,9 @@ func (o *Output) Commit() error {
 		o.Abort()
 		return err
 	}
+	if o.direct != nil {
+		return o.direct.Close()
+	}
 	if o.f == nil {
 		return nil
 	}
@@ -117,6 +134,11 @@ func (o *Output) Commit() error {
 // Abort ends a failed output. Standard output gets what was written so far (which,
 // lacking its end-of-stream marker, reads as truncated); a file output leaves no file.
 func (o *Output) Abort() {
+	if o.direct != nil {
+		o.Flush()
+		o.direct.Close()
+		return
+	}
 	if o.f == nil {
 		o.Flush()
 		return

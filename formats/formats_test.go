@@ -558,3 +558,34 @@ func TestForeignSpaceStream(t *testing.T) {
 		t.Errorf("bad JSON space: %v", err)
 	}
 }
+
+// TestOutputToPipe checks that an output naming a FIFO (as /dev/null names a device)
+// is written into it, not replaced by a renamed file.
+func TestOutputToPipe(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fifo")
+	if err := unix.Mkfifo(path, 0o600); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	got := make(chan []byte)
+	go func() {
+		b, _ := os.ReadFile(path)
+		got <- b
+	}()
+	o, err := CreateOutput(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.WriteString("through the pipe")
+	if err := o.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; string(b) != "through the pipe" {
+		t.Errorf("read %q from the FIFO", b)
+	}
+	if st, err := os.Lstat(path); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO was replaced: %v %v", st.Mode(), err)
+	}
+	if _, err := CreateOutput(t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "is a folder") {
+		t.Errorf("a folder as output: %v", err)
+	}
+}
