@@ -70,10 +70,15 @@ func (p *progress) start(id string) *slot {
 	return s
 }
 
-// end removes a model from the running ones, crediting the work it did.
-func (p *progress) end(s *slot) {
+// end removes a model from the running ones, crediting the work it did, and counts
+// it done when done is set, in the same step, so that no line shows it neither
+// running nor done.
+func (p *progress) end(s *slot, done bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if done {
+		p.done++
+	}
 	if s.first >= 0 {
 		p.work += s.fraction() - s.first
 	}
@@ -85,8 +90,9 @@ func (p *progress) end(s *slot) {
 	}
 }
 
-// finished counts one model done, as soon as it is (not when it is written out, in
-// input order, which can wait on a slower model before it).
+// finished counts one model done that did not train here (taken from the
+// checkpoint, or failed before training), as soon as it is: not when it is written
+// out in input order, which can wait on a slower model before it.
 func (p *progress) finished() {
 	p.mu.Lock()
 	p.done++

@@ -127,7 +127,6 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 					t, _ = train(items[i], opt, prog)
 					gate.Unlock()
 				}
-				prog.finished()
 				results[i] <- t
 			}
 		}()
@@ -232,6 +231,12 @@ func openData(items []*item, opt Options) error {
 // that it failed because the engine's memory ran out.
 func train(it *item, opt Options, prog *progress) (_ formats.Trained, oom bool) {
 	t := formats.Trained{Recipe: it.job.Recipe, Device: opt.Device}
+	counted := false // the progress line counts the model done
+	defer func() {
+		if !counted {
+			prog.finished()
+		}
+	}()
 	var res Result
 	switch {
 	case it.bad != "":
@@ -258,7 +263,10 @@ func train(it *item, opt Options, prog *progress) (_ formats.Trained, oom bool) 
 		slot := prog.start(it.cfg.ID)
 		res = Train(e, it.data, it.job, opt.Store, slot.update)
 		res.MemBytes = e.MemUsed()
-		prog.end(slot)
+		// Done unless it is trained again alone (Run's retry after running out of
+		// memory beside others), which counts it then.
+		prog.end(slot, !(res.OutOfMemory && opt.Jobs > 1))
+		counted = true
 		e.Close()
 		if res.Resumed > 0 {
 			opt.logf("train: %s (input row %d) resumed from its checkpoint after epoch %d of %d\n", it.cfg.ID, it.index, res.Resumed, it.job.Recipe.Epochs)

@@ -187,8 +187,7 @@ func TestProgressFitsAndOrders(t *testing.T) {
 			t.Fatalf("models out of start order: %q", full)
 		}
 	}
-	p.end(slots[1])
-	p.finished()
+	p.end(slots[1], true)
 	if full := p.line(1); !strings.HasPrefix(full, "train: 1/12 done") || strings.Contains(full, ids[1]) {
 		t.Errorf("after one model finished: %q", full)
 	}
