@@ -19,9 +19,10 @@ func plotEvidence(path string, m *design.Models, evs []design.Evidence, opt desi
 			label = "all"
 		} else {
 			e := evs[slices.IndexFunc(evs, func(e design.Evidence) bool { return e.Constraint == c })]
-			if c == chosen {
+			switch {
+			case c == chosen && e.NSat > 0:
 				label += " (chosen)"
-			} else if e.NSat < 2 || e.NSat == e.N {
+			case e.NSat < 2 || e.NSat == e.N:
 				continue // no curve of its own: the same as all, or too few models
 			}
 			if e.NSat == e.N {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -221,4 +223,28 @@ func configsOf(t *testing.T, stream []byte) []formats.Config {
 		cs = append(cs, got...)
 	}
 	return cs
+}
+
+// TestStepPlotNoneSatisfy draws the figure of a --step that no model satisfies
+// (none of these AnyNetX_A models shares b): the step's own curve is left out.
+func TestStepPlotNoneSatisfy(t *testing.T) {
+	as, _ := formats.LookupSpace("anynetx-a-mnist")
+	in := designtest.Stream(t, as, 4, 1, func(c formats.Config) float64 { return 10 + float64(c.Index) })
+	for _, c := range configsOf(t, in) {
+		shared := true
+		for _, s := range c.Net.Stages {
+			shared = shared && s.B == c.Net.Stages[0].B
+		}
+		if shared {
+			t.Fatalf("model %s shares b; the case needs none", c.ID)
+		}
+	}
+	plot := filepath.Join(t.TempDir(), "refine.png")
+	_, stderr, code := call(t, in, "--step", "shared_b", "--min-models", "2", "--plot", plot)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(plot); err != nil {
+		t.Fatal(err)
+	}
 }
