@@ -26,8 +26,8 @@ type progress struct {
 	n       int
 	mu      sync.Mutex
 	done    int
-	work    float64 // model-equivalents trained in this run by models that ended
-	running []*slot // in start order
+	work    float64   // model-equivalents trained in this run by models that ended
+	running []*slot   // in start order
 	t0      time.Time // the first step of this run; zero until then
 	tick    *time.Ticker
 	quit    chan struct{}
