@@ -11,9 +11,14 @@ FUZZTIME ?= 100000x
 
 all: build
 
+# The commit the programs report with --version and in dds.producer, for builds
+# that record no version control information (GOFLAGS=-buildvcs=false).
+COMMIT  := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+LDFLAGS := -X github.com/ddstools/dds/internal/version.commit=$(COMMIT)
+
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ $(addprefix ./,$(CMDS))
+	$(GO) build -ldflags='$(LDFLAGS)' -o $(BIN)/ $(addprefix ./,$(CMDS))
 
 # The CUDA kernel library, bin/libdds_cuda.so beside the programs, which load it at
 # run time (--device auto|cuda). Needs nvcc; see train/cuda/lib/Makefile.

@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"io"
+	"os"
 
 	"github.com/ddstools/dds/evaluate/evaluator"
 	"github.com/ddstools/dds/formats"
@@ -33,6 +34,7 @@ func main() { cli.Main("evaluate", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("evaluate", synopsis, stderr)
+	codec := formats.CompressionFlag(fs.FlagSet)
 	dataSpec := fs.String("data", "", "dataset spec (default: the one each model trained on)")
 	split := fs.String("split", "test", "split to evaluate: test or train")
 	subset := fs.Int("subset", 0, "evaluate on this many examples of the split (0: all)")
@@ -68,6 +70,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if !*quiet {
 		opt.Log = stderr
 		dopt.Log = stderr
+		opt.DeviceNote = dev.Note
+		if f, ok := stderr.(*os.File); ok && formats.IsTerminal(f) {
+			opt.Progress = stderr
+		}
 	}
 	opt.OpenData = dopt.Opener()
 	rd, closeIn, err := formats.OpenReader(file, stdin)
@@ -79,6 +85,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	o.Compression = *codec
 	if err := evaluator.Run(rd, o, opt); err != nil {
 		o.Abort()
 		return err

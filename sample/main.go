@@ -43,6 +43,7 @@ func main() { cli.Main("sample", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("sample", synopsis, stderr)
+	codec := formats.CompressionFlag(fs.FlagSet)
 	spaceArg := fs.String("space", "", "design space: a built-in name (see --list), a space stream file, or - for stdin")
 	model := fs.String("model", "", "emit this zoo model instead of sampling (see --list)")
 	spec := fs.String("spec", "", "emit the architecture of this peer-module JSON spec (a file or inline JSON)")
@@ -85,7 +86,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		c.Seed = sampler.ConfigSeed(*seed, 0)
-		return writeOutput(*out, stdout, func(w io.Writer) error {
+		return writeOutput(*out, *codec, stdout, func(w io.Writer) error {
 			return sampler.WriteConfigs(w, []formats.Config{c}, prov, nil)
 		})
 	case *model != "" && *spaceArg != "":
@@ -113,7 +114,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return writeOutput(*out, stdout, func(w io.Writer) error {
+		return writeOutput(*out, *codec, stdout, func(w io.Writer) error {
 			return sampler.WriteConfigs(w, []formats.Config{c}, prov, nil)
 		})
 	case *spaceArg == "":
@@ -129,7 +130,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	space, err := formats.LoadSpace(*spaceArg, stdin)
+	space, err := formats.LoadSpace(*spaceArg, stdin, stderr)
 	if err != nil {
 		return err
 	}
@@ -158,21 +159,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *printSpace {
-		return writeOutput(*out, stdout, func(w io.Writer) error {
+		return writeOutput(*out, *codec, stdout, func(w io.Writer) error {
 			return formats.WriteSpaces(w, []*formats.Space{space}, prov, nil)
 		})
 	}
-	return writeOutput(*out, stdout, func(w io.Writer) error {
+	return writeOutput(*out, *codec, stdout, func(w io.Writer) error {
 		return sampler.WriteStream(w, space, opt, prov, nil)
 	})
 }
 
 // writeOutput opens the output, runs write on it, and commits it only on success.
-func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
+func writeOutput(path string, codec formats.Compression, stdout io.Writer, write func(io.Writer) error) error {
 	o, err := formats.CreateOutput(path, stdout)
 	if err != nil {
 		return err
 	}
+	o.Compression = codec
 	if err := write(o); err != nil {
 		o.Abort()
 		return err

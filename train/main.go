@@ -5,7 +5,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 
@@ -56,6 +55,7 @@ func main() { cli.Main("train", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("train", synopsis, stderr)
+	codec := formats.CompressionFlag(fs.FlagSet)
 	def := formats.DefaultRecipe()
 	r := def
 	fs.StringVar(&r.Data, "data", def.Data, "dataset spec")
@@ -112,9 +112,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	if !*quiet {
 		opt.Log = stderr
-		if dev.Note != "" {
-			fmt.Fprintf(stderr, "train: on the CPU (%s)\n", dev.Note)
-		}
+		opt.DeviceNote = dev.Note
 	}
 	if *ckpt != "" {
 		if opt.Store, err = trainer.OpenStore(*ckpt); err != nil {
@@ -130,6 +128,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	o.Compression = *codec
 	if err := trainer.Run(rd, o, opt); err != nil {
 		o.Abort()
 		return err

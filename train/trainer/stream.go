@@ -22,6 +22,7 @@ type Options struct {
 	FreeMemory func() (free int64, ok bool, err error)
 	Store      *Store                                        // checkpoints; nil for none
 	Device     string                                        // recorded in each record
+	DeviceNote string                                        // why the device is the CPU under --device auto; logged once the input is read
 	NewEngine  func(engine.Precision) (engine.Engine, error) // an engine storing activations in a precision
 	Prov       formats.Provenance
 	Progress   io.Writer // live progress line (a terminal); nil for none
@@ -81,6 +82,9 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	if err := openData(items, opt); err != nil {
 		return err
 	}
+	if opt.DeviceNote != "" {
+		opt.logf("train: on the CPU (%s)\n", opt.DeviceNote)
+	}
 	if opt.Jobs <= 0 {
 		jobs, why, err := AutoConcurrency(items, opt)
 		if err != nil {
@@ -103,6 +107,7 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	}
 	prog := newProgress(opt.Progress, len(items))
 	defer prog.stop()
+	opt.Log = prog.logTo(opt.Log)
 	queue := make(chan int)
 	quit := make(chan struct{})
 	defer close(quit)
@@ -140,7 +145,6 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	start := time.Now()
 	for i, it := range items {
 		t := <-results[i]
-		prog.finished()
 		counts[t.Status]++
 		cols := formats.TrainedColumns(nil, []formats.Trained{t})
 		row := it.rec.NewSlice(int64(it.row), int64(it.row+1))
@@ -240,6 +244,12 @@ func openData(items []*item, opt Options) error {
 // that it failed because the engine's memory ran out.
 func train(it *item, opt Options, prog *progress) (_ formats.Trained, oom bool) {
 	t := formats.Trained{Recipe: it.job.Recipe, Device: opt.Device}
+	counted := false // the progress line counts the model done
+	defer func() {
+		if !counted {
+			prog.finished()
+		}
+	}()
 	var res Result
 	switch {
 	case it.bad != "":
@@ -266,7 +276,10 @@ func train(it *item, opt Options, prog *progress) (_ formats.Trained, oom bool) 
 		slot := prog.start(it.cfg.ID)
 		res = Train(e, it.data, it.job, opt.Store, slot.update)
 		res.MemBytes = e.MemUsed()
-		prog.end(slot)
+		// Done unless it is trained again alone (Run's retry after running out of
+		// memory beside others), which counts it then.
+		prog.end(slot, !(res.OutOfMemory && opt.Jobs > 1))
+		counted = true
 		e.Close()
 		if res.Resumed > 0 {
 			opt.logf("train: %s (input row %d) resumed from its checkpoint after epoch %d of %d\n", it.cfg.ID, it.index, res.Resumed, it.job.Recipe.Epochs)
