@@ -113,6 +113,9 @@ func (e *Engine) AllocLabels(n int) engine.Labels {
 // MemUsed returns the bytes of the buffers Alloc and AllocLabels returned (image
 // sets are not copied, so they do not count).
 func (e *Engine) MemUsed() int64 { return e.used }
+
+// AllocAlign returns 1: MemUsed counts each buffer's values exactly.
+func (e *Engine) AllocAlign() int { return 1 }
 func (e *Engine) Slice(b engine.Buf, off, n int) engine.Buf {
 	if v, ok := b.(BF16s); ok {
 		return v[off : off+n : off+n]

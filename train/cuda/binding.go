@@ -504,6 +504,14 @@ func (e *Engine) Sync() error {
 	return e.Err()
 }
 
+// allocAlign is the granularity of cudaMalloc, which dds_alloc calls once per
+// buffer: every allocation takes a multiple of 512 bytes of device memory.
+const allocAlign = 512
+
+// AllocAlign returns 512, the granularity of the device allocator the library uses
+// (cudaMalloc).
+func (e *Engine) AllocAlign() int { return allocAlign }
+
 // MemUsed returns the bytes of device memory the engine has allocated
 // (dds_mem_used); 0 after Close.
 func (e *Engine) MemUsed() int64 {

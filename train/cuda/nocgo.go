@@ -61,6 +61,9 @@ func (e *Engine) Library() *Library { return nil }
 // Sync returns errNoCgo.
 func (e *Engine) Sync() error { return errNoCgo }
 
+// AllocAlign returns 512, cudaMalloc's granularity.
+func (e *Engine) AllocAlign() int { return 512 }
+
 // MemUsed returns 0.
 func (e *Engine) MemUsed() int64 { return 0 }
 

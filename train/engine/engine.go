@@ -129,6 +129,10 @@ type Engine interface {
 	// MemUsed returns the bytes of memory the engine has allocated; since memory is
 	// freed only by Close, that is also its peak.
 	MemUsed() int64
+	// AllocAlign returns the granularity, in bytes, of the engine's memory: each
+	// allocation takes its size rounded up to a multiple of it (1: exactly its size).
+	// A network's footprint on the engine is computed with it (network.Footprint).
+	AllocAlign() int
 	// Err returns the first failure of any operation so far, or nil.
 	Err() error
 	// Close releases all memory the engine allocated; its buffers must not be used after.

@@ -5,14 +5,10 @@ import (
 	"github.com/ddstools/dds/train/engine"
 )
 
-// allocAlign is the granularity Footprint rounds each allocation up to (that of
-// cudaMalloc).
-const allocAlign = 512
-
 // Footprint returns the bytes New(e, arch, batch, train) would allocate on e, each
-// allocation rounded up to allocAlign, without allocating anything: the network is
-// laid out on a stand-in for e that counts allocations and asks e only for the
-// convolutions' scratch sizes.
+// allocation rounded up to e.AllocAlign(), without allocating anything: the network
+// is laid out on a stand-in for e that counts allocations and asks e only for the
+// convolutions' scratch sizes and its alignment.
 func Footprint(e engine.Engine, arch anynet.Net, batch int, train bool) (int64, error) {
 	c := &counting{Engine: e}
 	if _, err := New(c, arch, batch, train); err != nil {
@@ -36,7 +32,8 @@ func (c *counting) count(n int) countBuf { return c.countBytes(n, 4) }
 func (c *counting) countAct(n int) countBuf { return c.countBytes(n, c.actSize()) }
 
 func (c *counting) countBytes(n int, size int64) countBuf {
-	c.bytes += (size*int64(n) + allocAlign - 1) / allocAlign * allocAlign
+	a := int64(max(1, c.Engine.AllocAlign()))
+	c.bytes += (size*int64(n) + a - 1) / a * a
 	return countBuf(n)
 }
 
