@@ -133,9 +133,12 @@ func (e *Engine) Upload(dst engine.Buf, src []float32) {
 }
 func (e *Engine) Download(dst []float32, src engine.Buf)      { copy(dst, f32(src)[:len(dst)]) }
 func (e *Engine) UploadLabels(dst engine.Labels, src []int32) { copy(dst.(Int32s)[:len(src)], src) }
-func (e *Engine) Err() error                                  { return nil }
-func (e *Engine) Close()                                      {}
-func (e *Engine) ConvScratch(s engine.Conv) int               { return ConvShape(s).ScratchLen() }
+func (e *Engine) DownloadLabels(dst []int32, src engine.Labels) {
+	copy(dst, src.(Int32s)[:len(dst)])
+}
+func (e *Engine) Err() error                    { return nil }
+func (e *Engine) Close()                        {}
+func (e *Engine) ConvScratch(s engine.Conv) int { return ConvShape(s).ScratchLen() }
 func (e *Engine) ConvForward(y, x, w engine.Buf, s engine.Conv, scratch engine.Buf) {
 	ConvForward(f32(y), f32(x), e.weights(w, s.WeightLen()), ConvShape(s), f32(scratch))
 	e.round(s.OutLen(), y)

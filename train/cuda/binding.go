@@ -654,8 +654,7 @@ func (e *Engine) UploadLabels(dst engine.Labels, src []int32) {
 	C.go_upload(e.t, e.c(), d, unsafe.Pointer(unsafe.SliceData(src)), C.size_t(4*len(src)))
 }
 
-// DownloadLabels copies src[:len(dst)] into dst (dds_download); for tests and
-// inspection (engine.Engine has no such operation).
+// DownloadLabels copies src[:len(dst)] into dst (dds_download).
 func (e *Engine) DownloadLabels(dst []int32, src engine.Labels) {
 	s := labels(src, len(dst), "DownloadLabels", "src")
 	if len(dst) == 0 {

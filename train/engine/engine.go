@@ -124,8 +124,10 @@ type Engine interface {
 	// On an activation buffer in BF16 they convert (Upload rounds to nearest even).
 	Upload(dst Buf, src []float32)
 	Download(dst []float32, src Buf)
-	// UploadLabels copies src into dst[:len(src)].
+	// UploadLabels copies src into dst[:len(src)]; DownloadLabels copies
+	// src[:len(dst)] into dst.
 	UploadLabels(dst Labels, src []int32)
+	DownloadLabels(dst []int32, src Labels)
 	// MemUsed returns the bytes of memory the engine has allocated; since memory is
 	// freed only by Close, that is also its peak.
 	MemUsed() int64
