@@ -16,6 +16,7 @@ import (
 
 	"github.com/ddstools/dds/train/cpu"
 	"github.com/ddstools/dds/train/engine"
+	"github.com/ddstools/dds/train/engine/enginetest"
 )
 
 // fakeSource is a stand-in for libdds_cuda.so that runs on the host: "device"
@@ -443,47 +444,30 @@ func fakeEngineWith(t *testing.T, p engine.Precision) *Engine {
 	return e
 }
 
-// TestFakeOps runs the operations the fake implements through the same comparison
-// with the CPU engine as the GPU tests, in both precisions, which checks the
-// trampolines' argument order and the harness itself (in BF16: that activations are
-// allocated, uploaded and downloaded as bfloat16, and the CPU engine's emulation as
-// the reference).
-func TestFakeOps(t *testing.T) {
-	for _, p := range precisions {
-		t.Run(p.String(), func(t *testing.T) {
-			e := fakeEngineWith(t, p)
-			n := 0
-			for i, c := range opCases() {
-				if strings.HasPrefix(c.name, "relu fwd") || strings.HasPrefix(c.name, "add") || strings.HasPrefix(c.name, "sgd") {
-					t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) { checkOp(t, e, c, uint64(i)) })
-					n++
-				}
-			}
-			if n < 10 {
-				t.Errorf("%d fake cases", n)
-			}
-		})
+// TestFakeConformance runs the conformance suite's case families of the operations
+// the fake implements (ReLU forward, Add, SGD, Batch, the step-indexed operations)
+// through the binding against the CPU engine, in both precisions, which checks the
+// trampolines' argument order, the steps the binding derives from the buffers'
+// lengths, and in BF16 that activations are allocated, uploaded and downloaded as
+// bfloat16.
+func TestFakeConformance(t *testing.T) {
+	lib, err := Open(fakeLibrary(t))
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestFakeBatch(t *testing.T) {
+	families := []string{"relu_forward", "add", "sgd", "batch", "step_ops"}
+	sum := enginetest.Run(t, librarySubject(lib), cpuSubject, families...)
 	for _, p := range precisions {
-		for i, bc := range batchCases {
-			t.Run(p.String()+"/"+bc.String(), func(t *testing.T) { checkBatch(t, fakeEngineWith(t, p), bc, uint64(i)) })
+		for _, f := range families {
+			if sum.Cases(f, p) == 0 {
+				t.Errorf("no %s %s cases ran", f, p)
+			}
 		}
 	}
 }
 
-// TestFakeStepOps runs the step-indexed operations through the binding against the
-// CPU engine's plain ones, which checks their trampolines' argument order, the steps
-// the binding derives from the buffers' lengths, and the harness of TestStepOps.
-func TestFakeStepOps(t *testing.T) {
-	for _, p := range precisions {
-		for i, sc := range stepCases {
-			t.Run(p.String()+"/"+sc.String(), func(t *testing.T) { checkStepOps(t, fakeEngineWith(t, p), sc, uint64(i)) })
-		}
-	}
-}
+// TestFakeBatchStaging checks the reuse of Batch's staging buffers on the fake.
+func TestFakeBatchStaging(t *testing.T) { checkBatchStaging(t, fakeEngine(t)) }
 
 // bf16Bits returns the bfloat16 of f, nearest with ties to even, computed
 // differently from the binding's toBF16 (on float64, rounding the significand), so
@@ -646,7 +630,7 @@ func TestFakeBF16Ops(t *testing.T) {
 	e := fakeEngineWith(t, engine.BF16)
 	r := rand.New(rand.NewPCG(3, 4))
 	const n = 1001
-	a0, b0 := values(r, n, normal), values(r, n, normal)
+	a0, b0 := normals(r, n), normals(r, n)
 	a0[0], a0[1], a0[2] = float32(math.NaN()), float32(math.Inf(-1)), 1.00390625
 	b0[2] = 0.0009765625 // 2^-10: 1 + 2^-10 rounds to 1, but a0[2] + b0[2] must be computed from the rounded a0[2]
 	round := func(v float32) float32 { return math.Float32frombits(uint32(bf16Bits(v)) << 16) }
