@@ -7,7 +7,7 @@ CMDS    := sample show train evaluate bootstrap refine compare
 # exceeded" having found nothing.
 FUZZTIME ?= 100000x
 
-.PHONY: all build cuda cuda-bench gpu-bundle demo sweep reference-mnist test vet bench bench-cpu clean
+.PHONY: all build cuda cuda-test cuda-bench gpu-bundle demo sweep reference-mnist test vet bench bench-cpu clean
 
 all: build
 
@@ -19,6 +19,16 @@ build:
 # run time (--device auto|cuda). Needs nvcc; see train/cuda/lib/Makefile.
 cuda:
 	$(MAKE) -C train/cuda/lib lib OUT=$(abspath $(BIN))
+
+# The CUDA engine on a GPU machine with Go: builds the kernel library with nvcc (make
+# cuda) and runs train/cuda's tests on it, the engine conformance suite
+# (TestConformance: every operation, the step-indexed operations, recorded steps and
+# whole networks against the CPU engine, fp32 and bf16, with its summary) among them.
+# DDS_REQUIRE_GPU=1 makes a missing GPU or library fail instead of skip. A GPU
+# machine without Go runs the same tests from bin/cuda.test (make gpu-bundle, then
+# pipelines/gpu-run.sh).
+cuda-test: cuda
+	DDS_REQUIRE_GPU=1 DDS_CUDA_LIB=$(abspath $(BIN))/libdds_cuda.so $(GO) test -count 1 -timeout 30m -v ./train/cuda/
 
 # GPU throughput next to the PyTorch peer, run on the GPU machine with bin/ built
 # here and carried there (see pipelines/cuda-bench.sh).
