@@ -222,8 +222,8 @@ func (r trainErrors) ten() float64   { return max(r.loss, r.params, r.running, r
 
 // compareRuns trains got and want in step on the same batches and measures how far
 // apart they are after one step and after steps10; tol1 is the per-tensor tolerance of
-// the first step (a failing tensor is reported with t.Errorf).
-func compareRuns(t *testing.T, got, want *netRun, tol1 float64) trainErrors {
+// the first step (a failing tensor is reported with t.Errorf, after at).
+func compareRuns(t *testing.T, at string, got, want *netRun, tol1 float64) trainErrors {
 	t.Helper()
 	var r trainErrors
 	ws, gs := want.step(t, 0), got.step(t, 0)
@@ -234,8 +234,8 @@ func compareRuns(t *testing.T, got, want *netRun, tol1 float64) trainErrors {
 		t.Fatal(err)
 	}
 	wg, _ := want.net.Gradients()
-	r.grad1, r.grad1Name = compareTensors(t, "step 1 gradients", gg, wg, tol1, gradFloorFrac)
-	r.state1, r.state1Name = compareTensors(t, "state after 1 step", state(t, got.net), state(t, want.net), tol1, 0)
+	r.grad1, r.grad1Name = compareTensors(t, at+": step 1 gradients", gg, wg, tol1, gradFloorFrac)
+	r.state1, r.state1Name = compareTensors(t, at+": state after 1 step", state(t, got.net), state(t, want.net), tol1, 0)
 	for i := 1; i < steps10; i++ {
 		ws, gs := want.step(t, i), got.step(t, i)
 		r.loss = max(r.loss, relErr([]float32{float32(gs.Loss)}, []float32{float32(ws.Loss)}, 0))
@@ -282,7 +282,7 @@ func (c *suite) networks(t *testing.T) {
 				c.networkBF16(t, a, got, want)
 				return
 			}
-			r := compareRuns(t, got, want, netStepTol)
+			r := compareRuns(t, fmt.Sprintf("network %s fp32", a.Name), got, want, netStepTol)
 			t.Logf("network %s fp32: %v", a.Name, r)
 			for _, m := range []struct {
 				what     string
@@ -370,7 +370,7 @@ func margin(t *testing.T, s Subject, a Net) trainErrors {
 			p[i] *= float32(1 + 1e-6*r.NormFloat64())
 		}
 		got.e.Upload(got.net.P, p)
-		m := compareRuns(t, got, want, 1) // 1: report, do not fail, per tensor
+		m := compareRuns(t, "margin of network "+a.Name, got, want, 1) // 1: measure, do not fail, per tensor
 		t.Logf("network %s seed %d draw %d: %v", a.Name, a.Seed, draw, m)
 		if m.grad1 > worstOf.grad1 {
 			worstOf.grad1Name = m.grad1Name
