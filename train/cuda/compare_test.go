@@ -89,7 +89,7 @@ func checkBatchStaging(t *testing.T, e *Engine) {
 	}
 	lab := make([]int32, images)
 	set := e.UploadImages(img, lab, h, w, c)
-	x, y := e.AllocAct(17*h*w*c), e.AllocLabels(17)
+	x, y := e.AllocAct(17*h*w*c), e.AllocInts(17)
 	mean, std := []float32{0.5, 0.5, 0.5}, []float32{0.25, 0.25, 0.25}
 	seen := 0
 	for _, n := range []int{5, 12, 3, 12, 17} {

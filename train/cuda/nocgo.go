@@ -67,5 +67,5 @@ func (e *Engine) AllocAlign() int { return 512 }
 // MemUsed returns 0.
 func (e *Engine) MemUsed() int64 { return 0 }
 
-// DownloadLabels does nothing.
-func (e *Engine) DownloadLabels(dst []int32, src engine.Labels) {}
+// DownloadInts does nothing.
+func (e *Engine) DownloadInts(dst []int32, src engine.Ints) {}

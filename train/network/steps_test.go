@@ -164,9 +164,9 @@ type countingAllocs struct {
 	n int64
 }
 
-func (c *countingAllocs) Alloc(n int) engine.Buf          { c.n++; return c.Engine.Alloc(n) }
-func (c *countingAllocs) AllocAct(n int) engine.Buf       { c.n++; return c.Engine.AllocAct(n) }
-func (c *countingAllocs) AllocLabels(n int) engine.Labels { c.n++; return c.Engine.AllocLabels(n) }
+func (c *countingAllocs) Alloc(n int) engine.Buf      { c.n++; return c.Engine.Alloc(n) }
+func (c *countingAllocs) AllocAct(n int) engine.Buf   { c.n++; return c.Engine.AllocAct(n) }
+func (c *countingAllocs) AllocInts(n int) engine.Ints { c.n++; return c.Engine.AllocInts(n) }
 
 // TestStepBytes checks the traffic count of a step on X and Y networks (every
 // operation of the step is counted, none runs): it is affine in the batch size

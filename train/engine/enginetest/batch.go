@@ -96,7 +96,7 @@ func (c *suite) checkBatch(t *testing.T, e, ref engine.Engine, bc batchCase, see
 		t.Fatalf("batch %s: ImageSet.Len() = %d, want %d", bc, gset.Len(), bc.images)
 	}
 	rx, gx := ref.AllocAct(len(init)), e.AllocAct(len(init))
-	ry, gy := ref.AllocLabels(maxN), e.AllocLabels(maxN)
+	ry, gy := ref.AllocInts(maxN), e.AllocInts(maxN)
 	largest := 0.0
 	for _, n := range bc.sizes {
 		at := fmt.Sprintf("batch %s %s, %d images", c.p, bc, n)
@@ -116,8 +116,8 @@ func (c *suite) checkBatch(t *testing.T, e, ref engine.Engine, bc batchCase, see
 		ref.Download(want, rx)
 		e.Download(got, gx)
 		wl, gl := make([]int32, n), make([]int32, n)
-		ref.DownloadLabels(wl, ry)
-		e.DownloadLabels(gl, gy)
+		ref.DownloadInts(wl, ry)
+		e.DownloadInts(gl, gy)
 		checkErr(t, ref, at)
 		checkErr(t, e, at)
 		for i := range len(init) {
@@ -168,7 +168,7 @@ type stepBufs struct {
 	set                            engine.ImageSet
 	xFull, pFull, vFull, g, dstAll engine.Buf
 	x, p, v, dst, src              engine.Buf
-	y                              engine.Labels
+	y                              engine.Ints
 }
 
 func newStepBufs(e engine.Engine, sc stepCase, images []uint8, lab []int32, x0, p0, v0 []float32) *stepBufs {
@@ -189,7 +189,7 @@ func newStepBufs(e engine.Engine, sc stepCase, images []uint8, lab []int32, x0, 
 	b.vFull, b.v = full(v0, sc.params, false)
 	b.dstAll, b.dst = full(make([]float32, 3*sc.steps+2*guard), 3*sc.steps, false)
 	b.g, b.src = e.Alloc(sc.params), e.Alloc(3)
-	b.y = e.AllocLabels(sc.n)
+	b.y = e.AllocInts(sc.n)
 	return b
 }
 
@@ -203,7 +203,7 @@ func (b *stepBufs) download(t *testing.T, sc stepCase) (x, p, v, dst []float32, 
 	}
 	x, p, v, dst = get(b.xFull), get(b.pFull), get(b.vFull), get(b.dstAll)
 	y = make([]int32, sc.n)
-	b.e.DownloadLabels(y, b.y)
+	b.e.DownloadInts(y, b.y)
 	checkErr(t, b.e, "step_ops "+sc.String())
 	return
 }
@@ -251,15 +251,15 @@ func (c *suite) checkStepOps(t *testing.T, sc stepCase, seed uint64) float64 {
 
 	got, want := newStepBufs(e, sc, images, lab, x0, p0, v0), newStepBufs(ref, sc, images, lab, x0, p0, v0)
 	plain := newStepBufs(own, sc, images, lab, x0, p0, v0) // the subject's own Batch and SGDStep
-	idxs, counter, lrsBuf := e.AllocLabels(len(idx)), e.AllocLabels(1), e.Alloc(len(lrs))
-	e.UploadLabels(idxs, idx)
+	idxs, counter, lrsBuf := e.AllocInts(len(idx)), e.AllocInts(1), e.Alloc(len(lrs))
+	e.UploadInts(idxs, idx)
 	e.Upload(lrsBuf, lrs)
-	var crops engine.Labels
+	var crops engine.Ints
 	if sc.crops {
-		crops = e.AllocLabels(len(crops32))
-		e.UploadLabels(crops, crops32)
+		crops = e.AllocInts(len(crops32))
+		e.UploadInts(crops, crops32)
 	}
-	e.UploadLabels(counter, []int32{-1})
+	e.UploadInts(counter, []int32{-1})
 	checkErr(t, e, "step_ops")
 	largest := 0.0
 	for step := -1; step <= sc.steps; step++ {
@@ -288,7 +288,7 @@ func (c *suite) checkStepOps(t *testing.T, sc stepCase, seed uint64) float64 {
 		wx, wp, wv, wdst, wy := want.download(t, sc)
 		px, pp, pv, pd, py := plain.download(t, sc)
 		ct := make([]int32, 1)
-		e.DownloadLabels(ct, counter)
+		e.DownloadInts(ct, counter)
 		checkErr(t, e, "step_ops")
 		at := fmt.Sprintf("step_ops %s %s, counter %d", c.p, sc, step)
 		if ct[0] != int32(step+1) {

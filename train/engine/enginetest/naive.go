@@ -106,7 +106,7 @@ func (e *naive) AllocAct(n int) engine.Buf {
 	e.used += 2 * int64(n)
 	return nbuf{v: make([]float32, n), act: true}
 }
-func (e *naive) AllocLabels(n int) engine.Labels {
+func (e *naive) AllocInts(n int) engine.Ints {
 	e.used += 4 * int64(n)
 	return make(nints, n)
 }
@@ -121,9 +121,9 @@ func (e *naive) Upload(dst engine.Buf, src []float32) {
 		roundBF16(d.v[:len(src)])
 	}
 }
-func (e *naive) Download(dst []float32, src engine.Buf)      { copy(dst, nb(src).v[:len(dst)]) }
-func (e *naive) UploadLabels(dst engine.Labels, src []int32) { copy(dst.(nints)[:len(src)], src) }
-func (e *naive) DownloadLabels(dst []int32, src engine.Labels) {
+func (e *naive) Download(dst []float32, src engine.Buf)  { copy(dst, nb(src).v[:len(dst)]) }
+func (e *naive) UploadInts(dst engine.Ints, src []int32) { copy(dst.(nints)[:len(src)], src) }
+func (e *naive) DownloadInts(dst []int32, src engine.Ints) {
 	copy(dst, src.(nints)[:len(dst)])
 }
 func (e *naive) MemUsed() int64                { return e.used }
@@ -420,7 +420,7 @@ func (e *naive) LinearBackward(dx, dw, dbias, dy, x, w engine.Buf, n, in, out in
 // 1/n Σ_b −Σ_j q·log softmax(z_b)_j, dlogits = (softmax(z_b) − q_b)/n, the number of
 // rows whose first argmax is the label, and the number of bad labels (then nothing
 // else).
-func (e *naive) SoftmaxCrossEntropy(dlogits, logits engine.Buf, labels engine.Labels, n, c int, smoothing float32, stats engine.Buf) {
+func (e *naive) SoftmaxCrossEntropy(dlogits, logits engine.Buf, labels engine.Ints, n, c int, smoothing float32, stats engine.Buf) {
 	ls := labels.(nints)[:n]
 	bad := 0
 	for _, y := range ls {
@@ -491,7 +491,7 @@ func (e *naive) UploadImages(images []uint8, labels []int32, h, w, c int) engine
 // Batch: output pixel (y, x) of image i is pixel (y + DY − pad, x + DX − pad) of
 // example idx[i] mirrored left-right when flipped, or 0 outside it, each value v
 // normalised to (v/255 − mean[c])/std[c]; its label into y.
-func (e *naive) Batch(x engine.Buf, y engine.Labels, set engine.ImageSet, idx []int32, crops []int8, pad int, mean, std []float32) {
+func (e *naive) Batch(x engine.Buf, y engine.Ints, set engine.ImageSet, idx []int32, crops []int8, pad int, mean, std []float32) {
 	s := set.(*nset)
 	size := s.h * s.w * s.c
 	out := make([]float64, len(idx)*size)
@@ -521,12 +521,12 @@ func (e *naive) Batch(x engine.Buf, y engine.Labels, set engine.ImageSet, idx []
 }
 
 // at returns counter[0] and whether it lies in [0, steps).
-func at(counter engine.Labels, steps int) (int, bool) {
+func at(counter engine.Ints, steps int) (int, bool) {
 	t := int(counter.(nints)[0])
 	return t, t >= 0 && t < steps
 }
 
-func (e *naive) BatchAt(x engine.Buf, y engine.Labels, set engine.ImageSet, idxs, crops, counter engine.Labels, n, pad int, mean, std []float32) {
+func (e *naive) BatchAt(x engine.Buf, y engine.Ints, set engine.ImageSet, idxs, crops, counter engine.Ints, n, pad int, mean, std []float32) {
 	t, ok := at(counter, idxs.Len()/max(n, 1))
 	if !ok || n == 0 {
 		return
@@ -540,16 +540,16 @@ func (e *naive) BatchAt(x engine.Buf, y engine.Labels, set engine.ImageSet, idxs
 	e.Batch(x, y, set, idxs.(nints)[t*n:(t+1)*n], cs, pad, mean, std)
 }
 
-func (e *naive) SGDStepAt(p, g, v engine.Buf, n int, lrs engine.Buf, counter engine.Labels, momentum, weightDecay float32, nesterov bool) {
+func (e *naive) SGDStepAt(p, g, v engine.Buf, n int, lrs engine.Buf, counter engine.Ints, momentum, weightDecay float32, nesterov bool) {
 	if t, ok := at(counter, lrs.Len()); ok {
 		e.SGDStep(p, g, v, n, nb(lrs).v[t], momentum, weightDecay, nesterov)
 	}
 }
 
-func (e *naive) CopyAt(dst, src engine.Buf, counter engine.Labels, n int) {
+func (e *naive) CopyAt(dst, src engine.Buf, counter engine.Ints, n int) {
 	if t, ok := at(counter, dst.Len()/max(n, 1)); ok {
 		copy(nb(dst).v[t*n:(t+1)*n], nb(src).v[:n])
 	}
 }
 
-func (e *naive) Count(counter engine.Labels) { counter.(nints)[0]++ }
+func (e *naive) Count(counter engine.Ints) { counter.(nints)[0]++ }

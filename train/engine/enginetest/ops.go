@@ -45,12 +45,12 @@ func inFill(name string, n int, f fill) arg { return arg{name: name, n: n, fill:
 func lab(name string, l []int32) arg        { return arg{name: name, labels: l} }
 
 // opCase is one operation of a family with its arguments. run receives the arguments
-// in order: float buffers in b (nil at label positions), label buffers in l.
+// in order: float buffers in b (nil at Ints positions), Ints buffers in l.
 type opCase struct {
 	family string
 	name   string // the case: shape and variant
 	args   []arg
-	run    func(e engine.Engine, b []engine.Buf, l []engine.Labels)
+	run    func(e engine.Engine, b []engine.Buf, l []engine.Ints)
 }
 
 // guard is how many values beyond each end of an argument are allocated, filled and
@@ -68,13 +68,13 @@ func runOp(t *testing.T, e engine.Engine, c opCase, seed uint64) result {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 0x6f70))
 	b := make([]engine.Buf, len(c.args))
-	l := make([]engine.Labels, len(c.args))
+	l := make([]engine.Ints, len(c.args))
 	full := make([]engine.Buf, len(c.args))
 	for i, a := range c.args {
 		switch {
 		case a.labels != nil:
-			l[i] = e.AllocLabels(len(a.labels))
-			e.UploadLabels(l[i], a.labels)
+			l[i] = e.AllocInts(len(a.labels))
+			e.UploadInts(l[i], a.labels)
 		case a.scratch != nil:
 			b[i] = e.Alloc(e.ConvScratch(*a.scratch))
 		default:
@@ -230,13 +230,13 @@ func convCases(s engine.Conv) []opCase {
 	name := convName(s)
 	return []opCase{
 		{family: "conv_forward", name: name, args: []arg{in("x", s.InLen()), in("w", s.WeightLen()), in("y", s.OutLen()), scratch},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) { e.ConvForward(b[2], b[0], b[1], s, b[3]) }},
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) { e.ConvForward(b[2], b[0], b[1], s, b[3]) }},
 		{family: "conv_backward_data", name: name, args: []arg{in("dy", s.OutLen()), in("w", s.WeightLen()), in("dx", s.InLen()), scratch},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) {
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) {
 				e.ConvBackwardData(b[2], b[0], b[1], s, b[3])
 			}},
 		{family: "conv_backward_weight", name: name, args: []arg{in("dy", s.OutLen()), in("x", s.InLen()), in("dw", s.WeightLen()), scratch},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) {
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) {
 				e.ConvBackwardWeight(b[2], b[0], b[1], s, b[3])
 			}},
 	}
@@ -251,16 +251,16 @@ func bnCases(m, c int, f fill) []opCase {
 	var cs []opCase
 	cs = append(cs,
 		opCase{family: "bn_stats", name: name, args: []arg{inFill("x", m*c, f), in("mean", c), in("var", c)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) { e.BatchNormStats(b[1], b[2], b[0], m, c) }},
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) { e.BatchNormStats(b[1], b[2], b[0], m, c) }},
 		opCase{family: "bn_running", name: name, args: []arg{in("runMean", c), inFill("runVar", c, positive), in("mean", c), inFill("var", c, positive)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) {
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) {
 				e.BatchNormUpdateRunning(b[0], b[1], b[2], b[3], m, c, 0.1)
 			}})
 	for _, res := range []bool{false, true} {
 		for _, relu := range []bool{false, true} {
 			cs = append(cs, opCase{family: "bn_apply", name: fmt.Sprintf("%s res=%v relu=%v", name, res, relu),
 				args: []arg{inFill("x", m*c, f), in("res", m*c), in("gamma", c), in("beta", c), inFill("mean", c, f), inFill("var", c, positive), in("y", m*c)},
-				run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) {
+				run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) {
 					r := b[1]
 					if !res {
 						r = nil
@@ -273,7 +273,7 @@ func bnCases(m, c int, f fill) []opCase {
 		return opCase{family: "bn_backward", name: name + " " + label,
 			args: []arg{in("dy", m*c), in("y", m*c), inFill("x", m*c, f), in("gamma", c), inFill("mean", c, f), inFill("var", c, positive),
 				in("dx", m*c), in("dres", m*c), in("dgamma", c), in("dbeta", c)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) {
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) {
 				dx, dr, y := b[6], b[7], b[1]
 				if alias {
 					dx = b[0]
@@ -296,19 +296,19 @@ func elementwiseCases(n int) []opCase {
 	name := fmt.Sprint(n)
 	return []opCase{
 		{family: "relu_forward", name: name, args: []arg{in("x", n), in("y", n)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) { e.ReLUForward(b[1], b[0], n) }},
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) { e.ReLUForward(b[1], b[0], n) }},
 		{family: "relu_forward", name: name + " y=x", args: []arg{in("x", n)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) { e.ReLUForward(b[0], b[0], n) }},
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) { e.ReLUForward(b[0], b[0], n) }},
 		{family: "relu_backward", name: name, args: []arg{in("dy", n), in("y", n), in("dx", n)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) { e.ReLUBackward(b[2], b[0], b[1], n) }},
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) { e.ReLUBackward(b[2], b[0], b[1], n) }},
 		{family: "add", name: name, args: []arg{in("a", n), in("b", n), in("y", n)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) { e.Add(b[2], b[0], b[1], n) }},
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) { e.Add(b[2], b[0], b[1], n) }},
 		{family: "add", name: name + " y=a", args: []arg{in("a", n), in("b", n)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) { e.Add(b[0], b[0], b[1], n) }},
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) { e.Add(b[0], b[0], b[1], n) }},
 		{family: "sigmoid_forward", name: name, args: []arg{in("x", n), in("y", n)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) { e.SigmoidForward(b[1], b[0], n) }},
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) { e.SigmoidForward(b[1], b[0], n) }},
 		{family: "sigmoid_backward", name: name, args: []arg{in("dy", n), inFill("y", n, unit), in("dx", n)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) { e.SigmoidBackward(b[2], b[0], b[1], n) }},
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) { e.SigmoidBackward(b[2], b[0], b[1], n) }},
 	}
 }
 
@@ -318,19 +318,19 @@ func seCases(n, hw, c int) []opCase {
 	size := n * hw * c
 	return []opCase{
 		{family: "scale_forward", name: name, args: []arg{in("x", size), inFill("s", n*c, unit), in("y", size)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) { e.ScaleForward(b[2], b[0], b[1], n, hw, c) }},
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) { e.ScaleForward(b[2], b[0], b[1], n, hw, c) }},
 		{family: "scale_backward", name: name, args: []arg{in("dy", size), in("x", size), inFill("s", n*c, unit), in("dx", size), in("ds", n*c)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) {
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) {
 				e.ScaleBackward(b[3], b[4], b[0], b[1], b[2], n, hw, c)
 			}},
 		{family: "scale_backward", name: name + " dx=dy", args: []arg{in("dy", size), in("x", size), inFill("s", n*c, unit), in("ds", n*c)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) {
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) {
 				e.ScaleBackward(b[0], b[3], b[0], b[1], b[2], n, hw, c)
 			}},
 		{family: "avgpool_forward", name: name, args: []arg{in("x", size), in("y", n*c)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) { e.AvgPoolForward(b[1], b[0], n, hw, c) }},
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) { e.AvgPoolForward(b[1], b[0], n, hw, c) }},
 		{family: "avgpool_backward", name: name, args: []arg{in("dy", n*c), in("dx", size)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) { e.AvgPoolBackward(b[1], b[0], n, hw, c) }},
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) { e.AvgPoolBackward(b[1], b[0], n, hw, c) }},
 	}
 }
 
@@ -341,7 +341,7 @@ func linearCases(n, inW, out int) []opCase {
 	fwd := func(bias bool) opCase {
 		return opCase{family: "linear_forward", name: fmt.Sprintf("%s bias=%v", name, bias),
 			args: []arg{in("x", n*inW), in("w", out*inW), in("bias", out), in("y", n*out)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) {
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) {
 				bb := b[2]
 				if !bias {
 					bb = nil
@@ -352,7 +352,7 @@ func linearCases(n, inW, out int) []opCase {
 	bwd := func(dx, dbias bool) opCase {
 		return opCase{family: "linear_backward", name: fmt.Sprintf("%s dx=%v dbias=%v", name, dx, dbias),
 			args: []arg{in("dy", n*out), in("x", n*inW), in("w", out*inW), in("dx", n*inW), in("dw", out*inW), in("dbias", out)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) {
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) {
 				x, db := b[3], b[5]
 				if !dx {
 					x = nil
@@ -386,7 +386,7 @@ func lossCases(n, c int, smoothing float32) []opCase {
 		}
 		return opCase{family: "softmax_cross_entropy", name: strings.TrimSpace(name + " " + label),
 			args: []arg{in("logits", n*c), lab("labels", ls), dl, st},
-			run: func(e engine.Engine, b []engine.Buf, l []engine.Labels) {
+			run: func(e engine.Engine, b []engine.Buf, l []engine.Ints) {
 				d := b[2]
 				if !dlogits {
 					d = nil
@@ -406,7 +406,7 @@ func sgdCases(n int) []opCase {
 	}{{0.9, 5e-4, true}, {0.9, 5e-4, false}, {0.9, 0, true}, {0, 5e-4, false}} {
 		cs = append(cs, opCase{family: "sgd", name: fmt.Sprintf("%d momentum=%g wd=%g nesterov=%v", n, p.momentum, p.wd, p.nesterov),
 			args: []arg{in("p", n), in("g", n), in("v", n)},
-			run: func(e engine.Engine, b []engine.Buf, _ []engine.Labels) {
+			run: func(e engine.Engine, b []engine.Buf, _ []engine.Ints) {
 				e.SGDStep(b[0], b[1], b[2], n, 0.1, p.momentum, p.wd, p.nesterov)
 			}})
 	}

@@ -13,7 +13,7 @@ import (
 // and crops, the learning rates, the step counter, and where each step's logits are
 // kept.
 type stepInputs struct {
-	idxs, crops, counter engine.Labels
+	idxs, crops, counter engine.Ints
 	lrs, kept            engine.Buf
 }
 
@@ -21,7 +21,7 @@ type stepInputs struct {
 func newStepInputs(t testing.TB, e engine.Engine, d *Data, batch, classes int, lrs []float32) *stepInputs {
 	t.Helper()
 	steps := len(d.Idx)
-	s := &stepInputs{idxs: e.AllocLabels(steps * batch), crops: e.AllocLabels(3 * steps * batch), counter: e.AllocLabels(1),
+	s := &stepInputs{idxs: e.AllocInts(steps * batch), crops: e.AllocInts(3 * steps * batch), counter: e.AllocInts(1),
 		lrs: e.Alloc(steps), kept: e.Alloc(steps * batch * classes)}
 	var idx, crops []int32
 	for i := range d.Idx {
@@ -30,10 +30,10 @@ func newStepInputs(t testing.TB, e engine.Engine, d *Data, batch, classes int, l
 			crops = append(crops, int32(v))
 		}
 	}
-	e.UploadLabels(s.idxs, idx)
-	e.UploadLabels(s.crops, crops)
+	e.UploadInts(s.idxs, idx)
+	e.UploadInts(s.crops, crops)
 	e.Upload(s.lrs, lrs)
-	e.UploadLabels(s.counter, []int32{0})
+	e.UploadInts(s.counter, []int32{0})
 	checkErr(t, e, "record_replay")
 	return s
 }
@@ -84,7 +84,7 @@ func (c *suite) record(t *testing.T) {
 			}
 			defer rep.Close()
 			ct := make([]int32, 1)
-			rec.DownloadLabels(ct, sr.counter)
+			rec.DownloadInts(ct, sr.counter)
 			if p := rr.download(t, rr.net.P); ct[0] != 0 || !sameBits(p, p0) {
 				t.Fatalf("%s: recording ran operations: counter %d, parameters changed %v", at, ct[0], !sameBits(p, p0))
 			}
@@ -112,9 +112,9 @@ func (c *suite) record(t *testing.T) {
 					t.Errorf("%s: %s differ between the replayed and the direct steps", at, b.name)
 				}
 			}
-			direct.DownloadLabels(ct, sd.counter)
+			direct.DownloadInts(ct, sd.counter)
 			cr := make([]int32, 1)
-			rec.DownloadLabels(cr, sr.counter)
+			rec.DownloadInts(cr, sr.counter)
 			if cr[0] != steps+1 || ct[0] != steps+1 {
 				t.Errorf("%s: counters %d (replayed), %d (direct), want %d", at, cr[0], ct[0], steps+1)
 			}
