@@ -64,8 +64,7 @@ type result [][]float32
 // runOp runs c on e with the arguments filled from seed, and returns every float
 // argument afterwards (with guards), activations allocated with AllocAct (so stored
 // in e's precision); scratch and label arguments are nil.
-func runOp(t *testing.T, e engine.Engine, c opCase, seed uint64) result {
-	t.Helper()
+func runOp(e engine.Engine, c opCase, seed uint64) (result, error) {
 	r := rand.New(rand.NewPCG(seed, 0x6f70))
 	b := make([]engine.Buf, len(c.args))
 	l := make([]engine.Ints, len(c.args))
@@ -96,8 +95,10 @@ func runOp(t *testing.T, e engine.Engine, c opCase, seed uint64) result {
 			e.Download(out[i], full[i])
 		}
 	}
-	checkErr(t, e, c.family+" "+c.name)
-	return out
+	if err := e.Err(); err != nil {
+		return nil, fmt.Errorf("%s %s: %s: %w", c.family, c.name, e.Name(), err)
+	}
+	return out, nil
 }
 
 // values returns n random values of kind f.
@@ -118,20 +119,34 @@ func values(r *rand.Rand, n int, f fill) []float32 {
 	return v
 }
 
-// checkOp runs c on e and on ref (both in the suite's precision) from the same random
+// opReport is the outcome of one op case: its failures, a line with each
+// argument's error, and the largest error.
+type opReport struct {
+	fails   []string
+	errs    string
+	largest float64
+}
+
+// compareOp runs c on e and on ref (both in precision p) from the same random
 // arguments and compares every float argument (outputs, in-place updates, and inputs,
 // which must be unchanged): norm-wise relative error at most opTol, guards
 // untouched; in BF16, activations within actTol with at most actDiffFrac of their
-// values different, float32 arguments within floatTolBF16. It logs each argument's
-// error and returns the largest.
-func (c *suite) checkOp(t *testing.T, e, ref engine.Engine, oc opCase, seed uint64) float64 {
-	t.Helper()
-	bf16 := c.p == engine.BF16
-	want := runOp(t, ref, oc, seed)
-	got := runOp(t, e, oc, seed)
-	at := fmt.Sprintf("%s %s %s", oc.family, c.p, oc.name)
+// values different, float32 arguments within floatTolBF16. Every failure names the
+// family, the precision, the case and the argument.
+func compareOp(p engine.Precision, e, ref engine.Engine, oc opCase, seed uint64) (opReport, error) {
+	var rep opReport
+	bf16 := p == engine.BF16
+	want, err := runOp(ref, oc, seed)
+	if err != nil {
+		return rep, err
+	}
+	got, err := runOp(e, oc, seed)
+	if err != nil {
+		return rep, err
+	}
+	at := fmt.Sprintf("%s %s %s", oc.family, p, oc.name)
+	fail := func(format string, args ...any) { rep.fails = append(rep.fails, at+": "+fmt.Sprintf(format, args...)) }
 	var msgs []string
-	largest := 0.0
 	for i, a := range oc.args {
 		if want[i] == nil || a.skip {
 			continue
@@ -140,7 +155,7 @@ func (c *suite) checkOp(t *testing.T, e, ref engine.Engine, oc opCase, seed uint
 		for j := range guard {
 			for _, k := range []int{j, len(w) - 1 - j} {
 				if math.Float32bits(g[k]) != math.Float32bits(w[k]) {
-					t.Errorf("%s: guard value %d of %s changed: %g, was %g", at, k, a.name, g[k], w[k])
+					fail("guard value %d of %s changed: %g, was %g", k, a.name, g[k], w[k])
 				}
 			}
 		}
@@ -157,25 +172,39 @@ func (c *suite) checkOp(t *testing.T, e, ref engine.Engine, oc opCase, seed uint
 			tol = actTol
 			if d := differing(g, w); float64(d) > actDiffFrac*float64(len(w)) {
 				j := worst(g, w)
-				t.Errorf("%s: %s: %d of %d values differ, more than %g of them (worst at %d: %s %g, %s %g)",
-					at, a.name, d, len(w), actDiffFrac, j, e.Name(), g[j], ref.Name(), w[j])
+				fail("%s: %d of %d values differ, more than %g of them (worst at %d: %s %g, %s %g)",
+					a.name, d, len(w), actDiffFrac, j, e.Name(), g[j], ref.Name(), w[j])
 			}
 		} else if bf16 {
 			tol = floatTolBF16
 		}
 		re := relErr(g, w, 0)
-		largest = max(largest, re)
+		rep.largest = max(rep.largest, re)
 		if math.IsNaN(re) {
-			largest = re
+			rep.largest = re
 		}
 		msgs = append(msgs, fmt.Sprintf("%s %.1e", a.name, re))
 		if !(re <= tol) {
 			j := worst(g, w)
-			t.Errorf("%s: %s: relative error %.3g > %.0e (worst at %d: %s %g, %s %g)", at, a.name, re, tol, j, e.Name(), g[j], ref.Name(), w[j])
+			fail("%s: relative error %.3g > %.0e (worst at %d: %s %g, %s %g)", a.name, re, tol, j, e.Name(), g[j], ref.Name(), w[j])
 		}
 	}
-	t.Logf("%s: %s", at, strings.Join(msgs, ", "))
-	return largest
+	rep.errs = at + ": " + strings.Join(msgs, ", ")
+	return rep, nil
+}
+
+// checkOp is compareOp reported on t; it returns the largest error.
+func (c *suite) checkOp(t *testing.T, e, ref engine.Engine, oc opCase, seed uint64) float64 {
+	t.Helper()
+	rep, err := compareOp(c.p, e, ref, oc, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.fails {
+		t.Error(f)
+	}
+	t.Log(rep.errs)
+	return rep.largest
 }
 
 // ops runs every op case of the families want selects, one fresh engine of each
