@@ -44,9 +44,9 @@ var Families = []string{
 	"batch", "step_ops", "record_replay", "network_1step", "network_10steps",
 }
 
-// Short reports whether the suite runs its small variant: fewer network cases (the
-// first two networks, fp32 ten-step runs only). It is on under go test -short or with
-// DDS_CONFORMANCE=short; CI runs the full suite.
+// Short reports whether the suite runs its small variant, which trains only the first
+// two of Nets. It is on under go test -short or with DDS_CONFORMANCE=short; CI runs
+// the full suite.
 func Short() bool { return testing.Short() || os.Getenv("DDS_CONFORMANCE") == "short" }
 
 // Summary counts the cases run and the largest relative error seen, per family and
