@@ -747,8 +747,8 @@ static void fiber_start(void) {
 
 } // namespace dds_emu
 
-/* The first swap onto a fresh stack returns here, 8 bytes below a 16-byte boundary
- * as after a call. */
+/* The first swap onto a fresh stack returns here; the stack is aligned to 16 bytes
+ * for the call, as the ABI wants, and the frame chain ends. */
 asm(R"(
 	.text
 	.globl dds_emu_fiber_trampoline
@@ -757,6 +757,8 @@ asm(R"(
 dds_emu_fiber_trampoline:
 	.cfi_startproc
 	.cfi_undefined rip
+	xorl %ebp, %ebp
+	andq $-16, %rsp
 	call _ZN7dds_emu11fiber_entryEv
 	ud2
 	.cfi_endproc
