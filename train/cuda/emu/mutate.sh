@@ -37,7 +37,7 @@ mutate() {
 	A)
 		file=bn.cu op=dds_bn_
 		before=$(md5sum "$dir/lib/$file")
-		perl -0pi -e 's/(static __device__ void bn_reduce8\([^)]*\) \{\n)\t__syncthreads\(\);\n/$1/' "$dir/lib/$file"
+		perl -0pi -e 's/(static __device__ void bn_reduce8\(.*?\) \{\n)\t__syncthreads\(\);\n/$1/' "$dir/lib/$file"
 		;;
 	B)
 		file=conv.cu op=dds_conv_forward
@@ -83,7 +83,11 @@ for m in "${muts[@]}"; do
 	set -e
 	fails=$(grep -c -- '--- FAIL' "$dir/run.log" || true)
 	echo "-- key lines of the run (exit status $rc, $fails FAIL lines):"
-	grep -E 'dds-emu: error|ERROR: AddressSanitizer|--- FAIL|CUDA: dds_' "$dir/run.log" | cut -c1-400 | head -n 14
+	# The emulator's reports, the failures' messages, the failing cases: a few of each.
+	for pat in 'dds-emu: error|ERROR: AddressSanitizer' 'CUDA: dds_|dds_[a-z_]*: ' '--- FAIL'; do
+		grep -E -- "$pat" "$dir/run.log" >"$dir/key.log" || true
+		head -n 5 "$dir/key.log" | cut -c1-420
+	done
 	if [[ $rc -ne 0 ]] && grep -q "CUDA: ${op}\|${op}[a-z_]*:" "$dir/run.log"; then
 		echo "-- mutation $m: the suite fails, naming ${op}*"
 	else

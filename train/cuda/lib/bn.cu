@@ -132,8 +132,8 @@ static void bn_sums(dds_ctx *ctx, const char *fn, float *out1, float *out2, cons
 	int P = bn_partial_blocks(m, c);
 	unsigned tiles = blocks_for(c, 32);
 	double *part = P > 1 ? ctx->ws : NULL;
-	DDS_LAUNCH(dim3(tiles, P), dim3(32, 8), 0, ctx->stream, bn_sums_kernel<MODE, T>)(part, out1, out2, x, dy, y, mean, var, m,
-	                                                                      c, eps);
+	DDS_LAUNCH(dim3(tiles, P), dim3(32, 8), 0, ctx->stream, bn_sums_kernel<MODE, T>)(
+	    part, out1, out2, x, dy, y, mean, var, m, c, eps);
 	if (!launched(ctx, fn, "bn_sums_kernel") || P == 1) return;
 	DDS_LAUNCH(tiles, dim3(32, 8), 0, ctx->stream, bn_finish_kernel<MODE>)(out1, out2, part, P, var, m, c, eps);
 	launched(ctx, fn, "bn_finish_kernel");
@@ -184,8 +184,8 @@ void dds_bn_update_running(dds_ctx *ctx, float *run_mean, float *run_var, const 
 		return;
 	}
 	double unbias = m > 1 ? (double)m / (double)(m - 1) : 1.0;
-	DDS_LAUNCH(blocks_for(c, 256), 256, 0, ctx->stream, bn_update_running_kernel)(run_mean, run_var, mean, var, c,
-	                                                                      (double)momentum, unbias);
+	DDS_LAUNCH(blocks_for(c, 256), 256, 0, ctx->stream, bn_update_running_kernel)(
+	    run_mean, run_var, mean, var, c, (double)momentum, unbias);
 	launched(ctx, fn, "bn_update_running_kernel");
 }
 

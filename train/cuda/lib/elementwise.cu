@@ -60,7 +60,7 @@ static __global__ void sigmoid_backward_kernel(T *dx, const T *dy, const T *y, i
 #define EW_LAUNCH(ctx, kernel, n, ...)                                                                  \
 	with_act(ctx, [&](auto tag) {                                                                       \
 		using T = typename decltype(tag)::type;                                                         \
-		DDS_LAUNCH(stride_blocks(n, EW_THREADS), EW_THREADS, 0, (ctx)->stream, kernel<T>)(__VA_ARGS__, n);      \
+		DDS_LAUNCH(stride_blocks(n, EW_THREADS), EW_THREADS, 0, (ctx)->stream, kernel<T>)(__VA_ARGS__, n); \
 	})
 
 /* ew_args checks n >= 0 and the pointers of an elementwise operation; false when
@@ -229,8 +229,8 @@ void dds_scale_backward(dds_ctx *ctx, float *dx, float *ds, const float *dy, con
 	if (blocks == 0) return;
 	with_act(ctx, [&](auto tag) {
 		using T = typename decltype(tag)::type;
-		DDS_LAUNCH(blocks, dim3(32, 8), 0, ctx->stream, scale_backward_kernel<T>)(act<T>(dx), act<T>(ds), act<T>(dy), act<T>(x),
-		                                                                  act<T>(s), hw, c);
+		DDS_LAUNCH(blocks, dim3(32, 8), 0, ctx->stream, scale_backward_kernel<T>)(
+		    act<T>(dx), act<T>(ds), act<T>(dy), act<T>(x), act<T>(s), hw, c);
 	});
 	launched(ctx, fn, "scale_backward_kernel");
 }
@@ -245,7 +245,8 @@ void dds_avgpool_forward(dds_ctx *ctx, float *y, const float *x, int n, int hw, 
 	if (blocks == 0) return;
 	with_act(ctx, [&](auto tag) {
 		using T = typename decltype(tag)::type;
-		DDS_LAUNCH(blocks, dim3(32, 8), 0, ctx->stream, avgpool_forward_kernel<T>)(act<T>(y), act<T>(x), hw, c, 1.f / (float)hw);
+		DDS_LAUNCH(blocks, dim3(32, 8), 0, ctx->stream, avgpool_forward_kernel<T>)(
+		    act<T>(y), act<T>(x), hw, c, 1.f / (float)hw);
 	});
 	launched(ctx, fn, "avgpool_forward_kernel");
 }

@@ -145,8 +145,8 @@ void dds_linear_forward(dds_ctx *ctx, float *y, const float *x, const float *w, 
 	}
 	if (is_bf16(ctx)) {
 		int64_t total = (int64_t)n * out;
-		DDS_LAUNCH(stride_blocks(total, 256), 256, 0, ctx->stream, linear_fwd_bf16_kernel)(act<bf16>(y), act<bf16>(x), w, bias,
-		                                                                          n, in, out);
+		DDS_LAUNCH(stride_blocks(total, 256), 256, 0, ctx->stream, linear_fwd_bf16_kernel)(
+		    act<bf16>(y), act<bf16>(x), w, bias, n, in, out);
 		launched(ctx, fn, "linear_fwd_bf16_kernel");
 		return;
 	}
@@ -183,13 +183,13 @@ void dds_linear_backward(dds_ctx *ctx, float *dx, float *dw, float *dbias, const
 	if (is_bf16(ctx)) {
 		if (dx != NULL) {
 			int64_t nx = (int64_t)n * in;
-			DDS_LAUNCH(stride_blocks(nx, 256), 256, 0, ctx->stream, linear_dx_bf16_kernel)(act<bf16>(dx), act<bf16>(dy), w, n,
-			                                                                       in, out);
+			DDS_LAUNCH(stride_blocks(nx, 256), 256, 0, ctx->stream, linear_dx_bf16_kernel)(
+			    act<bf16>(dx), act<bf16>(dy), w, n, in, out);
 			if (!launched(ctx, fn, "linear_dx_bf16_kernel")) return;
 		}
 		int64_t nw = (int64_t)out * in;
-		DDS_LAUNCH(stride_blocks(nw, 256), 256, 0, ctx->stream, linear_dw_bf16_kernel)(dw, act<bf16>(dy), act<bf16>(x), n, in,
-		                                                                       out);
+		DDS_LAUNCH(stride_blocks(nw, 256), 256, 0, ctx->stream, linear_dw_bf16_kernel)(
+		    dw, act<bf16>(dy), act<bf16>(x), n, in, out);
 		if (!launched(ctx, fn, "linear_dw_bf16_kernel")) return;
 	} else {
 		if (dx != NULL && !gemm_rm(ctx, fn, false, false, n, in, out, 1, dy, out, w, in, 0, dx, in)) {
@@ -202,7 +202,8 @@ void dds_linear_backward(dds_ctx *ctx, float *dx, float *dw, float *dbias, const
 	if (dbias != NULL) {
 		with_act(ctx, [&](auto tag) {
 			using T = typename decltype(tag)::type;
-			DDS_LAUNCH(blocks_for(out, 32), dim3(32, 8), 0, ctx->stream, column_sum_kernel<T>)(dbias, act<T>(dy), n, out);
+			DDS_LAUNCH(blocks_for(out, 32), dim3(32, 8), 0, ctx->stream, column_sum_kernel<T>)(
+			    dbias, act<T>(dy), n, out);
 		});
 		launched(ctx, fn, "column_sum_kernel");
 	}
