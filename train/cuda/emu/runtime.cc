@@ -818,9 +818,9 @@ void launch_error(cudaError_t e, bool abort_launch, const char *fmt, ...) {
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	if (L->errors++ < 5) {
+	if (L->errors++ < 3) {
 		note("error in %s: %s", where().c_str(), buf);
-	} else if (L->errors == 6) {
+	} else if (L->errors == 4) {
 		note("more errors in kernel %s not shown", L->name);
 	}
 	if (L->err == cudaSuccess) L->err = e;

@@ -7,8 +7,9 @@
  * (hidden: they serve this library only, not libasan's other users) and do two
  * checks:
  *
- *   1. the shared-memory race check, for addresses in the section dds_shared where
- *      __shared__ variables live (cuda_runtime.h): per byte, the thread that last
+ *   1. the shared-memory race check, for addresses of the kernel sources' static
+ *      storage, where __shared__ variables live (cuda_runtime.h, shared_marks.cc):
+ *      per byte, the thread that last
  *      wrote it and in which barrier interval (block number, barriers passed), and
  *      the thread(s) that read it in the current interval. Within one interval, a
  *      write by one thread of a byte another thread wrote or read, or a read of a
@@ -28,12 +29,9 @@
 
 #include "emu.h"
 
-extern "C" {
-extern char __start_dds_shared[] __attribute__((weak, visibility("hidden")));
-extern char __stop_dds_shared[] __attribute__((weak, visibility("hidden")));
-}
-
 namespace dds_emu {
+
+extern char shared_begin[64], shared_end[64]; /* shared_marks.cc */
 
 /* One shared byte's history. Intervals are (block_gen << 32 | epoch). */
 struct sh_byte {
@@ -53,8 +51,8 @@ static const uintptr_t SHADOW_OFFSET = 0x7fff8000;
 static bool fast_shadow;
 
 __attribute__((constructor)) static void init_sanitize(void) {
-	uintptr_t lo = (uintptr_t)&__start_dds_shared[0], hi = (uintptr_t)&__stop_dds_shared[0];
-	if (lo != 0 && hi > lo) {
+	uintptr_t lo = (uintptr_t)&shared_begin[64], hi = (uintptr_t)&shared_end[0];
+	if (hi > lo) {
 		sh_lo = lo;
 		sh_len = hi - lo;
 		sh = (sh_byte *)calloc(sh_len, sizeof *sh);

@@ -26,7 +26,7 @@
 
 static int failures;
 
-static void expect(bool ok, const char *name, const char *fmt = "", ...) __attribute__((format(printf, 3, 4)));
+static void expect(bool ok, const char *name, const char *fmt = "%s", ...) __attribute__((format(printf, 3, 4)));
 static void expect(bool ok, const char *name, const char *fmt, ...) {
 	if (ok) {
 		printf("ok    %s\n", name);
@@ -97,6 +97,19 @@ static __global__ void race_read_kernel(float *out) {
 	out[t] = s[t + 1];
 }
 
+/* tree_race_kernel: a block tree reduction of T with the barrier between the
+ * stores and the first level missing (the shared array of a template instance). */
+template <typename T> static __global__ void tree_race_kernel(T *out) {
+	__shared__ T s[64];
+	unsigned t = threadIdx.x;
+	s[t] = (T)t;
+	for (unsigned h = 32; h > 0; h >>= 1) {
+		if (t < h) s[t] += s[t + h];
+		__syncthreads();
+	}
+	if (t == 0) out[0] = s[0];
+}
+
 /* divergent_kernel: only the first 16 threads reach the barrier. */
 static __global__ void divergent_kernel(float *out) {
 	__shared__ float s[64];
@@ -163,7 +176,7 @@ static void test_warp_sum(void) {
 		ok = got[i] == want;
 		if (!ok) expect(false, "warp-shuffle reduction", "lane %d: got %g, want %g", i, got[i], want);
 	}
-	if (ok) expect(true, "warp-shuffle reduction");
+	if (ok) expect(true, "warp-shuffle reduction", "%s", "");
 	cudaFree(x);
 	cudaFree(all);
 }
@@ -286,6 +299,8 @@ static void test_planted(void) {
 	             [](cudaStream_t s, float *out) { LAUNCH(1, 32, 0, s, race_write_kernel)(out); });
 	launch_fails("planted shared-memory race (read of another thread's write, no barrier) is reported",
 	             [](cudaStream_t s, float *out) { LAUNCH(1, 64, 0, s, race_read_kernel)(out); });
+	launch_fails("planted shared-memory race in a template kernel's tree reduction is reported",
+	             [](cudaStream_t s, float *out) { LAUNCH(1, 64, 0, s, tree_race_kernel<float>)(out); });
 	launch_fails("barrier reached by 16 of 64 threads is reported, no hang",
 	             [](cudaStream_t s, float *out) { LAUNCH(1, 64, 0, s, divergent_kernel)(out); });
 	launch_fails("barrier thread 0 never reaches is reported, no hang",
@@ -327,7 +342,7 @@ static void test_bf16(void) {
 			ok = false;
 		}
 	}
-	if (ok) expect(true, "bfloat16 conversions bit-exact (ties to even, overflow, NaN)");
+	if (ok) expect(true, "bfloat16 conversions bit-exact (ties to even, overflow, NaN)", "%s", "");
 }
 
 static void test_gemm(void) {

@@ -20,15 +20,15 @@
 
 #define CUDART_VERSION 12040
 
-/* Function and variable qualifiers. __shared__ variables are static storage in the
- * section dds_shared: blocks run one at a time, and the race check (sanitize.cc)
- * recognises shared memory by that section's address range. */
+/* Function and variable qualifiers. __shared__ variables are static storage: blocks
+ * run one at a time, and the race check (sanitize.cc) recognises shared memory by its
+ * address, between the marks of shared_marks.cc. */
 #define __global__
 #define __device__
 #define __host__
 #define __forceinline__ inline __attribute__((always_inline))
 #define __noinline__ __attribute__((noinline))
-#define __shared__ static __attribute__((section("dds_shared")))
+#define __shared__ static
 #define __restrict__ __restrict
 
 struct uint3 {
