@@ -33,7 +33,8 @@ cuda-test: cuda
 # The CUDA engine without a GPU: the kernel library's own sources built as host C++
 # against the SIMT emulation in train/cuda/emu (bin/emu/libdds_cuda.so, under
 # AddressSanitizer with the emulator's shared-memory race and barrier checks), the
-# emulator's self-tests, then the CUDA engine's tests (EMU_RUN: the conformance suite)
+# emulator's self-tests and the library's C check (check.c), then the CUDA engine's tests
+# (EMU_RUN: the conformance suite)
 # on the emulated library. A kernel error fails the operation that launched it.
 EMU_RUN ?= ^TestConformance$$
 EMU_OUT := $(abspath $(BIN))/emu
@@ -41,7 +42,7 @@ EMU_ENV = DDS_CUDA_LIB=$(EMU_OUT)/libdds_cuda.so DDS_REQUIRE_GPU=1 \
   LD_PRELOAD=$$($(CXX) -print-file-name=libasan.so) \
   ASAN_OPTIONS=detect_leaks=0:halt_on_error=0:handle_segv=0:allow_user_segv_handler=1
 cuda-emu:
-	$(MAKE) -C train/cuda/emu lib selftest OUT=$(EMU_OUT)
+	$(MAKE) -C train/cuda/emu lib selftest check OUT=$(EMU_OUT)
 	$(GO) test -c -o $(BIN)/cuda.test ./train/cuda/
 	cd train/cuda && $(EMU_ENV) $(abspath $(BIN))/cuda.test -test.run '$(EMU_RUN)' -test.count 1 -test.v -test.timeout 20m
 

@@ -294,13 +294,14 @@ cudaError_t cudaGetDevice(int *d) {
 	return cudaSuccess;
 }
 
-/* total_memory is the emulated device's memory: $DDS_EMU_MEM_MIB MiB, default 16 GiB
- * (allocations are host memory; the figure only bounds cudaMalloc). */
+/* total_memory is the emulated device's memory: $DDS_EMU_MEM_MIB MiB, default 4 GiB.
+ * Allocations are host memory (and the library clears each one, so it is touched):
+ * the bound keeps a test that allocates until memory runs out within the host's. */
 static size_t total_memory(void) {
 	static size_t total = [] {
 		const char *v = getenv("DDS_EMU_MEM_MIB");
 		long long mib = v != NULL ? atoll(v) : 0;
-		return (size_t)(mib > 0 ? mib : 16384) << 20;
+		return (size_t)(mib > 0 ? mib : 4096) << 20;
 	}();
 	return total;
 }
