@@ -1,7 +1,7 @@
 # dds — build, demo and test targets. Binaries land in bin/.
 GO      ?= go
 BIN     := bin
-CMDS    := sample show train evaluate bootstrap refine compare
+CMDS    := sample show train evaluate bootstrap refine compare report
 # An execution count, not a duration: a -fuzztime duration races the fuzzing
 # coordinator's deadline against workers still busy and can fail with "context deadline
 # exceeded" having found nothing.
@@ -80,8 +80,9 @@ demo: build
 
 # The main job on CPU with the embedded MNIST, into sweep/: sample a small RegNetX
 # sweep, train each model for one epoch on 10,000 training images, evaluate it on
-# the 10,000 test images, print a summary, draw the error EDF, and run bootstrap
-# (narrowed space, one figure per parameter) and refine (the next space).
+# the 10,000 test images, print a summary, draw the error EDF, run bootstrap
+# (narrowed space, one figure per parameter) and refine (the next space), and write
+# the HTML report, sweep/report.html.
 SWEEP_N ?= 12
 sweep: build
 	@mkdir -p sweep
@@ -93,6 +94,7 @@ sweep: build
 	$(BIN)/bootstrap --plots sweep/bootstrap -o sweep/regnetx.boot.space.arrows sweep/regnetx.eval.arrows
 	$(BIN)/refine --auto --plot sweep/refine.png -o sweep/regnetx.next.space.arrows sweep/regnetx.eval.arrows
 	$(BIN)/show -c space,param,dist,lo,hi,median,n sweep/regnetx.boot.space.arrows
+	$(BIN)/report -o sweep/report.html sweep/regnetx.eval.arrows
 
 # The reference MNIST network (../shared/peer/mnist-small.json) trained 2 epochs on
 # all of MNIST and evaluated on its test set (about 5 minutes on 2 cores).

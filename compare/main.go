@@ -12,7 +12,6 @@ import (
 
 	"github.com/ddstools/dds/bootstrap/design"
 	"github.com/ddstools/dds/bootstrap/plot"
-	"github.com/ddstools/dds/bootstrap/stats"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/internal/cli"
 )
@@ -57,8 +56,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return cli.Usagef("--labels has %d labels for %d files", len(names), len(files))
 		}
 	}
-	var series []plot.Series
-	var edfs []*stats.EDF
+	var labelsOut []string
+	var models []*design.Models
 	for i, f := range files {
 		rd, closeIn, err := formats.OpenReader(f, stdin)
 		if err != nil {
@@ -76,29 +75,26 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %v", f, err)
 		}
-		errs, w, err := m.Errors("", opt)
-		if err != nil {
-			return fmt.Errorf("%s: %v", f, err)
-		}
-		e, err := stats.NewEDF(errs, w)
-		if err != nil {
-			return fmt.Errorf("%s: %v", f, err)
-		}
 		label := s.Name
 		if names != nil {
 			label = names[i]
 		} else if label == "" {
 			label = strings.TrimSuffix(filepath.Base(f), ".arrows")
 		}
-		series = append(series, plot.Series{Label: label, Errs: errs, Weights: w})
-		edfs = append(edfs, e)
+		labelsOut = append(labelsOut, label)
+		models = append(models, m)
 	}
+	sums, err := design.Compare(models, opt)
+	if err != nil {
+		return err
+	}
+	series := make([]plot.Series, len(sums))
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "space\tmodels\tmin\tq25\tmedian\tq75\tmean\tKS D vs %s\tp\n", series[0].Label)
-	for i, e := range edfs {
-		d, p := stats.KS(e, edfs[0])
-		fmt.Fprintf(tw, "%s\t%d\t%.3g\t%.3g\t%.3g\t%.3g\t%.3g\t%.3f\t%.3g\n", series[i].Label, e.N(), e.Min(),
-			e.Quantile(0.25), e.Quantile(0.5), e.Quantile(0.75), e.Mean(), d, p)
+	fmt.Fprintf(tw, "space\tmodels\tmin\tq25\tmedian\tq75\tmean\tKS D vs %s\tp\n", labelsOut[0])
+	for i, e := range sums {
+		series[i] = plot.Series{Label: labelsOut[i], Errs: e.Errs, Weights: e.Weights}
+		fmt.Fprintf(tw, "%s\t%d\t%.3g\t%.3g\t%.3g\t%.3g\t%.3g\t%.3f\t%.3g\n", labelsOut[i], e.N, e.Min,
+			e.Q25, e.Median, e.Q75, e.Mean, e.D, e.P)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

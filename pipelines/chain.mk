@@ -21,6 +21,7 @@
 #   S.evidence.txt         refine's evidence table for the step into S
 #   S.boot.space.arrows, S.boot.txt   bootstrap's narrowed space and intervals
 #   report/report.txt, report/edf.png, report/S.refine.png
+#   report/report.html     the same as one self-contained page (bin/report)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -144,5 +145,7 @@ $(REPORT): $(EVALS) $(BOOTS) $(REFINED)
 	  $(foreach s,$(NEXT),echo; echo "== Refinement $(prev.$(s)) -> $(s): refine --step $(step.$(s)) (figure: $(s).refine.png)"; cat $(OUT)/$(s).evidence.txt;) \
 	  $(foreach s,$(SPACES),echo; echo "== Bootstrap of $(s)"; cat $(OUT)/$(s).boot.txt;) \
 	} >$@.tmp
+	$(BIN)/report --labels $(subst $(space),$(comma),$(SPACES)) --seed $(SEED) --min-models $(MIN_MODELS) \
+	  --max-efit $(MAX_EFIT) --title "dds refinement chain from $(START)" -o $(@D)/report.html $(EVALS)
 	@mv $@.tmp $@
-	@echo "chain: report in $@ and $(@D)/edf.png" >&2
+	@echo "chain: report in $@, $(@D)/report.html and $(@D)/edf.png" >&2

@@ -138,6 +138,7 @@ if want chain; then
 	[ "$(head -c 8 "$chain/report/edf.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "report/edf.png is not a PNG"
 	[ "$(grep -c '^== Refinement ' "$report")" -eq 5 ] || fail "the report lacks refinement evidence"
 	[ "$(grep -c '^== Bootstrap of ' "$report")" -eq 6 ] || fail "the report lacks bootstrap tables"
+	[ "$(grep -c '<section class="space"' "$chain/report/report.html")" -eq 6 ] || fail "report.html lacks the six spaces"
 	prev=anynetx-a-mnist
 	for pair in a: b:shared_b c:shared_g d:nondecreasing_w e:nondecreasing_d regnet:quantized_linear; do
 		s=${pair%%:*} step=${pair#*:}

@@ -5,6 +5,7 @@ package designtest
 
 import (
 	"bytes"
+	"math"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -19,6 +20,58 @@ import (
 // value written as null, like a record that was not evaluated).
 func Stream(t testing.TB, space *formats.Space, n int, seed uint64, errFn func(formats.Config) float64) []byte {
 	t.Helper()
+	field := formats.EvalFields[5] // test_error
+	return write(t, space, n, seed, []arrow.Field{field}, func(cs []formats.Config) []arrow.Array {
+		b := array.NewFloat64Builder(memory.DefaultAllocator)
+		defer b.Release()
+		for _, c := range cs {
+			if e := errFn(c); e < 0 {
+				b.AppendNull()
+			} else {
+				b.Append(e)
+			}
+		}
+		return []arrow.Array{b.NewArray()}
+	})
+}
+
+// Evaluated is Stream with every column train and evaluate write: a model whose
+// planted error is e gets a training run of epochs epochs whose loss falls as
+// 0.02·e + 2·exp(−k) and whose training error as e + 40·exp(−k) at epoch k = 1..,
+// a wall time growing with its flops, and test top-1 error e (top-5 error e/3, test
+// loss 0.02·e). A negative e makes a record that failed training (null metrics).
+func Evaluated(t testing.TB, space *formats.Space, n int, seed uint64, epochs int, errFn func(formats.Config) float64) []byte {
+	t.Helper()
+	fields := append(append([]arrow.Field(nil), formats.TrainedFields...), formats.EvalFields...)
+	return write(t, space, n, seed, fields, func(cs []formats.Config) []arrow.Array {
+		ts := make([]formats.Trained, len(cs))
+		es := make([]formats.Evaluated, len(cs))
+		for i, c := range cs {
+			e := errFn(c)
+			tr := formats.Trained{Recipe: formats.Recipe{Epochs: epochs, Batch: 128, LR: 0.1, Data: "synthetic"}, Device: "cpu", Status: "ok"}
+			ev := formats.Evaluated{Data: "synthetic", Split: "test", Status: "ok", Images: 1000, Top1: e, Top5: e / 3, Loss: 0.02 * e}
+			if e < 0 {
+				tr.Status, tr.Error = "failed", "planted failure"
+				ev.Status, ev.Error = "skipped", "not trained"
+			} else {
+				for k := 1; k <= epochs; k++ {
+					tr.EpochLoss = append(tr.EpochLoss, 0.02*e+2*math.Exp(-float64(k)))
+					tr.EpochErr = append(tr.EpochErr, e+40*math.Exp(-float64(k)))
+				}
+				tr.Steps = int64(epochs * 100)
+				tr.Wall = float64(epochs) * (1 + float64(c.Complexity.Flops)/1e6)
+				tr.ImgPerSec = 12800 * float64(epochs) / tr.Wall
+			}
+			ts[i], es[i] = tr, ev
+		}
+		return append(formats.TrainedColumns(nil, ts), formats.EvalColumns(nil, es)...)
+	})
+}
+
+// write samples the configs and adds to each record the columns of fields that
+// cols returns for its configs.
+func write(t testing.TB, space *formats.Space, n int, seed uint64, fields []arrow.Field, cols func([]formats.Config) []arrow.Array) []byte {
+	t.Helper()
 	var cfgs bytes.Buffer
 	if err := sampler.WriteStream(&cfgs, space, sampler.Options{N: n, Seed: seed}, formats.Provenance{Producer: "test"}, nil); err != nil {
 		t.Fatal(err)
@@ -29,31 +82,23 @@ func Stream(t testing.TB, space *formats.Space, n int, seed uint64, errFn func(f
 	}
 	defer rd.Release()
 	md := formats.Derive(rd.Schema().Metadata(), formats.KindEvaluated, formats.Provenance{Producer: "test"})
-	field := formats.EvalFields[5] // test_error
 	var out bytes.Buffer
-	w := formats.NewWriter(&out, formats.WithFields(rd.Schema(), []arrow.Field{field}, &md), nil)
+	w := formats.NewWriter(&out, formats.WithFields(rd.Schema(), fields, &md), nil)
 	for rd.Next() {
 		rec := rd.Record()
 		cs, err := formats.DecodeConfigs(rec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := array.NewFloat64Builder(memory.DefaultAllocator)
-		for _, c := range cs {
-			if e := errFn(c); e < 0 {
-				b.AppendNull()
-			} else {
-				b.Append(e)
-			}
-		}
-		col := b.NewArray()
-		res := formats.WithColumns(rec, []arrow.Field{field}, []arrow.Array{col}, &md)
+		arrs := cols(cs)
+		res := formats.WithColumns(rec, fields, arrs, &md)
 		if err := w.Write(res); err != nil {
 			t.Fatal(err)
 		}
 		res.Release()
-		col.Release()
-		b.Release()
+		for _, a := range arrs {
+			a.Release()
+		}
 	}
 	if err := rd.Err(); err != nil {
 		t.Fatal(err)
