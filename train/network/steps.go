@@ -23,7 +23,7 @@ type Steps struct {
 	augment bool
 	resized engine.ResizedCropper // the engine, when batches are random-resized crops
 
-	idxs, crops, counter engine.Labels
+	idxs, crops, counter engine.Ints
 	lrs, stats           engine.Buf
 	replay               engine.Replay // the recorded step, after the first Run
 }
@@ -56,11 +56,11 @@ func (n *Net) NewSteps(steps int, set engine.ImageSet, augment bool, pad int, me
 	}
 	e := n.E
 	s := &Steps{n: n, Len: steps, set: set, pad: pad, mean: mean, std: std, r: r, augment: augment}
-	s.idxs = e.AllocLabels(steps * n.Batch)
+	s.idxs = e.AllocInts(steps * n.Batch)
 	if augment {
-		s.crops = e.AllocLabels(3 * steps * n.Batch)
+		s.crops = e.AllocInts(3 * steps * n.Batch)
 	}
-	s.counter = e.AllocLabels(1)
+	s.counter = e.AllocInts(1)
 	s.lrs = e.Alloc(steps)
 	s.stats = e.Alloc(3 * steps)
 	return s, e.Err()
@@ -80,7 +80,7 @@ func (n *Net) NewResizedCropSteps(steps int, set engine.ImageSet, mean, std []fl
 		return nil, err
 	}
 	s.resized = rc
-	s.crops = n.E.AllocLabels(5 * steps * n.Batch)
+	s.crops = n.E.AllocInts(5 * steps * n.Batch)
 	return s, n.E.Err()
 }
 
@@ -101,12 +101,12 @@ func (s *Steps) Load(idx, crops []int32, lrs []float32) {
 		panic(fmt.Sprintf("network: Steps.Load: %d indices, %d crops, %d rates for %d steps of %d", len(idx), len(crops), len(lrs), s.Len, b))
 	}
 	e := s.n.E
-	e.UploadLabels(s.idxs, idx)
+	e.UploadInts(s.idxs, idx)
 	if per > 0 {
-		e.UploadLabels(s.crops, crops)
+		e.UploadInts(s.crops, crops)
 	}
 	e.Upload(s.lrs, lrs)
-	e.UploadLabels(s.counter, []int32{0})
+	e.UploadInts(s.counter, []int32{0})
 }
 
 // issue enqueues one step: assemble step t's batch, Forward, Backward, SGD with
@@ -189,7 +189,7 @@ func (n *Net) PredictAll(set engine.ImageSet, idx []int32, mean, std []float32) 
 		return out, nil
 	}
 	steps := min((len(idx)+b-1)/b, evalChunk)
-	idxs, counter := e.AllocLabels(steps*b), e.AllocLabels(1)
+	idxs, counter := e.AllocInts(steps*b), e.AllocInts(1)
 	logits := e.Alloc(steps * b * c)
 	issue := func() {
 		e.BatchAt(n.X, n.Y, set, idxs, nil, counter, b, 0, mean, std)
@@ -209,8 +209,8 @@ func (n *Net) PredictAll(set engine.ImageSet, idx []int32, mean, std []float32) 
 		for i := m; i < len(chunk); i++ {
 			chunk[i] = idx[0]
 		}
-		e.UploadLabels(idxs, chunk)
-		e.UploadLabels(counter, []int32{0})
+		e.UploadInts(idxs, chunk)
+		e.UploadInts(counter, []int32{0})
 		for range (m + b - 1) / b {
 			replay.Run()
 		}
