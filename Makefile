@@ -7,18 +7,58 @@ CMDS    := sample show train evaluate bootstrap refine compare report
 # exceeded" having found nothing.
 FUZZTIME ?= 100000x
 
-.PHONY: all build cuda cuda-bench gpu-bundle demo sweep reference-mnist test vet cross bench bench-cpu clean
+.PHONY: all build cuda cuda-test cuda-emu cuda-compile cuda-bench gpu-bundle demo sweep reference-mnist test vet cross bench bench-cpu bench-decode clean
 
 all: build
 
+# The commit the programs report with --version and in dds.producer, for builds
+# that record no version control information (GOFLAGS=-buildvcs=false).
+COMMIT  := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+LDFLAGS := -X github.com/ddstools/dds/internal/version.commit=$(COMMIT)
+
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ $(addprefix ./,$(CMDS))
+	$(GO) build -ldflags='$(LDFLAGS)' -o $(BIN)/ $(addprefix ./,$(CMDS))
 
 # The CUDA kernel library, bin/libdds_cuda.so beside the programs, which load it at
 # run time (--device auto|cuda). Needs nvcc; see train/cuda/lib/Makefile.
 cuda:
 	$(MAKE) -C train/cuda/lib lib OUT=$(abspath $(BIN))
+
+# The CUDA engine on a GPU machine with Go: builds the kernel library with nvcc (make
+# cuda) and runs train/cuda's tests on it, the engine conformance suite
+# (TestConformance: every operation, the step-indexed operations, recorded steps and
+# whole networks against the CPU engine, fp32 and bf16, with its summary) among them.
+# DDS_REQUIRE_GPU=1 makes a missing GPU or library fail instead of skip. A GPU
+# machine without Go runs the same tests from bin/cuda.test (make gpu-bundle, then
+# pipelines/gpu-run.sh).
+cuda-test: cuda
+	DDS_REQUIRE_GPU=1 DDS_CUDA_LIB=$(abspath $(BIN))/libdds_cuda.so $(GO) test -count 1 -timeout 30m -v ./train/cuda/
+
+# The CUDA engine without a GPU: the kernel library's own sources built as host C++
+# against the SIMT emulation in train/cuda/emu (bin/emu/libdds_cuda.so, under
+# AddressSanitizer with the emulator's shared-memory race and barrier checks), the
+# emulator's self-tests and the library's C check (check.c), then the CUDA engine's tests
+# (EMU_RUN: the conformance suite)
+# on the emulated library. A kernel error fails the operation that launched it.
+EMU_RUN ?= ^TestConformance$$
+EMU_OUT := $(abspath $(BIN))/emu
+EMU_ENV = DDS_CUDA_LIB=$(EMU_OUT)/libdds_cuda.so DDS_REQUIRE_GPU=1 \
+  LD_PRELOAD=$$($(CXX) -print-file-name=libasan.so) \
+  ASAN_OPTIONS=detect_leaks=0:halt_on_error=0:handle_segv=0:allow_user_segv_handler=1
+cuda-emu:
+	$(MAKE) -C train/cuda/emu lib selftest check OUT=$(EMU_OUT)
+	$(GO) test -c -o $(BIN)/cuda.test ./train/cuda/
+	cd train/cuda && $(EMU_ENV) $(abspath $(BIN))/cuda.test -test.run '$(EMU_RUN)' -test.count 1 -test.v -test.timeout 20m
+
+# The real kernel library compiled with nvcc (into a temporary folder), so that a
+# kernel that does not compile fails the tests; without nvcc this fails under CI=true
+# and is skipped otherwise.
+cuda-compile:
+	@if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then \
+	  t=$$(mktemp -d) && $(MAKE) -C train/cuda/lib lib OUT=$$t && ls -l $$t/libdds_cuda.so; s=$$?; rm -rf $$t; exit $$s; \
+	elif [ "$$CI" = true ]; then echo "cuda-compile: nvcc not found (CI=true)" >&2; exit 1; \
+	else echo "cuda-compile: skipped: nvcc not found"; fi
 
 # GPU throughput next to the PyTorch peer, run on the GPU machine with bin/ built
 # here and carried there (see pipelines/cuda-bench.sh).
@@ -74,10 +114,11 @@ reference-mnist: build
 	  | $(BIN)/evaluate --drop-weights \
 	  | $(BIN)/show -c id,flops,params,epoch_loss,epoch_error,img_per_s,test_error,test_top5_error
 
-# The test suite CI runs: formatting, vet, all tests (the JavaScript Arrow interop test
+# The test suite CI runs: formatting, vet, the CUDA engine on the emulated kernel
+# library and the real library's nvcc compile, all tests (the JavaScript Arrow interop test
 # included), the race detector on the concurrent packages, the pipeline scripts, and a
 # short fuzz run of the stream reader, and the cross-builds.
-test: vet cross
+test: vet cross cuda-emu cuda-compile
 	$(GO) test ./...
 	$(GO) test -race ./bootstrap/stats/ ./train/cpu/ ./train/trainer/
 	bash pipelines/test.sh
@@ -103,6 +144,11 @@ bench:
 # CPU training throughput next to the PyTorch CPU peer, in the same run.
 bench-cpu:
 	bash pipelines/bench-cpu.sh
+
+# Image-folder decoding (JPEG decode + area resize to 224x224) next to Debian's Pillow
+# (python3-pil) doing the same work, and the cache load rate beside a plain read.
+bench-decode:
+	$(GO) test -run '^$$' -bench DecodeVsPillow -benchtime 1x ./train/data/
 
 clean:
 	rm -rf $(BIN) sweep

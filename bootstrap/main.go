@@ -38,6 +38,7 @@ func main() { cli.Main("bootstrap", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("bootstrap", synopsis, stderr)
+	codec := formats.CompressionFlag(fs.FlagSet)
 	column := fs.String("error", design.DefaultError, "error column to minimise")
 	spaceArg := fs.String("space", "", "the space the records were drawn from (default: their metadata)")
 	params := fs.String("params", "", "narrow only these parameters (default: all the space can express)")
@@ -59,7 +60,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if opt.B < 1 || !(opt.Fraction > 0 && opt.Fraction <= 1) || !(opt.Alpha > 0 && opt.Alpha < 1) {
 		return cli.Usagef("-B must be positive, --fraction in (0, 1] and --alpha in (0, 1)")
 	}
-	m, err := design.Input("bootstrap", file, stdin, *column, *spaceArg, *minModels)
+	m, err := design.Input("bootstrap", file, stdin, stderr, *column, *spaceArg, *minModels)
 	if err != nil {
 		return err
 	}
@@ -102,7 +103,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		writeTable(stderr, report, len(s.Errs), opt)
 	}
 	if *plots != "" {
-		if err := writePlots(*plots, names, cols, s.Errs, ivs, *column); err != nil {
+		input := file
+		if input == "" || input == "-" {
+			input = "stdin"
+		}
+		f := figure{space: s.Space.Name, input: filepath.Base(input), column: *column, models: len(s.Errs), B: opt.B, seed: opt.Seed}
+		if err := writePlots(*plots, names, cols, s.Errs, ivs, f, report); err != nil {
 			return err
 		}
 	}
@@ -110,6 +116,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	o.Compression = *codec
 	prov := formats.Provenance{Producer: "bootstrap", Args: cli.Recorded(args, "o", "q", "plots")}
 	if err := formats.WriteSpaces(o, []*formats.Space{narrowed}, prov, nil); err != nil {
 		o.Abort()
@@ -136,13 +143,18 @@ func writeTable(w io.Writer, report []design.Narrowing, n int, opt stats.Bootstr
 	tw.Flush()
 }
 
-// writePlots writes dir/<param>.png for each parameter.
-func writePlots(dir string, names []string, cols [][]float64, errs []float64, ivs []stats.Interval, column string) error {
+// writePlots writes dir/<param>.png for each parameter; those the report says the
+// space cannot express are labelled reported-only.
+func writePlots(dir string, names []string, cols [][]float64, errs []float64, ivs []stats.Interval, f figure, report []design.Narrowing) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	expressed := map[string]bool{}
+	for _, r := range report {
+		expressed[r.Name] = r.After != ""
+	}
 	for i, n := range names {
-		if err := scatter(filepath.Join(dir, n+".png"), n, cols[i], errs, &ivs[i], column); err != nil {
+		if err := scatter(filepath.Join(dir, n+".png"), n, cols[i], errs, &ivs[i], f, !expressed[n]); err != nil {
 			return fmt.Errorf("figure of %s: %v", n, err)
 		}
 	}

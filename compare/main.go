@@ -36,11 +36,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.IntIn(&opt.Bins, "bins", 10, 1, 1000, "complexity bins of the normalization")
 	labels := fs.String("labels", "", "comma-separated labels of the files (default: the space names)")
 	plotPath := fs.String("plot", "", "write the EDFs to this PNG or SVG file")
-	if err := fs.FlagSet.Parse(args); err != nil {
-		_, err := fs.ParseFile(args) // reports -h and bad flags the usual way
+	files, err := fs.ParseFiles(args)
+	if err != nil {
 		return err
 	}
-	files := fs.Args()
 	switch {
 	case len(files) == 0:
 		return cli.Usagef("give one evaluated stream per space")
@@ -90,7 +89,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	series := make([]plot.Series, len(sums))
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "space\tmodels\tmin\tq25\tmedian\tq75\tmean\tKS D vs %s\tp\n", labelsOut[0])
+	mean := "mean"
+	if opt.Normalize != "none" {
+		mean = "normalized mean"
+	}
+	fmt.Fprintf(tw, "space\tmodels\tmin\tq25\tmedian\tq75\t%s\tKS D vs %s\tp\n", mean, labelsOut[0])
 	for i, e := range sums {
 		series[i] = plot.Series{Label: labelsOut[i], Errs: e.Errs, Weights: e.Weights}
 		fmt.Fprintf(tw, "%s\t%d\t%.3g\t%.3g\t%.3g\t%.3g\t%.3g\t%.3f\t%.3g\n", labelsOut[i], e.N, e.Min,

@@ -5,17 +5,20 @@ package main
 import (
 	"errors"
 	"io"
+	"os"
 
 	"github.com/ddstools/dds/evaluate/evaluator"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/train/data"
 	"github.com/ddstools/dds/train/device"
 	"github.com/ddstools/dds/train/engine"
 )
 
 const synopsis = `
 usage: evaluate [--data SPEC] [--split test|train] [--subset N] [--batch N]
-                [--drop-weights] [--device auto|cpu|cuda|cuda:N] [-q] [-o FILE] [FILE|-]
+                [--drop-weights] [--device auto|cpu|cuda|cuda:N] [--cache-dir DIR] [--skip-bad]
+                [-q] [-o FILE] [FILE|-]
 
 Reads a trained stream (from train), rebuilds each network from its config and
 weights, and writes every record with its evaluation on the split added:
@@ -23,13 +26,15 @@ test_error and test_top5_error (percent of images whose label is not the top,
 top-5, prediction), test_loss (mean cross-entropy), eval_data, eval_split,
 eval_images, eval_status (ok, skipped for records not trained, failed) and
 eval_error. Everything else passes through. The dataset is each record's own
-(recipe.data) unless --data names one.
+(recipe.data) unless --data names one. Image folders are read from their cache
+(--cache-dir, as in train) and evaluated on their cached centre crops.
 Example: train ... | evaluate --drop-weights | show -c id,flops,test_error`
 
 func main() { cli.Main("evaluate", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("evaluate", synopsis, stderr)
+	codec := formats.CompressionFlag(fs.FlagSet)
 	dataSpec := fs.String("data", "", "dataset spec (default: the one each model trained on)")
 	split := fs.String("split", "test", "split to evaluate: test or train")
 	subset := new(int)
@@ -38,6 +43,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.IntIn(batch, "batch", 250, 1, formats.MaxBatch, "images per forward pass")
 	drop := fs.Bool("drop-weights", false, "leave the weights column out of the output")
 	devSpec := fs.String("device", "auto", "auto (a GPU when there is one), cpu, cuda or cuda:N")
+	cacheDir := fs.String("cache-dir", "", "folder of decoded image-folder caches (default $XDG_CACHE_HOME/dds or ~/.cache/dds)")
+	skipBad := fs.Bool("skip-bad", false, "leave out image files that do not decode, reporting how many")
 	quiet := fs.Bool("q", false, "no summary line on stderr")
 	out := fs.String("o", "-", "output file, - for stdout")
 	file, err := fs.ParseFile(args)
@@ -60,10 +67,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	opt := evaluator.Options{Data: *dataSpec, Split: *split, Subset: *subset, Batch: *batch, DropWeights: *drop,
-		NewEngine: func() (engine.Engine, error) { return dev.NewEngine(engine.FP32) }, Prov: formats.Provenance{Producer: "evaluate", Args: cli.Recorded(args, "o", "q")}}
+		NewEngine: func() (engine.Engine, error) { return dev.NewEngine(engine.FP32) }, Prov: formats.Provenance{Producer: "evaluate", Args: cli.Recorded(args, "o", "q", "cache-dir")}}
+	dopt := data.Options{CacheDir: *cacheDir, SkipBad: *skipBad}
 	if !*quiet {
 		opt.Log = stderr
+		dopt.Log = stderr
+		opt.DeviceNote = dev.Note
+		if f, ok := stderr.(*os.File); ok && formats.IsTerminal(f) {
+			opt.Progress = stderr
+		}
 	}
+	opt.OpenData = dopt.Opener()
 	rd, closeIn, err := formats.OpenReader(file, stdin)
 	if err != nil {
 		return err
@@ -73,6 +87,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	o.Compression = *codec
 	if err := evaluator.Run(rd, o, opt); err != nil {
 		o.Abort()
 		return err

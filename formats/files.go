@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 )
@@ -31,11 +33,16 @@ func IsTerminal(f *os.File) bool { return isTerminal(f) }
 
 // Output is a buffered destination for a binary stream: standard output, or a file
 // written atomically (a temporary file in the same directory renamed over the target
-// on Commit, removed on Abort).
+// on Commit, removed on Abort). The file gets the permissions a shell's > gives: those
+// of the file it replaces, or 0666 less the umask for a new one. A target that exists
+// and is not a regular file (/dev/null, a FIFO) is written in place.
 type Output struct {
 	*bufio.Writer
-	f     *os.File // the temporary file; nil for stdout
-	final string   // target path
+	// Compression is the codec of the streams written to it; zstd when empty.
+	Compression Compression
+	f           *os.File // the temporary file; nil for stdout
+	final       string   // target path
+	direct      *os.File // a device or pipe written in place
 }
 
 // CreateOutput opens path for a binary stream; "-" or "" is stdout, which must not
@@ -52,11 +59,48 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 		}
 		return &Output{Writer: bufio.NewWriterSize(stdout, 1<<16)}, nil
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		if st.IsDir() {
+			return nil, fmt.Errorf("cannot create output: %s is a folder", path)
+		}
+		// A device or a pipe (-o /dev/null, a FIFO) is written in place: renaming a
+		// file over it would replace the device.
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("cannot open output: %w", err)
+		}
+		return &Output{Writer: bufio.NewWriterSize(f, 1<<16), direct: f}, nil
+	}
+	f, err := createTemp(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot create output: %w", err)
 	}
 	return &Output{Writer: bufio.NewWriterSize(f, 1<<16), f: f, final: path}, nil
+}
+
+// createTemp creates a new hidden file beside path with mode 0666 (so the umask
+// applies, as it does to >), or with the mode of the file at path when there is one.
+func createTemp(path string) (*os.File, error) {
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	for range 100 {
+		name := filepath.Join(dir, fmt.Sprintf(".%s.tmp%d", base, rand.Uint32()))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() {
+			if err := f.Chmod(st.Mode().Perm()); err != nil {
+				f.Close()
+				os.Remove(name)
+				return nil, err
+			}
+		}
+		return f, nil
+	}
+	return nil, fmt.Errorf("no free temporary name beside %s", path)
 }
 
 // Commit flushes the output; a file is synced, closed and renamed into place.
@@ -64,6 +108,9 @@ func (o *Output) Commit() error {
 	if err := o.Flush(); err != nil {
 		o.Abort()
 		return err
+	}
+	if o.direct != nil {
+		return o.direct.Close()
 	}
 	if o.f == nil {
 		return nil
@@ -87,6 +134,11 @@ func (o *Output) Commit() error {
 // Abort ends a failed output. Standard output gets what was written so far (which,
 // lacking its end-of-stream marker, reads as truncated); a file output leaves no file.
 func (o *Output) Abort() {
+	if o.direct != nil {
+		o.Flush()
+		o.direct.Close()
+		return
+	}
 	if o.f == nil {
 		o.Flush()
 		return
@@ -111,4 +163,20 @@ func OpenReader(path string, stdin io.Reader) (*Reader, func(), error) {
 		return nil, nil, err
 	}
 	return rd, func() { rd.Release(); closeIn() }, nil
+}
+
+// OpenReaders opens paths (none: stdin; "-": stdin) as one dds stream Reader that
+// reads the files in order, each one or more streams, as one sequence of batches with
+// the first file's schema; errors name the file they arise in. The returned function
+// closes the reader and its files.
+func OpenReaders(paths []string, stdin io.Reader) (*Reader, func(), error) {
+	if len(paths) == 0 {
+		paths = []string{"-"}
+	}
+	rd, closeRd, err := OpenReader(paths[0], stdin)
+	if err != nil {
+		return nil, nil, err
+	}
+	rd.inputs, rd.stdin = paths[1:], stdin
+	return rd, closeRd, nil
 }

@@ -1,17 +1,25 @@
 package formats
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/ddstools/dds/formats/anynet"
+	"github.com/ddstools/dds/internal/version"
+	"golang.org/x/sys/unix"
 )
 
 func zooConfigs(t testing.TB) []Config {
@@ -305,7 +313,7 @@ func TestWithColumns(t *testing.T) {
 			t.Errorf("column %s changed", name)
 		}
 	}
-	if v, _ := out.Schema().Metadata().GetValue(KeyProducer); v != "test" {
+	if v, _ := out.Schema().Metadata().GetValue(KeyProducer); v != "test dds "+version.String() {
 		t.Errorf("metadata lost: producer %q", v)
 	}
 }
@@ -351,5 +359,233 @@ func TestTextViews(t *testing.T) {
 	defer rd.Release()
 	if err := WriteTable(&tab, rd, TextOptions{Columns: []string{"nope"}}); err == nil {
 		t.Error("unknown column accepted")
+	}
+}
+
+// TestOutputCompression checks the codec each record batch of an Output's stream
+// declares (the BodyCompression table of its metadata: absent, LZ4_FRAME=0, ZSTD=1),
+// and that the stream reads back.
+func TestOutputCompression(t *testing.T) {
+	cs := zooConfigs(t)
+	for _, c := range []struct {
+		codec Compression
+		want  int // -1: uncompressed
+	}{{"", 1}, {Zstd, 1}, {LZ4, 0}, {Uncompressed, -1}} {
+		path := filepath.Join(t.TempDir(), "c.arrows")
+		o, err := CreateOutput(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Compression = c.codec
+		schema, err := ConfigSchema(Provenance{Producer: "test"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := ConfigRecord(nil, schema, cs)
+		w := NewWriter(o, schema, nil)
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Release()
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(path)
+		fr := &framer{r: bufio.NewReader(bytes.NewReader(data))} // no schema checks
+		batches := 0
+		for {
+			if err := fr.next(); err != nil {
+				t.Fatalf("%q: %v", c.codec, err)
+			}
+			if fr.eos {
+				break
+			}
+			meta := fr.pending[8:]
+			f := &fb{b: meta[:binary.LittleEndian.Uint32(fr.pending[4:])]}
+			root := f.u32(0)
+			if p := f.field(root, 1); meta[p] != 3 {
+				continue // the schema
+			}
+			batches++
+			got := -1
+			if bc := f.ref(f.ref(root, 2), 3); bc >= 0 {
+				got = 0
+				if p := f.field(bc, 0); p >= 0 {
+					got = int(meta[p])
+				}
+			}
+			if got != c.want {
+				t.Errorf("%q: batch declares codec %d, want %d", c.codec, got, c.want)
+			}
+		}
+		rd, closeRd, err := OpenReader(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for rd.Next() {
+			n += int(rd.Record().NumRows())
+		}
+		closeRd()
+		if batches == 0 || n != len(cs) || rd.Err() != nil {
+			t.Errorf("%q: %d batches, read back %d of %d rows: %v", c.codec, batches, n, len(cs), rd.Err())
+		}
+	}
+}
+
+// TestOutputMode checks that an output file gets the mode a shell's > gives: 0666
+// less the umask when new, the replaced file's mode otherwise.
+func TestOutputMode(t *testing.T) {
+	dir := t.TempDir()
+	write := func(path string) {
+		o, err := CreateOutput(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.WriteString("x")
+		if err := o.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mode := func(path string) os.FileMode {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Mode().Perm()
+	}
+	old := unix.Umask(0o022)
+	defer unix.Umask(old)
+	write(filepath.Join(dir, "a"))
+	unix.Umask(0o077)
+	write(filepath.Join(dir, "b"))
+	os.WriteFile(filepath.Join(dir, "c"), nil, 0o640)
+	os.Chmod(filepath.Join(dir, "c"), 0o640)
+	write(filepath.Join(dir, "c"))
+	for name, want := range map[string]os.FileMode{"a": 0o644, "b": 0o600, "c": 0o640} {
+		if got := mode(filepath.Join(dir, name)); got != want {
+			t.Errorf("%s: mode %o, want %o", name, got, want)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// TestForeignSpaceStream reads a space as another tool writes it back: no dds
+// metadata, strings dictionary-encoded (apache-arrow JS) or large (polars), lists
+// large, nullable columns left out.
+func TestForeignSpaceStream(t *testing.T) {
+	want, err := LookupSpace("regnetx-mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec, err := SpaceRecord(mem, SpaceSchema(Provenance{Producer: "test"}), []*Space{want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	dir := t.TempDir()
+	for _, strType := range []arrow.DataType{
+		&arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String},
+		arrow.BinaryTypes.LargeString,
+	} {
+		var fields []arrow.Field
+		var cols []arrow.Array
+		for i, f := range rec.Schema().Fields() {
+			if f.Name == "median" || f.Name == "n" || f.Name == "parent" {
+				continue
+			}
+			switch dt := f.Type.(type) {
+			case *arrow.StringType:
+				f.Type = strType
+			case *arrow.ListType:
+				elem := dt.Elem()
+				if elem.ID() == arrow.STRING {
+					elem = strType
+				}
+				f.Type = arrow.LargeListOf(elem)
+			}
+			js, err := rec.Column(i).MarshalJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			col, _, err := array.FromJSON(mem, f.Type, bytes.NewReader(js))
+			if err != nil {
+				t.Fatalf("%s as %s: %v", f.Name, f.Type, err)
+			}
+			defer col.Release()
+			fields = append(fields, f)
+			cols = append(cols, col)
+		}
+		foreign := array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, rec.NumRows())
+		path := filepath.Join(dir, "space.arrows")
+		var buf bytes.Buffer
+		w := ipc.NewWriter(&buf, ipc.WithSchema(foreign.Schema()), ipc.WithAllocator(mem))
+		if err := w.Write(foreign); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		foreign.Release()
+		os.WriteFile(path, buf.Bytes(), 0o644)
+
+		var warn bytes.Buffer
+		got, err := LoadSpace(path, nil, &warn)
+		if err != nil {
+			t.Fatalf("%s: %v", strType, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: read %+v, want %+v", strType, got, want)
+		}
+		if note := warn.String(); !strings.Contains(note, "no dds metadata") || !strings.HasSuffix(note, "taken as null: median, n, parent\n") {
+			t.Errorf("%s: note %q", strType, note)
+		}
+	}
+
+	js, _ := want.JSON()
+	path := filepath.Join(dir, "space.json")
+	os.WriteFile(path, []byte("\n  "+js), 0o644)
+	if got, err := LoadSpace(path, nil, io.Discard); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("JSON space: %v", err)
+	}
+	os.WriteFile(path, []byte(`{"name": "x", "vars": []}`), 0o644)
+	if _, err := LoadSpace(path, nil, io.Discard); err == nil || !strings.Contains(err.Error(), "space.json") {
+		t.Errorf("bad JSON space: %v", err)
+	}
+}
+
+// TestOutputToPipe checks that an output naming a FIFO (as /dev/null names a device)
+// is written into it, not replaced by a renamed file.
+func TestOutputToPipe(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fifo")
+	if err := unix.Mkfifo(path, 0o600); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	got := make(chan []byte)
+	go func() {
+		b, _ := os.ReadFile(path)
+		got <- b
+	}()
+	o, err := CreateOutput(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.WriteString("through the pipe")
+	if err := o.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; string(b) != "through the pipe" {
+		t.Errorf("read %q from the FIFO", b)
+	}
+	if st, err := os.Lstat(path); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO was replaced: %v %v", st.Mode(), err)
+	}
+	if _, err := CreateOutput(t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), "is a folder") {
+		t.Errorf("a folder as output: %v", err)
 	}
 }

@@ -43,6 +43,7 @@ type framer struct {
 	// current stream's schema has (arrow-go reads them by index without checking
 	// the lengths of the vectors that hold them); -1 until the schema is known.
 	nodes, buffers int
+	dicts          bool // the schema has dictionary-encoded (string or binary) columns
 }
 
 func (f *framer) Read(p []byte) (int, error) {
@@ -66,10 +67,13 @@ func (f *framer) Read(p []byte) (int, error) {
 }
 
 // reset starts the next stream of a concatenated input.
-func (f *framer) reset() { f.eos, f.pending, f.nodes, f.buffers = false, nil, -1, -1 }
+func (f *framer) reset() {
+	f.eos, f.pending, f.nodes, f.buffers, f.dicts = false, nil, -1, -1, false
+}
 
-// setSchema records the layout of record batches of schema s. Streams with
-// dictionary-encoded, view, union or run-end-encoded columns are refused.
+// setSchema records the layout of record batches of schema s. Streams with view,
+// union or run-end-encoded columns, or dictionaries of anything but strings or
+// binary, are refused.
 func (f *framer) setSchema(s *arrow.Schema) error {
 	f.nodes, f.buffers = 0, 0
 	for _, fd := range s.Fields() {
@@ -112,10 +116,15 @@ func (f *framer) count(dt arrow.DataType) error {
 	case arrow.ExtensionType:
 		f.nodes--
 		return f.count(dt.StorageType())
-	case arrow.FixedWidthDataType:
-		if dt.ID() == arrow.DICTIONARY {
-			return fmt.Errorf("dictionary-encoded columns are not supported")
+	case *arrow.DictionaryType:
+		switch dt.ValueType.(type) {
+		case *arrow.StringType, *arrow.LargeStringType, *arrow.BinaryType, *arrow.LargeBinaryType:
+		default:
+			return fmt.Errorf("dictionary-encoded columns of %s are not supported", dt.ValueType)
 		}
+		f.dicts = true
+		f.buffers += 2 // the indices; the values come in dictionary batches
+	case arrow.FixedWidthDataType:
 		f.buffers += 2
 	default:
 		return fmt.Errorf("columns of type %s are not supported", dt)
@@ -163,6 +172,10 @@ func (f *framer) next() error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", errCorrupt, err)
 	}
+	if info.dict && (!f.dicts || info.nodes < 1 || len(info.buffers) < 3) {
+		return fmt.Errorf("%w: dictionary batch of %d field nodes and %d buffers in a stream whose schema has no string dictionary",
+			errCorrupt, info.nodes, len(info.buffers))
+	}
 	if info.batch && (f.nodes < 0 || info.nodes < f.nodes || len(info.buffers) < f.buffers) {
 		return fmt.Errorf("%w: record batch has %d field nodes and %d buffers, its schema needs %d and %d",
 			errCorrupt, info.nodes, len(info.buffers), f.nodes, f.buffers)
@@ -204,7 +217,8 @@ func unexpected(err error) error {
 // messageInfo is what the framer needs from a message's metadata.
 type messageInfo struct {
 	bodyLen    int64
-	batch      bool // a record batch (dictionary batches are refused)
+	batch      bool // a record batch
+	dict       bool // a dictionary batch
 	nodes      int
 	compressed bool
 	buffers    []span
@@ -365,8 +379,13 @@ func checkMessage(meta []byte) (messageInfo, error) {
 		f.tables(h, 1, func(t int) { f.schemaField(t, 0) })
 		f.keyValues(h, 2)
 		f.vector(h, 3, 8)
-	case 2:
-		return info, fmt.Errorf("dictionary batches are not supported")
+	case 2: // DictionaryBatch: id, data (a RecordBatch), isDelta
+		if d := f.ref(h, 1); d >= 0 {
+			f.recordBatch(d, &info)
+		} else if !f.bad {
+			return info, fmt.Errorf("dictionary batch has no data")
+		}
+		info.batch, info.dict = false, true
 	case 3: // RecordBatch
 		f.recordBatch(h, &info)
 	default:

@@ -3,8 +3,11 @@ package formats
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/ddstools/dds/internal/version"
 )
 
 // SchemaVersion is the version of the record layouts in this package. Readers reject
@@ -15,7 +18,7 @@ const SchemaVersion = "1"
 const (
 	KeySchemaVersion = "dds.schema_version"
 	KeyKind          = "dds.kind"     // KindConfig or KindSpace
-	KeyProducer      = "dds.producer" // the program that wrote the stream
+	KeyProducer      = "dds.producer" // the program that wrote the stream and its version: "sample dds devel-4899c4f12a3b"
 	KeyArgs          = "dds.args"     // its arguments, as a JSON array
 	KeySpace         = "dds.space"    // config streams: the source Space as JSON
 )
@@ -26,7 +29,8 @@ const (
 	KindSpace  = "space"
 )
 
-// Provenance names the program that writes a stream and its arguments.
+// Provenance names the program that writes a stream and its arguments. The stream's
+// dds.producer is the program's name followed by " dds " and the build's version.
 type Provenance struct {
 	Producer string
 	Args     []string
@@ -39,7 +43,7 @@ func (p Provenance) metadata(kind string, extra ...string) arrow.Metadata {
 		args = []byte("[]")
 	}
 	keys := []string{KeySchemaVersion, KeyKind, KeyProducer, KeyArgs}
-	vals := []string{SchemaVersion, kind, p.Producer, string(args)}
+	vals := []string{SchemaVersion, kind, p.Producer + " dds " + version.String(), string(args)}
 	for i := 0; i+1 < len(extra); i += 2 {
 		keys = append(keys, extra[i])
 		vals = append(vals, extra[i+1])
@@ -62,4 +66,10 @@ func CheckKind(s *arrow.Schema, kind string) error {
 		return fmt.Errorf("input is a dds %s stream, want a %s stream", k, kind)
 	}
 	return nil
+}
+
+// ProducerName returns the program name of a dds.producer value (its first word).
+func ProducerName(producer string) string {
+	name, _, _ := strings.Cut(producer, " ")
+	return name
 }

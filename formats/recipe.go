@@ -17,7 +17,7 @@ type Recipe struct {
 	WarmupEpochs float64 `json:"warmup_epochs"`
 	WarmupFactor float64 `json:"warmup_factor"` // learning rate multiplier at the start of warmup
 	Smoothing    float64 `json:"label_smoothing"`
-	Augment      string  `json:"augment"` // AugmentNone or AugmentCropFlip
+	Augment      string  `json:"augment"` // AugmentNone, AugmentCropFlip or AugmentResizedCrop
 	Data         string  `json:"data"`    // dataset spec (see data.Open)
 	TrainSubset  int     `json:"train_subset"`
 	Precision    string  `json:"precision"` // activation storage: PrecisionFP32 or PrecisionBF16
@@ -33,7 +33,13 @@ const (
 const (
 	AugmentNone     = "none"
 	AugmentCropFlip = "crop-flip" // 4-pixel zero padding, random crop, horizontal flip
-	AugmentAuto     = "auto"      // crop-flip for cifar10, none otherwise (resolved before training)
+	// AugmentResizedCrop is the ImageNet augmentation: a random-resized crop (scale
+	// 0.08–1, ratio 3/4–4/3) resized back to the image's size, and a horizontal flip.
+	AugmentResizedCrop = "resized-crop-flip"
+	// AugmentAuto is crop-flip for CIFAR data and image folders of at most 32×32,
+	// resized-crop-flip for larger image folders, none otherwise (resolved before
+	// training).
+	AugmentAuto = "auto"
 )
 
 // BaseBatch and BaseLR: the learning rate is BaseLR at batch BaseBatch and scales
@@ -82,8 +88,8 @@ func (r Recipe) Validate() error {
 		return fmt.Errorf("warmup factor %g must be in (0, 1]", r.WarmupFactor)
 	case !(r.Smoothing >= 0 && r.Smoothing < 1):
 		return fmt.Errorf("label smoothing %g must be in [0, 1)", r.Smoothing)
-	case r.Augment != AugmentNone && r.Augment != AugmentCropFlip && r.Augment != AugmentAuto:
-		return fmt.Errorf("augmentation %q: want none, crop-flip or auto", r.Augment)
+	case r.Augment != AugmentNone && r.Augment != AugmentCropFlip && r.Augment != AugmentResizedCrop && r.Augment != AugmentAuto:
+		return fmt.Errorf("augmentation %q: want none, crop-flip, resized-crop-flip or auto", r.Augment)
 	case r.Precision != PrecisionFP32 && r.Precision != PrecisionBF16:
 		return fmt.Errorf("precision %q: want fp32 or bf16", r.Precision)
 	case r.TrainSubset < 0 || r.TrainSubset > MaxSubset:

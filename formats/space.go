@@ -96,6 +96,14 @@ type Space struct {
 // Has reports whether s imposes constraint c.
 func (s *Space) Has(c string) bool { return slices.Contains(s.Constraints, c) }
 
+// Implies reports whether every model of s meets constraint c: s imposes it, or c
+// is nondecreasing_w and s imposes quantized_linear (RegNet widths w0·wm^s_j with
+// s_j non-decreasing in the block index, rounded to multiples of 8, never fall, and
+// the compatibility adjustment with one b and g for all stages keeps that order).
+func (s *Space) Implies(c string) bool {
+	return s.Has(c) || (c == NonDecreasingW && s.Has(QuantizedLinear))
+}
+
 // Var returns the parameter called name, or nil.
 func (s *Space) Var(name string) *Param {
 	for i := range s.Vars {

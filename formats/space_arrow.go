@@ -129,7 +129,8 @@ func SpaceRecord(mem memory.Allocator, schema *arrow.Schema, spaces []*Space) (a
 }
 
 // SpaceDecoder gathers the rows of a space stream, record batch by record batch, into
-// spaces. Rows of one space must agree on every space-level column.
+// spaces. Rows of one space must agree on every space-level column. An absent
+// nullable column reads as all null.
 type SpaceDecoder struct {
 	spaces []*Space
 	byName map[string]*Space
@@ -144,6 +145,11 @@ func (d *SpaceDecoder) Add(rec arrow.RecordBatch) (err error) {
 	}
 	cols := make([]arrow.Array, len(SpaceFields))
 	for i, f := range SpaceFields {
+		if f.Nullable && len(rec.Schema().FieldIndices(f.Name)) == 0 {
+			cols[i] = array.MakeArrayOfNull(memory.DefaultAllocator, f.Type, int(rec.NumRows()))
+			defer cols[i].Release()
+			continue
+		}
 		a, err := column(rec, f)
 		if err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -17,16 +18,24 @@ import (
 // Reader reads one or more Arrow IPC streams written back to back from an io.Reader
 // as one sequence of record batches. Every stream must have the same fields as the
 // first; the first stream's schema (with its metadata) is the reader's schema.
-// A stream that ends without its end-of-stream marker is an error.
+// A stream that ends without its end-of-stream marker is an error. Columns come out in
+// the plain types dds writes (see plainType), whatever encoding the writer chose.
 type Reader struct {
 	name   string
 	in     *framer
 	mem    memory.Allocator
 	cur    *ipc.Reader
-	schema *arrow.Schema
-	rec    arrow.RecordBatch
-	err    error
-	done   bool
+	schema *arrow.Schema // the first stream's, in plain types
+	plain  *arrow.Schema // the current stream's in plain types; nil when it has them
+
+	rec  arrow.RecordBatch
+	err  error
+	done bool
+	// inputs are the inputs after the current one (OpenReaders), each opened when
+	// the one before it ends; closeIn closes the current one when it is not the first.
+	inputs  []string
+	stdin   io.Reader
+	closeIn func() error
 }
 
 // NewReader returns a Reader over r. name says where the data comes from in errors
@@ -45,7 +54,7 @@ func NewReader(r io.Reader, name string, mem memory.Allocator) (*Reader, error) 
 	if err := rd.open(); err != nil {
 		return nil, err
 	}
-	rd.schema = rd.cur.Schema()
+	rd.schema, _ = plainSchema(rd.cur.Schema())
 	return rd, nil
 }
 
@@ -59,11 +68,15 @@ func (r *Reader) open() error {
 		cur.Release()
 		return fmt.Errorf("%s: %v", r.name, err)
 	}
-	if r.schema != nil && !sameFields(r.schema, cur.Schema()) {
+	plain, changed := plainSchema(cur.Schema())
+	if r.schema != nil && !sameFields(r.schema, plain) {
 		cur.Release()
-		return fmt.Errorf("%s: concatenated streams have different columns: %s then %s", r.name, fieldList(r.schema), fieldList(cur.Schema()))
+		return fmt.Errorf("%s: concatenated streams have different columns: %s then %s", r.name, fieldList(r.schema), fieldList(plain))
 	}
-	r.cur = cur
+	r.cur, r.plain = cur, nil
+	if changed {
+		r.plain = plain
+	}
 	return nil
 }
 
@@ -93,7 +106,15 @@ func (r *Reader) Next() bool {
 	for !r.done && r.err == nil {
 		if r.cur.Next() {
 			r.rec = r.cur.RecordBatch()
-			r.rec.Retain()
+			if r.plain == nil {
+				r.rec.Retain()
+				return true
+			}
+			var err error
+			if r.rec, err = plainRecord(r.mem, r.rec, r.plain); err != nil {
+				r.err = fmt.Errorf("%s: %v", r.name, err)
+				return false
+			}
 			return true
 		}
 		if err := r.cur.Err(); err != nil {
@@ -107,8 +128,14 @@ func (r *Reader) Next() bool {
 			break
 		}
 		if _, err := r.in.r.Peek(1); err == io.EOF {
-			r.done = true
-			break
+			if err := r.nextInput(); err != nil {
+				r.err = err
+				break
+			}
+			if r.in == nil {
+				r.done = true
+				break
+			}
 		} else if err != nil {
 			r.err = fmt.Errorf("%s: %w", r.name, err)
 			break
@@ -126,8 +153,42 @@ func (r *Reader) Record() arrow.RecordBatch { return r.rec }
 // Err returns the first error met, or nil at a clean end of input.
 func (r *Reader) Err() error { return r.err }
 
+// nextInput moves to the next of the inputs given to OpenReaders, closing the
+// current one; r.in is nil when there is none.
+func (r *Reader) nextInput() error {
+	if r.closeIn != nil {
+		r.closeIn()
+		r.closeIn = nil
+	}
+	r.in = nil
+	if len(r.inputs) == 0 {
+		return nil
+	}
+	path := r.inputs[0]
+	r.inputs = r.inputs[1:]
+	in, name, closeIn, err := OpenInput(path)
+	if err != nil {
+		return err
+	}
+	if path == "" || path == "-" {
+		in = r.stdin
+	}
+	r.name, r.closeIn = name, closeIn
+	r.in = &framer{r: bufio.NewReaderSize(in, 1<<16), nodes: -1, buffers: -1}
+	if _, err := r.in.r.Peek(1); err == io.EOF {
+		return fmt.Errorf("%s: empty input, expected an Arrow IPC stream", name)
+	} else if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
 // Release frees the reader's resources.
 func (r *Reader) Release() {
+	if r.closeIn != nil {
+		r.closeIn()
+		r.closeIn = nil
+	}
 	if r.rec != nil {
 		r.rec.Release()
 		r.rec = nil
@@ -157,7 +218,56 @@ func fieldList(s *arrow.Schema) string {
 	return b.String()
 }
 
-// Writer writes record batches as one Arrow IPC stream with zstd-compressed bodies.
+// Compression is the codec of a stream's record batch bodies: zstd (the default),
+// lz4 (LZ4 frame) or none. Every Arrow reader that handles compressed IPC reads both
+// codecs; some (duckdb-wasm, readers built without codecs) read only uncompressed
+// streams.
+type Compression string
+
+// The codecs a writer offers.
+const (
+	Zstd         Compression = "zstd"
+	LZ4          Compression = "lz4"
+	Uncompressed Compression = "none"
+)
+
+// String returns the codec's flag spelling; the zero value is zstd.
+func (c *Compression) String() string {
+	if c == nil || *c == "" {
+		return string(Zstd)
+	}
+	return string(*c)
+}
+
+// Set parses a --compression value.
+func (c *Compression) Set(s string) error {
+	switch Compression(s) {
+	case Zstd, LZ4, Uncompressed:
+		*c = Compression(s)
+		return nil
+	}
+	return fmt.Errorf("want zstd, lz4 or none")
+}
+
+// CompressionFlag adds --compression to fs and returns its value (zstd unless set).
+func CompressionFlag(fs *flag.FlagSet) *Compression {
+	c := Zstd
+	fs.Var(&c, "compression", "codec of the output stream's bodies: zstd, lz4 or none")
+	return &c
+}
+
+func (c Compression) option() []ipc.Option {
+	switch c {
+	case LZ4:
+		return []ipc.Option{ipc.WithLZ4()}
+	case Uncompressed:
+		return nil
+	}
+	return []ipc.Option{ipc.WithZstd()}
+}
+
+// Writer writes record batches as one Arrow IPC stream, its bodies compressed with
+// the codec of the destination (an Output's Compression) or zstd.
 // Close writes the end-of-stream marker; a caller that fails part-way must not call
 // Close, so that readers see the output as truncated.
 type Writer struct {
@@ -169,7 +279,12 @@ func NewWriter(w io.Writer, schema *arrow.Schema, mem memory.Allocator) *Writer 
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	return &Writer{w: ipc.NewWriter(w, ipc.WithSchema(schema), ipc.WithAllocator(mem), ipc.WithZstd())}
+	codec := Zstd
+	if o, ok := w.(*Output); ok && o.Compression != "" {
+		codec = o.Compression
+	}
+	opts := append([]ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(mem)}, codec.option()...)
+	return &Writer{w: ipc.NewWriter(w, opts...)}
 }
 
 // Write appends one record batch to the stream.

@@ -1,18 +1,26 @@
-// Package interop holds acceptance tests that check dds streams against an Arrow
-// implementation other than arrow-go. It has no code of its own.
+// Package interop holds acceptance tests that check dds's files against tools other
+// than arrow-go. It has no code of its own.
 //
-// interop_test.go builds the sample program, has it write config streams (Arrow IPC
-// stream format, zstd-compressed bodies), reads them with the apache-arrow npm
-// package through read_arrow.mjs, and compares every value with what
-// formats.DecodeConfigs sees. The test installs the JavaScript packages itself
-// (npm ci, from package-lock.json, into a temporary directory), so it needs node
-// and npm and, with a cold npm cache, the npm registry. Without node or npm it is
-// skipped, unless the environment variable CI is set, in which case it fails.
+// The tests build the programs, have them write streams and CSV, and read them with
+// npm packages that the tests install themselves (npm install with
+// package-lock.json's versions, into a temporary folder; they need node, npm and,
+// with a cold npm cache, the npm registry):
 //
-// read_arrow.mjs is usable on its own: npm ci here, then
+//   - interop_test.go: apache-arrow JS reads sample's zstd-compressed config streams
+//     (read_arrow.mjs) with the same values as formats.DecodeConfigs;
+//   - tools_test.go: nodejs-polars and apache-arrow JS read all 400 rows of a file
+//     that pipelines/merge-shards.sh made of 8 shards; apache-arrow JS with no codec
+//     reads an uncompressed stream; DuckDB (@duckdb/node-api, duckdb_csv.mjs) and
+//     polars read show -f csv with exact 64-bit seeds; a space that polars edited
+//     and wrote back (edit_space.mjs, which drops dds's metadata) and one written by
+//     hand as JSON both sample.
+//
+// Without node or npm the tests are skipped, unless the environment variable CI is
+// set, in which case they fail. The scripts are usable on their own: npm install
+// here, then
 //
 //	sample --space regnetx -n 5 | node read_arrow.mjs
+//	node read_polars.mjs ipc merged.arrows index
 //
-// prints the schema metadata as a JSON object on the first line and then one JSON
-// object per row (int64 values as decimal strings; see the script's header).
+// (see each script's header for what it prints).
 package interop

@@ -21,7 +21,7 @@ import (
 )
 
 // jsFiles are copied from this folder into the directory where npm installs.
-var jsFiles = []string{"package.json", "package-lock.json", "read_arrow.mjs"}
+var jsFiles = []string{"package.json", "package-lock.json", "read_arrow.mjs", "read_polars.mjs", "edit_space.mjs", "duckdb_csv.mjs"}
 
 // sampleCase is one run of sample whose output the JS reader must agree on.
 type sampleCase struct {
@@ -89,7 +89,7 @@ func TestJSReadsSampleStreams(t *testing.T) {
 
 	tmp := t.TempDir()
 	sample := buildSample(t, tmp)
-	jsDir := installJS(t, npm, filepath.Join(tmp, "js"))
+	jsDir := sharedJS(t, npm)
 	script := filepath.Join(jsDir, "read_arrow.mjs")
 
 	for _, tc := range sampleCases {
@@ -181,18 +181,20 @@ func run(t *testing.T, timeout time.Duration, dir string, stdin *os.File, name s
 }
 
 // buildSample builds the sample program into dir.
-func buildSample(t *testing.T, dir string) string {
+func buildSample(t *testing.T, dir string) string { return buildProgram(t, dir, "sample") }
+
+// buildProgram builds the dds program name (sample, show, ...) into dir.
+func buildProgram(t *testing.T, dir, name string) string {
 	t.Helper()
-	exe := filepath.Join(dir, "sample")
+	exe := filepath.Join(dir, name)
 	if runtime.GOOS == "windows" {
 		exe += ".exe"
 	}
-	run(t, 5*time.Minute, "", nil, "go", "build", "-o", exe, samplePkg)
-	trackSources(t, samplePkg)
+	pkg := "github.com/ddstools/dds/" + name
+	run(t, 5*time.Minute, "", nil, "go", "build", "-o", exe, pkg)
+	trackSources(t, pkg)
 	return exe
 }
-
-const samplePkg = "github.com/ddstools/dds/sample"
 
 // trackSources reads the directories and stats the Go files of pkg and of the
 // packages of this module it imports. go test caches a passing result until the
@@ -216,20 +218,17 @@ func trackSources(t *testing.T, pkg string) {
 	}
 }
 
-// installJS copies the JS files into dir and installs the pinned packages there:
-// npm ci from package-lock.json, or npm install where there is no lock.
+// installJS copies the JS files into dir and installs the pinned packages there with
+// npm install, which takes the versions of package-lock.json. (npm ci refuses this
+// lock: nodejs-polars lists native packages for platforms that the registry does not
+// serve at its version, so they cannot be in the lock.)
 func installJS(t *testing.T, npm, dir string) string {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	haveLock := true
 	for _, name := range jsFiles {
 		b, err := os.ReadFile(name)
-		if os.IsNotExist(err) && name == "package-lock.json" {
-			haveLock = false
-			continue
-		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,11 +236,7 @@ func installJS(t *testing.T, npm, dir string) string {
 			t.Fatal(err)
 		}
 	}
-	verb := "ci"
-	if !haveLock {
-		verb = "install"
-		t.Logf("no package-lock.json: running npm install instead of npm ci")
-	}
+	verb := "install"
 	start := time.Now()
 	run(t, 5*time.Minute, dir, nil, npm, verb, "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error")
 	t.Logf("npm %s: %v", verb, time.Since(start).Round(time.Millisecond))
@@ -322,8 +317,8 @@ func compareMetadata(t *testing.T, goMD, jsMD map[string]string) {
 	if jsMD[formats.KeyKind] != formats.KindConfig {
 		t.Errorf("JS sees %s=%q, want %q", formats.KeyKind, jsMD[formats.KeyKind], formats.KindConfig)
 	}
-	if jsMD[formats.KeyProducer] != "sample" {
-		t.Errorf("JS sees %s=%q, want %q", formats.KeyProducer, jsMD[formats.KeyProducer], "sample")
+	if formats.ProducerName(jsMD[formats.KeyProducer]) != "sample" {
+		t.Errorf("JS sees %s=%q, want sample and its version", formats.KeyProducer, jsMD[formats.KeyProducer])
 	}
 	for k, v := range goMD {
 		if w, ok := jsMD[k]; !ok {

@@ -2,7 +2,7 @@
 // read_arrow.mjs: reads an Arrow IPC stream with the apache-arrow JavaScript library
 // (an implementation independent of arrow-go) and prints it as JSON lines.
 //
-// usage: node read_arrow.mjs [--stats] [FILE|-]
+// usage: node read_arrow.mjs [--stats] [--no-codec] [FILE|-]
 //
 // Input is FILE, or stdin when FILE is "-" or absent. Several streams written back
 // to back are read as one sequence of rows (as dds's own reader does); the schema
@@ -26,7 +26,8 @@
 // Compressed bodies: apache-arrow (>= 21.1.0) reads IPC bodies compressed with
 // LZ4_FRAME or ZSTD only through a codec registered in its compressionRegistry; it
 // ships none. This script registers a ZSTD decoder backed by fzstd (pure JS); the
-// LZ4_FRAME codec is not registered (dds writes zstd only).
+// LZ4_FRAME codec is not registered. With --no-codec none is: the library reads
+// only uncompressed streams (dds's --compression none), as any reader without codecs.
 // With --stats, a JSON summary (streams, batches, rows, zstd_buffers: how many
 // buffers went through the decoder) is written to stderr at the end.
 
@@ -40,16 +41,16 @@ const stats = { streams: 0, batches: 0, rows: 0, zstd_buffers: 0 };
 // views decoded buffers as typed arrays in place (new Float64Array(buffer, offset)),
 // and fzstd may return a view into a larger buffer at any offset (it did, at 12,
 // for some of sample's buffers), so such views are copied.
-compressionRegistry.set(CompressionType.ZSTD, {
+const zstd = {
   decode(bytes) {
     stats.zstd_buffers++;
     const out = decompress(bytes);
     return out.byteOffset % 8 === 0 ? out : out.slice();
   },
-});
+};
 
 function usage() {
-  process.stderr.write('usage: node read_arrow.mjs [--stats] [FILE|-]\n');
+  process.stderr.write('usage: node read_arrow.mjs [--stats] [--no-codec] [FILE|-]\n');
   process.exit(2);
 }
 
@@ -90,14 +91,17 @@ function value(t, v) {
 function main() {
   const args = process.argv.slice(2);
   let showStats = false;
+  let codec = true;
   let path = '-';
   let paths = 0;
   for (const a of args) {
     if (a === '--stats') showStats = true;
+    else if (a === '--no-codec') codec = false;
     else if (a.startsWith('-') && a !== '-') usage();
     else { path = a; paths++; }
   }
   if (paths > 1) usage();
+  if (codec) compressionRegistry.set(CompressionType.ZSTD, zstd);
 
   const buf = readFileSync(path === '-' ? 0 : path);
   if (buf.length === 0) throw new Error(`${path === '-' ? 'stdin' : path}: empty input`);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # gpu-run.sh — everything a GPU machine checks and measures, in one run, for the
-# device's limited time: the CUDA engine's tests and step benchmark next to the
-# PyTorch peer (train/cuda/gpu-check.sh), the training throughput of single models and
-# of a concurrent sweep next to the peer (pipelines/cuda-bench.sh), and the reference
-# network's test error in fp32 and bf16 (pipelines/precision-check.sh). Each part runs
-# even when an earlier one failed; the exit status is that of the first failure.
+# device's limited time: the CUDA engine's conformance suite, its other tests and its
+# step benchmark next to the PyTorch peer (train/cuda/gpu-check.sh), the training
+# throughput of single models and of a concurrent sweep next to the peer
+# (pipelines/cuda-bench.sh), and the reference network's test error in fp32 and bf16
+# (pipelines/precision-check.sh). Each part runs even when an earlier one failed; the
+# exit status is that of the first failure.
 #
 # Prepare on a machine with Go: make gpu-bundle, then carry bin/sample bin/train
 # bin/evaluate bin/show bin/cuda.test bin/peer bin/mnist. With OUT set, each part's

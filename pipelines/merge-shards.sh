@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # merge-shards.sh — join the shard outputs of one run into one stream file.
 #
-#   pipelines/merge-shards.sh [-n N] -o OUT.arrows SHARD.arrows...
+#   pipelines/merge-shards.sh [-n N] [-z zstd|lz4|none] -o OUT.arrows SHARD.arrows...
 #
-# Concatenates the shard streams (several streams written back to back read as one)
-# into OUT.arrows, written atomically, after checking that the result holds exactly
+# Re-encodes the shard streams as ONE Arrow stream (show -f arrows, with the first
+# shard's metadata and the codec of -z, zstd by default) in OUT.arrows, written
+# atomically, so that every Arrow reader (polars, pyarrow, DuckDB, apache-arrow JS)
+# reads all its records: a cat of shard files is several streams back to back,
+# which only dds's own readers read whole. Before writing it checks that the result
+# holds exactly
 # the records of an unsharded run: every shard reads to its end (a truncated shard is
 # refused), the index column holds each position 0..M-1 exactly once, and M equals N
 # when -n is given. The records keep shard order; sort by index to compare them with
@@ -13,13 +17,14 @@
 # Environment: DDS_BIN, the folder holding show (default: bin/ next to pipelines/).
 set -euo pipefail
 usage() {
-	echo "usage: $0 [-n N] -o OUT.arrows SHARD.arrows..." >&2
+	echo "usage: $0 [-n N] [-z zstd|lz4|none] -o OUT.arrows SHARD.arrows..." >&2
 	exit 2
 }
-out='' want=''
-while getopts 'n:o:' opt; do
+out='' want='' codec=zstd
+while getopts 'n:o:z:' opt; do
 	case $opt in
 	n) want=$OPTARG ;;
+	z) codec=$OPTARG ;;
 	o) out=$OPTARG ;;
 	*) usage ;;
 	esac
@@ -46,9 +51,4 @@ if [ "$count" -gt 0 ] && [ "$indices" != "$(seq 0 $((count - 1)))" ]; then
 	echo "$0: the shards do not hold indices 0..$((count - 1)) once each${dup:+ (repeated: $dup)}" >&2
 	exit 1
 fi
-tmp=$(mktemp "$(dirname "$out")/.merge-XXXXXX")
-trap 'rm -f "$tmp"' EXIT
-cat "$@" >"$tmp"
-chmod 644 "$tmp"
-mv "$tmp" "$out"
-trap - EXIT
+"$bin/show" -f arrows --compression "$codec" -o "$out" -- "$@"

@@ -11,26 +11,31 @@ import (
 // plotEvidence writes the EDF of all models and of each candidate's satisfying
 // models on one figure, leaving out candidates whose models are all of them (their
 // curve is the whole's) or fewer than two.
-func plotEvidence(path string, m *design.Models, evs []design.Evidence, opt design.RefineOptions) error {
+func plotEvidence(path string, m *design.Models, evs []design.Evidence, opt design.RefineOptions, chosen, input string) error {
 	var series []plot.Series
 	for _, c := range append([]string{""}, design.Candidates...) {
-		if c != "" {
+		label := c
+		if c == "" {
+			label = "all"
+		} else {
 			e := evs[slices.IndexFunc(evs, func(e design.Evidence) bool { return e.Constraint == c })]
-			if e.NSat < 2 || e.NSat == e.N {
-				continue
+			switch {
+			case c == chosen && e.NSat > 0:
+				label += " (chosen)"
+			case e.NSat < 2 || e.NSat == e.N:
+				continue // no curve of its own: the same as all, or too few models
+			}
+			if e.NSat == e.N {
+				label += " = all"
 			}
 		}
 		errs, w, err := m.Errors(c, opt)
 		if err != nil {
 			return err
 		}
-		label := c
-		if c == "" {
-			label = "all"
-		}
 		series = append(series, plot.Series{Label: label, Errs: errs, Weights: w})
 	}
-	title := "error EDFs of the candidate refinements"
+	title := fmt.Sprintf("refine: %s, %d models of %s\nerror EDFs of the candidate refinements", m.Sample.Space.Name, len(m.Sample.Errs), input)
 	if opt.Normalize != "none" {
 		title = fmt.Sprintf("%s (normalized over %s)", title, opt.Normalize)
 	}

@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +40,7 @@ func main() { cli.Main("refine", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("refine", synopsis, stderr)
+	codec := formats.CompressionFlag(fs.FlagSet)
 	step := fs.String("step", "", "the constraint to add: "+strings.Join(design.Candidates, ", "))
 	auto := fs.Bool("auto", false, "add the most restrictive constraint that does not make the distribution worse")
 	column := fs.String("error", design.DefaultError, "error column")
@@ -76,7 +78,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		opt.Quantiles = append(opt.Quantiles, v)
 	}
-	m, err := design.Input("refine", file, stdin, *column, *spaceArg, opt.MinModels)
+	m, err := design.Input("refine", file, stdin, stderr, *column, *spaceArg, opt.MinModels)
 	if err != nil {
 		return err
 	}
@@ -93,16 +95,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		writeTable(stderr, s, evs, opt, chosen)
 	}
 	if *plot != "" {
-		if err := plotEvidence(*plot, m, evs, opt); err != nil {
+		input := file
+		if input == "" || input == "-" {
+			input = "stdin"
+		}
+		if err := plotEvidence(*plot, m, evs, opt, chosen, filepath.Base(input)); err != nil {
 			return err
 		}
 	}
 	if chosen == "" {
-		return fmt.Errorf("no candidate constraint keeps the error distribution (see the table); nothing written")
+		return fmt.Errorf("no candidate constraint to add: each is in the space, has too few models or makes the error distribution worse (see the table); nothing written")
 	}
 	for _, e := range evs {
 		if e.Constraint == chosen && (e.Verdict == design.VerdictHas || e.Verdict == design.VerdictNotReady) {
-			return fmt.Errorf("--step %s: %s", chosen, map[string]string{design.VerdictHas: "the space already has it", design.VerdictNotReady: "add shared_b and shared_g first"}[e.Verdict])
+			return fmt.Errorf("--step %s: %s", chosen, map[string]string{design.VerdictHas: "the space already imposes or implies it", design.VerdictNotReady: "add shared_b and shared_g first"}[e.Verdict])
 		}
 	}
 	next := *name
@@ -120,6 +126,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	o.Compression = *codec
 	prov := formats.Provenance{Producer: "refine", Args: cli.Recorded(args, "o", "q", "plot")}
 	if err := formats.WriteSpaces(o, []*formats.Space{ns}, prov, nil); err != nil {
 		o.Abort()

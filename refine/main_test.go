@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -168,5 +170,81 @@ func TestBadInput(t *testing.T) {
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%s: exit %d, stderr %q; want exit %d with %q", c.name, code, stderr, c.code, c.want)
 		}
+	}
+}
+
+// TestRegNetSpaceGuarantees runs --auto on a RegNet sweep. Every RegNet has
+// non-decreasing widths and one g (capped at the bottleneck width of narrow stages
+// by the compatibility adjustment), so nondecreasing_w and shared_g are "in space",
+// every model counts as satisfying both, and neither is chosen.
+func TestRegNetSpaceGuarantees(t *testing.T) {
+	rs, _ := formats.LookupSpace("regnetx-mnist")
+	in := designtest.Stream(t, rs, 60, 1, func(c formats.Config) float64 {
+		return 10 + 0.5*rand.New(rand.NewPCG(uint64(c.Seed), 3)).NormFloat64()
+	})
+	_, stderr, _ := call(t, in, "--auto", "--normalize", "none", "--min-models", "5")
+	t.Logf("evidence:\n%s", stderr)
+	capped := 0
+	for _, c := range configsOf(t, in) {
+		for _, s := range c.Net.Stages {
+			if s.G != c.Net.Stages[len(c.Net.Stages)-1].G {
+				capped++
+				break
+			}
+		}
+	}
+	if capped == 0 {
+		t.Fatalf("no model has a group width capped at a narrow stage; the case must exercise one")
+	}
+	for _, l := range strings.Split(stderr, "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 || (f[0] != "shared_g" && f[0] != "nondecreasing_w") {
+			continue
+		}
+		if f[1] != "60/60" || !strings.Contains(l, "in space") || strings.Contains(l, "chosen") {
+			t.Errorf("%s: %q, want 60/60 in space, not chosen", f[0], l)
+		}
+	}
+}
+
+func configsOf(t *testing.T, stream []byte) []formats.Config {
+	t.Helper()
+	rd, err := formats.NewReader(bytes.NewReader(stream), "in", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Release()
+	var cs []formats.Config
+	for rd.Next() {
+		got, err := formats.DecodeConfigs(rd.Record())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, got...)
+	}
+	return cs
+}
+
+// TestStepPlotNoneSatisfy draws the figure of a --step that no model satisfies
+// (none of these AnyNetX_A models shares b): the step's own curve is left out.
+func TestStepPlotNoneSatisfy(t *testing.T) {
+	as, _ := formats.LookupSpace("anynetx-a-mnist")
+	in := designtest.Stream(t, as, 4, 1, func(c formats.Config) float64 { return 10 + float64(c.Index) })
+	for _, c := range configsOf(t, in) {
+		shared := true
+		for _, s := range c.Net.Stages {
+			shared = shared && s.B == c.Net.Stages[0].B
+		}
+		if shared {
+			t.Fatalf("model %s shares b; the case needs none", c.ID)
+		}
+	}
+	plot := filepath.Join(t.TempDir(), "refine.png")
+	_, stderr, code := call(t, in, "--step", "shared_b", "--min-models", "2", "--plot", plot)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(plot); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -17,9 +17,10 @@ import (
 )
 
 const synopsis = `
-usage: sample --space NAME|FILE|- [-n N] [--seed S] [--flops LO:HI] [--params LO:HI] [--acts LO:HI] [--shard I/N] [-o FILE]
+usage: sample --space NAME|FILE|- [-n N] [--seed S] [--flops LO:HI] [--params LO:HI] [--acts LO:HI] [--shard I/N]
+              [--res R] [--channels C] [--classes K] [--stem-stride S] [-o FILE]
        sample --space NAME|FILE|- --print-space [--flops LO:HI] ... [-o FILE]
-       sample --model NAME [--geometry imagenet|cifar10|mnist] [--res R] [--channels C] [--classes K] [-o FILE]
+       sample --model NAME [--geometry imagenet|cifar10|mnist] [--res R] [--channels C] [--classes K] [--stem-stride S] [-o FILE]
        sample --spec FILE|JSON [--seed S] [-o FILE]
        sample --list
 
@@ -31,19 +32,30 @@ seed give byte-identical output, and the first k configs of -n N are the output 
 JSON spec (../shared/peer/*.json), with a model seed derived from --seed.
 --print-space writes the space as a table-shaped stream (one row per parameter) that
 any Arrow tool can edit and sample --space FILE reads back.
+--res, --channels, --classes and --stem-stride re-target a space to another input:
+the stem stride is 2 from 128 pixels up and 1 below unless given, stages 2..n have
+stride 2 and the first stage stride 2 when the last stage keeps at least 4×4 pixels
+(else 1); the flops and acts bounds scale with the first stage's output area, the
+params bounds are kept, and --flops/--params/--acts replace them explicitly.
 View the output with: sample ... | show`
 
 func main() { cli.Main("sample", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("sample", synopsis, stderr)
+	codec := formats.CompressionFlag(fs.FlagSet)
 	spaceArg := fs.String("space", "", "design space: a built-in name (see --list), a space stream file, or - for stdin")
 	model := fs.String("model", "", "emit this zoo model instead of sampling (see --list)")
 	spec := fs.String("spec", "", "emit the architecture of this peer-module JSON spec (a file or inline JSON)")
 	geometry := fs.String("geometry", "imagenet", "input geometry of --model: imagenet, cifar10 or mnist")
-	res := fs.Int("res", 0, "override the input resolution of --model")
-	channels := fs.Int("channels", 0, "override the input channels of --model")
-	classes := fs.Int("classes", 0, "override the number of classes of --model")
+	res := new(int)
+	fs.IntIn(res, "res", 0, 0, anynet.MaxRes, "re-target the space or --model to this input resolution")
+	channels := new(int)
+	fs.IntIn(channels, "channels", 0, 0, anynet.MaxChannels, "re-target the space or --model to this many input channels")
+	classes := new(int)
+	fs.IntIn(classes, "classes", 0, 0, anynet.MaxClasses, "re-target the space or --model to this many classes")
+	stemStride := new(int)
+	fs.IntIn(stemStride, "stem-stride", 0, 0, 2, "re-target the space or --model to this stem stride (0: the rule above for a space, the geometry's for --model)")
 	n := new(int)
 	fs.IntIn(n, "n", 10, 0, 1e9, "number of configs to draw")
 	seed := fs.Uint64("seed", 1, "random seed")
@@ -80,7 +92,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		c.Seed = sampler.ConfigSeed(*seed, 0)
-		return writeOutput(*out, stdout, func(w io.Writer) error {
+		return writeOutput(*out, *codec, stdout, func(w io.Writer) error {
 			return sampler.WriteConfigs(w, []formats.Config{c}, prov, nil)
 		})
 	case *model != "" && *spaceArg != "":
@@ -93,9 +105,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		for _, o := range []struct {
 			v   int
 			dst *int
-		}{{*res, &geo.Res}, {*channels, &geo.Channels}, {*classes, &geo.Classes}} {
+		}{{*res, &geo.Res}, {*channels, &geo.Channels}, {*classes, &geo.Classes}, {*stemStride, &geo.StemS}} {
 			if o.v < 0 {
-				return cli.Usagef("--res, --channels and --classes must be positive")
+				return cli.Usagef("--res, --channels, --classes and --stem-stride must be positive")
 			} else if o.v > 0 {
 				*o.dst = o.v
 			}
@@ -108,7 +120,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return writeOutput(*out, stdout, func(w io.Writer) error {
+		return writeOutput(*out, *codec, stdout, func(w io.Writer) error {
 			return sampler.WriteConfigs(w, []formats.Config{c}, prov, nil)
 		})
 	case *spaceArg == "":
@@ -124,9 +136,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	space, err := formats.LoadSpace(*spaceArg, stdin)
+	space, err := formats.LoadSpace(*spaceArg, stdin, stderr)
 	if err != nil {
 		return err
+	}
+	if *res < 0 || *channels < 0 || *classes < 0 || *stemStride < 0 {
+		return cli.Usagef("--res, --channels, --classes and --stem-stride must be positive")
+	}
+	if *res > 0 || *channels > 0 || *classes > 0 || *stemStride > 0 {
+		if err := space.Retarget(formats.Geometry{Res: *res, Channels: *channels, Classes: *classes, StemS: *stemStride}); err != nil {
+			return err
+		}
 	}
 	for _, b := range []struct {
 		flag, val string
@@ -145,21 +165,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *printSpace {
-		return writeOutput(*out, stdout, func(w io.Writer) error {
+		return writeOutput(*out, *codec, stdout, func(w io.Writer) error {
 			return formats.WriteSpaces(w, []*formats.Space{space}, prov, nil)
 		})
 	}
-	return writeOutput(*out, stdout, func(w io.Writer) error {
+	return writeOutput(*out, *codec, stdout, func(w io.Writer) error {
 		return sampler.WriteStream(w, space, opt, prov, nil)
 	})
 }
 
 // writeOutput opens the output, runs write on it, and commits it only on success.
-func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
+func writeOutput(path string, codec formats.Compression, stdout io.Writer, write func(io.Writer) error) error {
 	o, err := formats.CreateOutput(path, stdout)
 	if err != nil {
 		return err
 	}
+	o.Compression = codec
 	if err := write(o); err != nil {
 		o.Abort()
 		return err

@@ -143,6 +143,10 @@ func TestBadInput(t *testing.T) {
 		{"unknown flag", nil, []string{"--spaces", "x"}, 2, "flag provided but not defined"},
 		{"stray argument", nil, []string{"--space", "regnetx", "extra"}, 2, "unexpected argument"},
 		{"bad geometry", nil, []string{"--model", "RegNetX-200MF", "--geometry", "svhn"}, 2, "unknown geometry"},
+		{"negative res of a space", nil, []string{"--space", "regnetx", "--res", "-3"}, 2, "-res: -3 is outside [0, 4096]"},
+		{"negative stem stride", nil, []string{"--model", "RegNetX-200MF", "--stem-stride", "-1"}, 2, "-stem-stride: -1 is outside [0, 2]"},
+		{"resolution a 32-bit column wraps", nil, []string{"--space", "regnetx", "--res", "4294967297"}, 2, "-res: 4294967297 is outside [0, 4096]"},
+		{"too many classes", nil, []string{"--model", "RegNetX-200MF", "--classes", "1000000000"}, 2, "-classes: 1000000000 is outside [0, 1048576]"},
 	}
 	for _, c := range cases {
 		out, stderr, code := call(t, c.stdin, c.args...)
@@ -163,5 +167,55 @@ func TestList(t *testing.T) {
 	s := string(out)
 	if code != 0 || !strings.Contains(s, "regnety-cifar10") || !strings.Contains(s, "RegNetY-32GF") || !strings.Contains(s, "360M:400M") {
 		t.Errorf("list:\n%s", s)
+	}
+}
+
+// TestRetargetedSpace samples a built-in ImageNet space at another geometry: every
+// config is built for it, with the strides and the flops bounds of the rule, and an
+// explicit --flops replaces the scaled bounds.
+func TestRetargetedSpace(t *testing.T) {
+	decode := func(out []byte) []formats.Config {
+		t.Helper()
+		rd, err := formats.NewReader(bytes.NewReader(out), "out", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rd.Release()
+		var cs []formats.Config
+		for rd.Next() {
+			c, err := formats.DecodeConfigs(rd.Record())
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs = append(cs, c...)
+		}
+		return cs
+	}
+	out, stderr, code := call(t, nil, "--space", "regnetx", "--res", "32", "--channels", "1", "--classes", "5", "-n", "4")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	cs := decode(out)
+	if len(cs) != 4 {
+		t.Fatalf("%d configs, want 4", len(cs))
+	}
+	for _, c := range cs {
+		n := c.Net
+		if c.Space != "regnetx@32x32x1-5" || n.Res != 32 || n.Channels != 1 || n.Classes != 5 || n.StemS != 1 || n.Stages[0].S != 1 || n.Stages[1].S != 2 {
+			t.Errorf("config %s of %s: %dx%dx%d/%d, stem %d, first strides %d %d; want 32x32x1/5, stem 1, 1 2",
+				c.ID, c.Space, n.Res, n.Res, n.Channels, n.Classes, n.StemS, n.Stages[0].S, n.Stages[1].S)
+		}
+		if f := c.Complexity.Flops; f < 117551020 || f > 130612245 {
+			t.Errorf("config %s: %d flops outside the scaled bounds 117551020:130612245", c.ID, f)
+		}
+	}
+	out, stderr, code = call(t, nil, "--space", "regnetx", "--res", "32", "--stem-stride", "2", "--flops", "1M:3M", "-n", "2")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, c := range decode(out) {
+		if c.Net.StemS != 2 || c.Complexity.Flops < 1e6 || c.Complexity.Flops > 3e6 {
+			t.Errorf("config %s: stem %d, %d flops; want stem 2 and 1M:3M", c.ID, c.Net.StemS, c.Complexity.Flops)
+		}
 	}
 }

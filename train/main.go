@@ -5,13 +5,13 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"os"
 
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/internal/cli"
 	"github.com/ddstools/dds/internal/sysmem"
+	"github.com/ddstools/dds/train/data"
 	"github.com/ddstools/dds/train/device"
 	"github.com/ddstools/dds/train/trainer"
 )
@@ -19,8 +19,8 @@ import (
 const synopsis = `
 usage: train [--data SPEC] [--epochs N] [--batch N] [--lr LR] [--wd WD] [--momentum M]
              [--nesterov=BOOL] [--warmup EPOCHS] [--warmup-factor F] [--label-smoothing E]
-             [--augment auto|none|crop-flip] [--train-subset N] [--precision fp32|bf16]
-             [--concurrency N] [--max-memory SIZE]
+             [--augment auto|none|crop-flip|resized-crop-flip] [--train-subset N]
+             [--precision fp32|bf16] [--concurrency N] [--max-memory SIZE] [--cache-dir DIR] [--skip-bad]
              [--checkpoint DIR] [--device auto|cpu|cuda|cuda:N] [-q] [-o FILE] [FILE|-]
 
 Reads a config stream (from sample) and trains each config with SGD (momentum,
@@ -48,13 +48,20 @@ activations as bfloat16 (compute and master weights stay float32; on a GPU the G
 run on tensor cores); the CPU engine emulates it exactly.
 
 Data specs: mnist (the embedded default), mnist:DIR, cifar10:DIR,
-synthetic:HxWxC[:CLASSES[:NTRAIN[:NTEST]]].
+cifar100:DIR[:coarse], imagefolder:DIR[:R] (DIR/train/CLASS/* and DIR/val/CLASS/*,
+JPEG or PNG, decoded once into R×R centre crops, R = 224 by default, cached in
+--cache-dir, default $XDG_CACHE_HOME/dds or ~/.cache/dds; --skip-bad leaves out
+files that do not decode instead of failing), synthetic:HxWxC[:CLASSES[:NTRAIN[:NTEST]]].
+--augment auto is crop-flip for CIFAR and image folders of R ≤ 32, resized-crop-flip
+(ImageNet's random-resized crop and flip; CPU engine only for now) for larger
+image folders, none otherwise.
 Example: sample --space regnetx-mnist -n 8 | train --epochs 1 | evaluate | show`
 
 func main() { cli.Main("train", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("train", synopsis, stderr)
+	codec := formats.CompressionFlag(fs.FlagSet)
 	def := formats.DefaultRecipe()
 	r := def
 	fs.StringVar(&r.Data, "data", def.Data, "dataset spec")
@@ -68,7 +75,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.FloatIn(&r.WarmupEpochs, "warmup", def.WarmupEpochs, cli.In("[0, 10000]"), "linear warmup length in epochs")
 	fs.FloatIn(&r.WarmupFactor, "warmup-factor", def.WarmupFactor, cli.In("(0, 1]"), "learning rate multiplier at the start of warmup")
 	fs.FloatIn(&r.Smoothing, "label-smoothing", def.Smoothing, cli.In("[0, 1)"), "label smoothing")
-	fs.StringVar(&r.Augment, "augment", def.Augment, "augmentation: auto (crop-flip for cifar10), none or crop-flip")
+	fs.StringVar(&r.Augment, "augment", def.Augment, "augmentation: auto, none, crop-flip or resized-crop-flip")
 	fs.IntIn(&r.TrainSubset, "train-subset", 0, 0, formats.MaxSubset, "train on this many examples of the train split (0: all), the same for every model")
 	fs.StringVar(&r.Precision, "precision", def.Precision, "activation storage: fp32 or bf16")
 	jobs := new(int)
@@ -78,6 +85,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs.BytesVar(&maxMem, "max-memory", "memory budget of one model, e.g. 8G (default: 90% of the GPU's free memory, or half the machine's memory on the CPU)")
 	ckpt := fs.String("checkpoint", "", "checkpoint directory: resume a killed run")
 	devSpec := fs.String("device", "auto", "auto (a GPU when there is one), cpu, cuda or cuda:N")
+	cacheDir := fs.String("cache-dir", "", "folder of decoded image-folder caches (default $XDG_CACHE_HOME/dds or ~/.cache/dds)")
+	skipBad := fs.Bool("skip-bad", false, "leave out image files that do not decode, reporting how many")
 	quiet := fs.Bool("q", false, "no summary line on stderr")
 	out := fs.String("o", "-", "output file, - for stdout")
 	file, err := fs.ParseFile(args)
@@ -106,15 +115,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		maxMem, budgetWhy = trainer.DefaultMaxMemory(dev.FreeMemory, sysmem.Total)
 	}
 	opt := trainer.Options{Defaults: r, Jobs: *jobs, MaxMemory: maxMem, MaxMemoryNote: budgetWhy, Device: dev.Name, NewEngine: dev.NewEngine, FreeMemory: dev.FreeMemory,
-		Prov: formats.Provenance{Producer: "train", Args: cli.Recorded(args, "o", "jobs", "concurrency", "q", "checkpoint")}}
+		Prov: formats.Provenance{Producer: "train", Args: cli.Recorded(args, "o", "jobs", "concurrency", "q", "checkpoint", "cache-dir")}}
+	dopt := data.Options{CacheDir: *cacheDir, SkipBad: *skipBad}
+	if !*quiet {
+		dopt.Log = stderr
+	}
+	opt.OpenData = dopt.Opener()
 	if f, ok := stderr.(*os.File); ok && formats.IsTerminal(f) {
 		opt.Progress = stderr
 	}
 	if !*quiet {
 		opt.Log = stderr
-		if dev.Note != "" {
-			fmt.Fprintf(stderr, "train: on the CPU (%s)\n", dev.Note)
-		}
+		opt.DeviceNote = dev.Note
 	}
 	if *ckpt != "" {
 		if opt.Store, err = trainer.OpenStore(*ckpt); err != nil {
@@ -130,6 +142,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	o.Compression = *codec
 	if err := trainer.Run(rd, o, opt); err != nil {
 		o.Abort()
 		return err

@@ -2,6 +2,7 @@ package design
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/ddstools/dds/formats"
@@ -62,18 +63,32 @@ func (m *Models) Names() []string {
 	return append(names, "depth", "w0", "wa", "wm", "e_fit", "flops", "params", "acts")
 }
 
-// stageShared returns parameter p ("b" or "g") of n when every stage has the same.
+// stageShared returns parameter p ("b" or "g") of n when the stages share one value.
+// For b that is every stage having it. For g it is what a space with one g for all
+// stages gives after the compatibility adjustment, which caps g at a stage's
+// bottleneck width: with G the largest group width, every stage has G or, narrower
+// than G, a group width equal to its bottleneck width round(w/b).
 func stageShared(n anynet.Net, p string) (float64, bool) {
-	var v float64
-	for i, s := range n.Stages {
-		x := s.B
-		if p == "g" {
-			x = float64(s.G)
+	if len(n.Stages) == 0 {
+		return 0, false
+	}
+	if p == "g" {
+		g := 0
+		for _, s := range n.Stages {
+			g = max(g, s.G)
 		}
-		if i > 0 && x != v {
+		for _, s := range n.Stages {
+			if s.G != g && s.G != int(math.RoundToEven(float64(s.W)/s.B)) {
+				return 0, false
+			}
+		}
+		return float64(g), true
+	}
+	v := n.Stages[0].B
+	for _, s := range n.Stages[1:] {
+		if s.B != v {
 			return 0, false
 		}
-		v = x
 	}
 	return v, true
 }

@@ -19,7 +19,7 @@ const (
 	VerdictNoWorse  = "no worse"  // neither significantly above nor below
 	VerdictWorse    = "worse"     // significantly below: the constraint drops good models
 	VerdictTooFew   = "too few"   // fewer satisfying models than RefineOptions.MinModels
-	VerdictHas      = "in space"  // the space already imposes it
+	VerdictHas      = "in space"  // the space already imposes or implies it (never chosen)
 	VerdictNotReady = "needs b,g" // quantized_linear needs shared_b and shared_g first
 )
 
@@ -113,7 +113,7 @@ func (m *Models) Evidence(space *formats.Space, opt RefineOptions) ([]Evidence, 
 	for _, c := range Candidates {
 		ev := Evidence{Constraint: c, N: n, NSat: len(m.satisfying(c, opt.MaxEFit))}
 		switch {
-		case space != nil && space.Has(c):
+		case space != nil && space.Implies(c):
 			ev.Verdict = VerdictHas
 		case c == formats.QuantizedLinear && space != nil && !(space.Has(formats.SharedB) && space.Has(formats.SharedG)):
 			ev.Verdict = VerdictNotReady

@@ -151,12 +151,13 @@ func numbers(rec arrow.RecordBatch, column string) ([]float64, []bool, error) {
 // Input is what bootstrap and refine read: the evaluated records of file ("-" or ""
 // for stdin) with the error column, the space they were drawn from (spaceArg when
 // given, see formats.LoadSpace, else the records' metadata), at least minModels
-// evaluated models, and their design parameters. Errors name program.
-func Input(program, file string, stdin io.Reader, column, spaceArg string, minModels int) (*Models, error) {
+// evaluated models, and their design parameters. Errors name program; notes on a
+// space file go to warn.
+func Input(program, file string, stdin io.Reader, warn io.Writer, column, spaceArg string, minModels int) (*Models, error) {
 	var space *formats.Space
 	if spaceArg != "" {
 		var err error
-		if space, err = formats.LoadSpace(spaceArg, stdin); err != nil {
+		if space, err = formats.LoadSpace(spaceArg, stdin, warn); err != nil {
 			return nil, err
 		}
 	}

@@ -132,7 +132,11 @@ func EDFPlot(series []Series, opt EDFOptions) (*gplot.Plot, error) {
 		if k >= len(Palette) {
 			lines[k].Dashes = []vg.Length{vg.Points(5), vg.Points(2.5)}
 		}
-		p.Legend.Add(fmt.Sprintf("%s (n=%d, min %s, mean %s)", s.Label, e.N(), num(e.Min()), num(e.Mean())), lines[k])
+		mean := "mean"
+		if opt.Normalized {
+			mean = "normalized mean"
+		}
+		p.Legend.Add(fmt.Sprintf("%s (n=%d, min %s, %s %s)", s.Label, e.N(), num(e.Min()), mean, num(e.Mean())), lines[k])
 	}
 
 	// Widen the axis to the right until every curve is above the legend's

@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -36,6 +35,8 @@ import (
 	"gonum.org/v1/plot/vg/recorder"
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/ddstools/dds/formats"
 )
 
 // Default figure size, used when an option or a Save argument is zero.
@@ -135,8 +136,9 @@ func size(w, h vg.Length) (vg.Length, vg.Length, error) {
 // Save writes p, drawn at w×h (zero means DefaultWidth or DefaultHeight), to
 // path in the format named by its extension: ".png" (rendered at PNGDPI dots
 // per inch) or ".svg" (text kept as text; the fonts are named, not embedded).
-// The file is written to a temporary file in the same directory and renamed
-// into place, so path is either left as it was or holds the whole figure.
+// The file is written as formats.CreateOutput writes: to a temporary file in the
+// same directory renamed into place, so path is either left as it was or holds the
+// whole figure, with the mode a shell's > would give it.
 func Save(p *gplot.Plot, path string, w, h vg.Length) error {
 	if p == nil {
 		return errors.New("plot: Save got a nil plot")
@@ -156,31 +158,15 @@ func Save(p *gplot.Plot, path string, w, h vg.Length) error {
 	}
 	p.Draw(draw.New(out))
 
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	o, err := formats.CreateOutput(path, nil)
 	if err != nil {
 		return fmt.Errorf("plot: cannot save the figure: %w", err)
 	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
+	if _, err := out.WriteTo(o); err != nil {
+		o.Abort()
 		return fmt.Errorf("plot: cannot save the figure to %q: %w", path, err)
 	}
-	if _, err := out.WriteTo(f); err != nil {
-		return fail(err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("plot: cannot save the figure to %q: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := o.Commit(); err != nil {
 		return fmt.Errorf("plot: cannot save the figure to %q: %w", path, err)
 	}
 	return nil

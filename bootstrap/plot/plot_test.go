@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -137,7 +138,46 @@ func TestEDFLegendStats(t *testing.T) {
 	if err := Save(p, svg, 0, 0); err != nil {
 		t.Fatal(err)
 	}
-	checkSVG(t, svg, "s (n=3, min 1, mean 2)", "cumulative prob. (normalized)")
+	checkSVG(t, svg, "s (n=3, min 1, normalized mean 2)", "cumulative prob. (normalized)")
+	p, err = EDFPlot([]Series{{Label: "s", Errs: []float64{3, 1, 2}}}, EDFOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Save(p, svg, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	checkSVG(t, svg, "s (n=3, min 1, mean 2)")
+}
+
+// TestJitter checks that jittered values stay within ±frac/2 of the smallest gap
+// of their value (a ratio on a log axis), spread apart, and do not vary by run.
+func TestJitter(t *testing.T) {
+	values := []float64{1, 1, 1, 2, 2, 4, 4, 4}
+	for _, logX := range []bool{false, true} {
+		got := jitter(values, 0.6, logX)
+		gap := 1.0 // 2 − 1
+		if logX {
+			gap = math.Log(2)
+		}
+		for i, v := range got {
+			d := math.Abs(v - values[i])
+			if logX {
+				d = math.Abs(math.Log(v / values[i]))
+			}
+			if d > 0.3*gap+1e-12 {
+				t.Errorf("log %v: %v moved to %v, more than 0.3 of the gap", logX, values[i], v)
+			}
+		}
+		if got[0] == got[1] || got[1] == got[2] {
+			t.Errorf("log %v: equal values not spread: %v", logX, got[:3])
+		}
+		if again := jitter(values, 0.6, logX); !slices.Equal(again, got) {
+			t.Errorf("jitter differs between calls")
+		}
+	}
+	if got := jitter(values, 0, false); !slices.Equal(got, values) {
+		t.Errorf("zero jitter moved values: %v", got)
+	}
 }
 
 func TestEDFAxes(t *testing.T) {

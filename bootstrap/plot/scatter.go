@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"math/rand/v2"
 	"slices"
 
 	gplot "gonum.org/v1/plot"
@@ -30,6 +31,16 @@ type ScatterOptions struct {
 	// Alpha is the alpha the interval was computed with, only for the legend
 	// wording ("95% CI" for 0.05); zero means 0.05.
 	Alpha float64
+	// Unit follows each number of the interval in the legend ("M" for values
+	// given in millions); empty means none.
+	Unit string
+	// Jitter spreads points that share a value, for a discrete parameter: each
+	// point moves along the parameter axis by a pseudo-random offset (fixed by
+	// its index, so figures are reproducible) uniform in ±Jitter/2 of the
+	// smallest gap between distinct values (a ratio of values on a logarithmic
+	// axis). The interval stays where it is. Zero draws the values exactly; it
+	// must be in [0, 1).
+	Jitter float64
 	// Width and Height are the size the figure is laid out for (the legend
 	// placement depends on it); zero means DefaultWidth and DefaultHeight.
 	// Save the figure at this size.
@@ -82,7 +93,14 @@ func Scatter(values, errs []float64, iv *stats.Interval, opt ScatterOptions) (*g
 	if !(alpha > 0 && alpha < 1) {
 		return nil, fmt.Errorf("plot: alpha is %v; it must be in (0, 1)", opt.Alpha)
 	}
-	xlo, xhi := slices.Min(values), slices.Max(values)
+	if !(opt.Jitter >= 0 && opt.Jitter < 1) {
+		return nil, fmt.Errorf("plot: jitter is %v; it must be in [0, 1)", opt.Jitter)
+	}
+	if opt.LogX && slices.Min(values) <= 0 {
+		return nil, errors.New("plot: a logarithmic parameter axis needs positive values, and the data or the interval hold a value ≤ 0")
+	}
+	xs := jitter(values, opt.Jitter, opt.LogX)
+	xlo, xhi := slices.Min(xs), slices.Max(xs)
 	if iv != nil {
 		if err := checkFinite("the interval", []float64{iv.Lo, iv.Median, iv.Hi}); err != nil {
 			return nil, err
@@ -115,13 +133,14 @@ func Scatter(values, errs []float64, iv *stats.Interval, opt ScatterOptions) (*g
 	if iv != nil {
 		b = &band{iv: *iv, top: yhi}
 		p.Add(b)
-		p.Legend.Add(fmt.Sprintf("%s%% CI [%s, %s], median %s (B=%d, n=%d)",
-			num(100*(1-alpha)), num(iv.Lo), num(iv.Hi), num(iv.Median), iv.B, iv.N), b)
+		u := opt.Unit
+		p.Legend.Add(fmt.Sprintf("%s%% CI [%s%s, %s%s], median %s%s (B=%d, n=%d)",
+			num(100*(1-alpha)), num(iv.Lo), u, num(iv.Hi), u, num(iv.Median), u, iv.B, iv.N), b)
 	}
 
 	pts := make(plotter.XYs, len(values))
 	for i := range values {
-		pts[i] = plotter.XY{X: values[i], Y: errs[i]}
+		pts[i] = plotter.XY{X: xs[i], Y: errs[i]}
 	}
 	sc := &plotter.Scatter{XYs: pts, GlyphStyle: draw.GlyphStyle{
 		Color:  pointColor,
@@ -196,4 +215,41 @@ func (m medianLine) Plot(c draw.Canvas, p *gplot.Plot) {
 	}
 	y0, y1 := m.b.span(c, p)
 	c.StrokeLine2(medianStyle, x, y0, x, y1)
+}
+
+// jitter returns values each moved by a pseudo-random offset uniform in ±frac/2 of
+// the smallest gap between distinct values (of their logarithms when logX), the
+// offset of value i fixed by i. With fewer than two distinct values the gap is a
+// tenth of the value's size (1 for zero).
+func jitter(values []float64, frac float64, logX bool) []float64 {
+	out := slices.Clone(values)
+	if frac == 0 {
+		return out
+	}
+	tr := func(v float64) float64 { return v }
+	inv := tr
+	if logX {
+		tr, inv = math.Log, math.Exp
+	}
+	distinct := slices.Clone(values)
+	for i := range distinct {
+		distinct[i] = tr(distinct[i])
+	}
+	slices.Sort(distinct)
+	distinct = slices.Compact(distinct)
+	gap := math.Inf(1)
+	for i := 1; i < len(distinct); i++ {
+		gap = math.Min(gap, distinct[i]-distinct[i-1])
+	}
+	if math.IsInf(gap, 1) {
+		gap = math.Max(math.Abs(distinct[0])/10, 1)
+		if logX {
+			gap = 0.1
+		}
+	}
+	for i, v := range values {
+		r := rand.New(rand.NewPCG(uint64(i), 0x6a177e4))
+		out[i] = inv(tr(v) + (r.Float64()-0.5)*frac*gap)
+	}
+	return out
 }

@@ -107,6 +107,8 @@ type Options struct {
 	NewEngine   func() (engine.Engine, error)
 	Prov        formats.Provenance
 	Log         io.Writer // summary line; nil for none
+	DeviceNote  string    // why the device is the CPU under --device auto; logged before the first model
+	Progress    io.Writer // live progress line (a terminal); nil for none
 	OpenData    func(spec string) (*data.Data, error)
 }
 
@@ -133,6 +135,8 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 		sets[opt.Data] = d
 	}
 	counts := map[string]int{}
+	prog := newProgress(opt.Progress)
+	defer prog.stop()
 	for rd.Next() {
 		rec := rd.Record()
 		cfgs, _, err := formats.DecodeConfigRows(rec)
@@ -159,7 +163,13 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 			if _, ok := sets[ev.Data]; !ok && errs[ev.Data] == nil {
 				sets[ev.Data], errs[ev.Data] = opt.OpenData(ev.Data)
 			}
+			if opt.DeviceNote != "" && opt.Log != nil {
+				fmt.Fprintf(opt.Log, "evaluate: on the CPU (%s)\n", opt.DeviceNote)
+				opt.DeviceNote = ""
+			}
+			prog.start(c.ID)
 			m, err := evaluate(c, t, sets[ev.Data], errs[ev.Data], opt)
+			prog.finished(err == nil)
 			if err != nil {
 				ev.Status, ev.Error = StatusFailed, err.Error()
 			} else {
@@ -187,6 +197,7 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	if err := out.Close(); err != nil {
 		return err
 	}
+	prog.stop()
 	if opt.Log != nil {
 		fmt.Fprintf(opt.Log, "evaluate: %d ok, %d skipped, %d failed\n", counts[StatusOK], counts[StatusSkipped], counts[StatusFailed])
 	}

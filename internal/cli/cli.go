@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/ddstools/dds/internal/version"
 )
 
 // UsageError is a mistake in how a program was called; it exits with status 2.
@@ -22,12 +24,15 @@ func (e *UsageError) Error() string { return e.Msg }
 // Usagef returns a UsageError with a formatted message.
 func Usagef(format string, a ...any) error { return &UsageError{fmt.Sprintf(format, a...)} }
 
-// Flags is a flag set that reports parse errors as one line and prints its usage
-// only when asked with -h.
+// Flags is a flag set that reports parse errors as one line, answers -h with its
+// usage and --version with the build's version (both on stdout, see Exit), and takes
+// flags before, between and after file names ("--" ends the flags).
 type Flags struct {
 	*flag.FlagSet
+	name     string
 	synopsis string
 	stderr   io.Writer
+	version  *bool
 }
 
 // NewFlags returns the flag set of program name with usage text from synopsis.
@@ -35,15 +40,25 @@ func NewFlags(name, synopsis string, stderr io.Writer) *Flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	return &Flags{FlagSet: fs, synopsis: synopsis, stderr: stderr}
+	v := fs.Bool("version", false, "print the version and exit")
+	return &Flags{FlagSet: fs, name: name, synopsis: synopsis, stderr: stderr, version: v}
 }
 
-// Parse parses args into a program that takes no positional arguments. It prints the
-// usage and returns flag.ErrHelp for -h, and returns a UsageError for bad flags.
+// Help is what a program prints on stdout instead of running when asked with -h or
+// --version; it exits with status 0. It matches flag.ErrHelp under errors.Is.
+type Help struct{ Text string }
+
+func (h *Help) Error() string { return "help requested" }
+
+// Is makes errors.Is(h, flag.ErrHelp) true.
+func (h *Help) Is(target error) bool { return target == flag.ErrHelp }
+
+// Parse parses args into a program that takes no positional arguments. It returns a
+// *Help for -h and --version and a UsageError for bad flags.
 func (f *Flags) Parse(args []string) error {
-	_, err := f.ParseFile(args)
-	if err == nil && f.NArg() > 0 {
-		return Usagef("unexpected argument %q", f.Arg(0))
+	files, err := f.ParseFiles(args)
+	if err == nil && len(files) > 0 {
+		return Usagef("unexpected argument %q", files[0])
 	}
 	return err
 }
@@ -51,22 +66,72 @@ func (f *Flags) Parse(args []string) error {
 // ParseFile is Parse for a program that takes at most one positional argument, an
 // input file, which it returns ("" when absent).
 func (f *Flags) ParseFile(args []string) (string, error) {
-	if err := f.FlagSet.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(f.stderr, "%s\n\nFlags:\n", strings.TrimSpace(f.synopsis))
-			f.SetOutput(f.stderr)
-			f.PrintDefaults()
-			return "", err
-		}
-		return "", &UsageError{Msg: err.Error()}
+	files, err := f.ParseFiles(args)
+	if err != nil {
+		return "", err
 	}
-	switch f.NArg() {
+	switch len(files) {
 	case 0:
 		return "", nil
 	case 1:
-		return f.Arg(0), nil
+		return files[0], nil
 	}
-	return "", Usagef("unexpected argument %q (one input file at most; join streams with cat)", f.Arg(1))
+	return "", Usagef("unexpected argument %q (one input file at most; merge streams with show -f arrows)", files[1])
+}
+
+// ParseFiles is Parse for a program that takes any number of positional arguments,
+// which it returns in order. Flags may come before, between or after them; every
+// argument after "--" is positional, and "-" (stdin) is positional.
+func (f *Flags) ParseFiles(args []string) ([]string, error) {
+	var files []string
+	for {
+		if err := f.FlagSet.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, &Help{Text: f.usage()}
+			}
+			return nil, &UsageError{Msg: err.Error()}
+		}
+		rest := f.FlagSet.Args()
+		ended := len(rest) < len(args) && args[len(args)-len(rest)-1] == "--" && !f.isValue(args, len(args)-len(rest)-1)
+		if ended || len(rest) == 0 {
+			files = append(files, rest...)
+			break
+		}
+		files = append(files, rest[0])
+		args = rest[1:]
+	}
+	if *f.version {
+		return nil, &Help{Text: f.name + " (dds) " + version.String() + "\n"}
+	}
+	return files, nil
+}
+
+// isValue reports whether args[i] is the value of the flag before it (-o --), not
+// the end of the flags.
+func (f *Flags) isValue(args []string, i int) bool {
+	if i == 0 {
+		return false
+	}
+	prev := args[i-1]
+	if !strings.HasPrefix(prev, "-") || prev == "-" || prev == "--" || strings.Contains(prev, "=") {
+		return false
+	}
+	fl := f.Lookup(strings.TrimLeft(prev, "-"))
+	if fl == nil {
+		return false
+	}
+	b, ok := fl.Value.(interface{ IsBoolFlag() bool })
+	return !ok || !b.IsBoolFlag()
+}
+
+// usage is the text -h prints: the synopsis and every flag with its default.
+func (f *Flags) usage() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\nFlags:\n", strings.TrimSpace(f.synopsis))
+	f.SetOutput(&b)
+	f.PrintDefaults()
+	f.SetOutput(io.Discard)
+	return b.String()
 }
 
 // Recorded returns args without the named flags and their values, for provenance
@@ -124,10 +189,21 @@ func Stdout(f *os.File) io.Writer {
 	return f
 }
 
+// Exit is Code that first prints a *Help's text on stdout (so that show -h | less
+// pages it); a failure to print it is an error like any other.
+func Exit(name string, err error, stdout, stderr io.Writer) int {
+	var h *Help
+	if errors.As(err, &h) {
+		_, err = io.WriteString(stdout, h.Text)
+	}
+	return Code(name, err, stderr)
+}
+
 // Main runs a program body with the process's arguments and standard streams and
 // exits with its code. A standard output closed at start is passed as a writer
 // that fails (Stdout), so the program exits 1 with one line instead of writing
 // into nothing.
 func Main(name string, run func(args []string, stdin io.Reader, stdout, stderr io.Writer) error) {
-	os.Exit(Code(name, run(os.Args[1:], os.Stdin, Stdout(os.Stdout), os.Stderr), os.Stderr))
+	stdout := Stdout(os.Stdout)
+	os.Exit(Exit(name, run(os.Args[1:], os.Stdin, stdout, os.Stderr), stdout, os.Stderr))
 }

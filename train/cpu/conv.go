@@ -14,8 +14,8 @@ import "fmt"
 //	w [Cout][K][K][Cin/Groups]            weight ("OHWI")
 //
 // The weight layout is PyTorch's [Cout][Cin/Groups][K][K] with the input-channel axis
-// moved last: w[o][i][j][c] here is weight[o][c][i][j] there (ConvWeightFromTorch and
-// ConvWeightToTorch convert). With it the K·K·Cin/Groups weights of one output channel
+// moved last: w[o][i][j][c] here is weight[o][c][i][j] there (package network converts
+// state dicts). With it the K·K·Cin/Groups weights of one output channel
 // are contiguous, in the same order as one group's slice of an im2col row.
 type ConvShape struct {
 	N, H, W   int // batch, input height and width
@@ -235,32 +235,4 @@ func sumPartials(dst, parts []float32, stride, n int) {
 			}
 		}
 	})
-}
-
-// ConvWeightFromTorch copies a PyTorch convolution weight src [cout][cinG][k][k] into
-// dst in this package's layout [cout][k][k][cinG]: dst[o][i][j][c] = src[o][c][i][j].
-func ConvWeightFromTorch(dst, src []float32, cout, cinG, k int) {
-	n := cout * cinG * k * k
-	dst, src = dst[:n], src[:n]
-	for o := 0; o < cout; o++ {
-		for c := 0; c < cinG; c++ {
-			for ij := 0; ij < k*k; ij++ {
-				dst[(o*k*k+ij)*cinG+c] = src[(o*cinG+c)*k*k+ij]
-			}
-		}
-	}
-}
-
-// ConvWeightToTorch is the inverse of ConvWeightFromTorch: it copies src [cout][k][k][cinG]
-// into dst [cout][cinG][k][k], dst[o][c][i][j] = src[o][i][j][c].
-func ConvWeightToTorch(dst, src []float32, cout, cinG, k int) {
-	n := cout * cinG * k * k
-	dst, src = dst[:n], src[:n]
-	for o := 0; o < cout; o++ {
-		for c := 0; c < cinG; c++ {
-			for ij := 0; ij < k*k; ij++ {
-				dst[(o*cinG+c)*k*k+ij] = src[(o*k*k+ij)*cinG+c]
-			}
-		}
-	}
 }

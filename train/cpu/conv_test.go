@@ -160,23 +160,3 @@ func TestConvPanics(t *testing.T) {
 		})
 	}
 }
-
-func TestConvWeightTorch(t *testing.T) {
-	const cout, cinG, k = 3, 2, 3
-	src := make([]float32, cout*cinG*k*k)
-	for i := range src {
-		src[i] = float32(i)
-	}
-	ours := guarded(len(src))
-	ConvWeightFromTorch(ours, src, cout, cinG, k)
-	checkGuard(t, "ours", ours, len(src))
-	// PyTorch weight[o=2][c=1][i=0][j=2] is at ((2·2+1)·3+0)·3+2 = 47; ours w[2][0][2][1]
-	// is at ((2·3+0)·3+2)·2+1 = 41.
-	if ours[41] != 47 {
-		t.Errorf("ours[41] = %g, want 47", ours[41])
-	}
-	back := guarded(len(src))
-	ConvWeightToTorch(back, ours, cout, cinG, k)
-	checkSlice(t, "round trip", back, to64(src), 0, 0)
-	checkGuard(t, "back", back, len(src))
-}

@@ -14,7 +14,7 @@
 // Activations are NHWC, channels fastest: x[((n·H + y)·W + x)·C + c]. Per-pixel
 // operations see an activation as a matrix [m][c] with m = N·H·W rows. Convolution
 // weights are [Cout][K][K][Cin/G] (PyTorch's [Cout][Cin/G][K][K] with the input-channel
-// axis moved last; ConvWeightFromTorch converts), linear weights are PyTorch's
+// axis moved last; package network converts state dicts), linear weights are PyTorch's
 // [out][in]. Every function states its formula and the shape of each argument in its
 // doc comment.
 //

@@ -20,7 +20,7 @@ type BF16s []float32
 // Len returns len(b).
 func (b BF16s) Len() int { return len(b) }
 
-// Int32s is the CPU engine's label buffer.
+// Int32s is the CPU engine's Ints buffer.
 type Int32s []int32
 
 // Len returns len(l).
@@ -30,7 +30,7 @@ func (l Int32s) Len() int { return len(l) }
 // Floats and Int32s; memory is Go memory, so Close only drops references. Kernels
 // split their work over Workers() goroutines.
 type Engine struct {
-	used int64 // bytes allocated by Alloc, AllocAct and AllocLabels
+	used int64 // bytes allocated by Alloc, AllocAct and AllocInts
 	prec engine.Precision
 	wtmp []float32 // weights rounded to bfloat16 (BF16)
 }
@@ -105,14 +105,17 @@ func (e *Engine) AllocAct(n int) engine.Buf {
 	}
 	return e.Alloc(n)
 }
-func (e *Engine) AllocLabels(n int) engine.Labels {
+func (e *Engine) AllocInts(n int) engine.Ints {
 	e.used += 4 * int64(n)
 	return Int32s(make([]int32, n))
 }
 
-// MemUsed returns the bytes of the buffers Alloc and AllocLabels returned (image
+// MemUsed returns the bytes of the buffers Alloc and AllocInts returned (image
 // sets are not copied, so they do not count).
 func (e *Engine) MemUsed() int64 { return e.used }
+
+// AllocAlign returns 1: MemUsed counts each buffer's values exactly.
+func (e *Engine) AllocAlign() int { return 1 }
 func (e *Engine) Slice(b engine.Buf, off, n int) engine.Buf {
 	if v, ok := b.(BF16s); ok {
 		return v[off : off+n : off+n]
@@ -128,11 +131,14 @@ func (e *Engine) Upload(dst engine.Buf, src []float32) {
 		RoundBF16(d)
 	}
 }
-func (e *Engine) Download(dst []float32, src engine.Buf)      { copy(dst, f32(src)[:len(dst)]) }
-func (e *Engine) UploadLabels(dst engine.Labels, src []int32) { copy(dst.(Int32s)[:len(src)], src) }
-func (e *Engine) Err() error                                  { return nil }
-func (e *Engine) Close()                                      {}
-func (e *Engine) ConvScratch(s engine.Conv) int               { return ConvShape(s).ScratchLen() }
+func (e *Engine) Download(dst []float32, src engine.Buf)  { copy(dst, f32(src)[:len(dst)]) }
+func (e *Engine) UploadInts(dst engine.Ints, src []int32) { copy(dst.(Int32s)[:len(src)], src) }
+func (e *Engine) DownloadInts(dst []int32, src engine.Ints) {
+	copy(dst, src.(Int32s)[:len(dst)])
+}
+func (e *Engine) Err() error                    { return nil }
+func (e *Engine) Close()                        {}
+func (e *Engine) ConvScratch(s engine.Conv) int { return ConvShape(s).ScratchLen() }
 func (e *Engine) ConvForward(y, x, w engine.Buf, s engine.Conv, scratch engine.Buf) {
 	ConvForward(f32(y), f32(x), e.weights(w, s.WeightLen()), ConvShape(s), f32(scratch))
 	e.round(s.OutLen(), y)
@@ -217,7 +223,7 @@ func (e *Engine) LinearBackward(dx, dw, dbias, dy, x, w engine.Buf, n, in, out i
 
 // SoftmaxCrossEntropy counts the labels outside [0, c) first and computes nothing
 // when there are any (the kernel would panic on them).
-func (e *Engine) SoftmaxCrossEntropy(dlogits, logits engine.Buf, labels engine.Labels, n, c int, smoothing float32, stats engine.Buf) {
+func (e *Engine) SoftmaxCrossEntropy(dlogits, logits engine.Buf, labels engine.Ints, n, c int, smoothing float32, stats engine.Buf) {
 	ls := labels.(Int32s)
 	st := f32(stats)
 	bad := 0
@@ -244,7 +250,7 @@ func (e *Engine) UploadImages(images []uint8, labels []int32, h, w, c int) engin
 }
 
 // Batch assembles a batch with data.Set.Batch.
-func (e *Engine) Batch(x engine.Buf, y engine.Labels, set engine.ImageSet, idx []int32, crops []int8, pad int, mean, std []float32) {
+func (e *Engine) Batch(x engine.Buf, y engine.Ints, set engine.ImageSet, idx []int32, crops []int8, pad int, mean, std []float32) {
 	s := set.(*data.Set)
 	ix := make([]int, len(idx))
 	for i, v := range idx {
@@ -262,7 +268,7 @@ func (e *Engine) Batch(x engine.Buf, y engine.Labels, set engine.ImageSet, idx [
 }
 
 // stepAt returns t = counter[0] and whether it lies in [0, steps).
-func stepAt(counter engine.Labels, steps int) (int, bool) {
+func stepAt(counter engine.Ints, steps int) (int, bool) {
 	t := int(counter.(Int32s)[0])
 	return t, t >= 0 && t < steps
 }
@@ -270,7 +276,7 @@ func stepAt(counter engine.Labels, steps int) (int, bool) {
 // BatchAt is Batch with the indices idxs[t·n : (t+1)·n] and the crops crops[3·t·n :
 // 3·(t+1)·n] of step t = counter[0]; it does nothing when t is outside [0, steps),
 // steps = len(idxs)/n.
-func (e *Engine) BatchAt(x engine.Buf, y engine.Labels, set engine.ImageSet, idxs, crops, counter engine.Labels, n, pad int, mean, std []float32) {
+func (e *Engine) BatchAt(x engine.Buf, y engine.Ints, set engine.ImageSet, idxs, crops, counter engine.Ints, n, pad int, mean, std []float32) {
 	t, ok := stepAt(counter, idxs.Len()/max(n, 1))
 	if !ok || n == 0 {
 		return
@@ -287,7 +293,7 @@ func (e *Engine) BatchAt(x engine.Buf, y engine.Labels, set engine.ImageSet, idx
 
 // SGDStepAt is SGDStep with learning rate lrs[t], t = counter[0]; nothing when t is
 // outside [0, len(lrs)).
-func (e *Engine) SGDStepAt(p, g, v engine.Buf, n int, lrs engine.Buf, counter engine.Labels, momentum, weightDecay float32, nesterov bool) {
+func (e *Engine) SGDStepAt(p, g, v engine.Buf, n int, lrs engine.Buf, counter engine.Ints, momentum, weightDecay float32, nesterov bool) {
 	if t, ok := stepAt(counter, lrs.Len()); ok {
 		SGDStep(f32(p), f32(g), f32(v), n, f32(lrs)[t], momentum, weightDecay, nesterov)
 	}
@@ -295,11 +301,35 @@ func (e *Engine) SGDStepAt(p, g, v engine.Buf, n int, lrs engine.Buf, counter en
 
 // CopyAt copies src[:n] into dst[t·n : (t+1)·n], t = counter[0]; nothing when t is
 // outside [0, len(dst)/n).
-func (e *Engine) CopyAt(dst, src engine.Buf, counter engine.Labels, n int) {
+func (e *Engine) CopyAt(dst, src engine.Buf, counter engine.Ints, n int) {
 	if t, ok := stepAt(counter, dst.Len()/max(n, 1)); ok {
 		copy(f32(dst)[t*n:(t+1)*n], f32(src)[:n])
 	}
 }
 
 // Count adds one to counter[0].
-func (e *Engine) Count(counter engine.Labels) { counter.(Int32s)[0]++ }
+func (e *Engine) Count(counter engine.Ints) { counter.(Int32s)[0]++ }
+
+var _ engine.ResizedCropper = (*Engine)(nil)
+
+// ResizedBatchAt assembles step t = counter[0]'s batch of random-resized crops with
+// data.Set.ResizedBatch; nothing when t is outside [0, len(idxs)/n).
+func (e *Engine) ResizedBatchAt(x engine.Buf, y engine.Ints, set engine.ImageSet, idxs, boxes, counter engine.Ints, n int, mean, std []float32) {
+	t, ok := stepAt(counter, idxs.Len()/max(n, 1))
+	if !ok || n == 0 {
+		return
+	}
+	s := set.(*data.Set)
+	ix := make([]int, n)
+	for i, v := range idxs.(Int32s)[t*n : (t+1)*n] {
+		ix[i] = int(v)
+	}
+	bs := make([]data.Box, n)
+	raw := boxes.(Int32s)[5*t*n : 5*(t+1)*n]
+	for i := range bs {
+		q := raw[5*i : 5*i+5]
+		bs[i] = data.Box{Top: q[0], Left: q[1], Height: q[2], Width: q[3], Flip: q[4] != 0}
+	}
+	s.ResizedBatch(f32(x), y.(Int32s), ix, bs, mean, std)
+	e.round(n*s.H*s.W*s.C, x)
+}

@@ -421,7 +421,7 @@ type ctxRef struct {
 // Engine is the CUDA engine: one library context (dds_ctx) on one device. Every
 // operation enqueues its kernels on the context's stream and returns; Download, Sync
 // and Err (through dds_status) are where the host learns of failures. Its buffers are
-// Buf, Labels and *ImageSet. Close frees its memory; a cleanup frees it too if an
+// Buf, Ints and *ImageSet. Close frees its memory; a cleanup frees it too if an
 // engine is dropped unclosed, but only as a backstop.
 type Engine struct {
 	lib     *Library
@@ -504,6 +504,14 @@ func (e *Engine) Sync() error {
 	return e.Err()
 }
 
+// allocAlign is the granularity of cudaMalloc, which dds_alloc calls once per
+// buffer: every allocation takes a multiple of 512 bytes of device memory.
+const allocAlign = 512
+
+// AllocAlign returns 512, the granularity of the device allocator the library uses
+// (cudaMalloc).
+func (e *Engine) AllocAlign() int { return allocAlign }
+
 // MemUsed returns the bytes of device memory the engine has allocated
 // (dds_mem_used); 0 after Close.
 func (e *Engine) MemUsed() int64 {
@@ -544,12 +552,12 @@ func (e *Engine) AllocAct(n int) engine.Buf {
 	return Buf{ptr: e.alloc(2 * n), n: n, bf16: true}
 }
 
-// AllocLabels returns a zeroed buffer of n int32 labels (dds_alloc).
-func (e *Engine) AllocLabels(n int) engine.Labels {
+// AllocInts returns a zeroed buffer of n int32 values (dds_alloc).
+func (e *Engine) AllocInts(n int) engine.Ints {
 	if n < 0 {
-		panic(fmt.Sprintf("cuda: AllocLabels(%d)", n))
+		panic(fmt.Sprintf("cuda: AllocInts(%d)", n))
 	}
-	return Labels{ptr: e.alloc(4 * n), n: n}
+	return Ints{ptr: e.alloc(4 * n), n: n}
 }
 
 // Slice returns the view b[off : off+n] (device address plus off values of b's
@@ -637,19 +645,18 @@ func toBF16(f float32) uint16 {
 // fromBF16 returns the float32 of a bfloat16 (exact).
 func fromBF16(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
 
-// UploadLabels copies src into dst[:len(src)] (dds_upload).
-func (e *Engine) UploadLabels(dst engine.Labels, src []int32) {
-	d := labels(dst, len(src), "UploadLabels", "dst")
+// UploadInts copies src into dst[:len(src)] (dds_upload).
+func (e *Engine) UploadInts(dst engine.Ints, src []int32) {
+	d := ints(dst, len(src), "UploadInts", "dst")
 	if len(src) == 0 {
 		return
 	}
 	C.go_upload(e.t, e.c(), d, unsafe.Pointer(unsafe.SliceData(src)), C.size_t(4*len(src)))
 }
 
-// DownloadLabels copies src[:len(dst)] into dst (dds_download); for tests and
-// inspection (engine.Engine has no such operation).
-func (e *Engine) DownloadLabels(dst []int32, src engine.Labels) {
-	s := labels(src, len(dst), "DownloadLabels", "src")
+// DownloadInts copies src[:len(dst)] into dst (dds_download).
+func (e *Engine) DownloadInts(dst []int32, src engine.Ints) {
+	s := ints(src, len(dst), "DownloadInts", "src")
 	if len(dst) == 0 {
 		return
 	}
@@ -711,9 +718,9 @@ func (e *Engine) optAct(b engine.Buf, n int, op, arg string) C.uintptr_t {
 	return e.act(b, n, op, arg)
 }
 
-// labels is need for a label buffer.
-func labels(l engine.Labels, n int, op, arg string) C.uintptr_t {
-	d, ok := l.(Labels)
+// ints is need for an Ints buffer.
+func ints(l engine.Ints, n int, op, arg string) C.uintptr_t {
+	d, ok := l.(Ints)
 	if !ok || d.n < n {
 		panic(short(l, n, op, arg))
 	}
@@ -722,7 +729,7 @@ func labels(l engine.Labels, n int, op, arg string) C.uintptr_t {
 
 func short(b interface{ Len() int }, n int, op, arg string) string {
 	switch b.(type) {
-	case Buf, Labels:
+	case Buf, Ints:
 		return fmt.Sprintf("cuda: %s: len(%s) = %d, want at least %d", op, arg, b.Len(), n)
 	case nil:
 		return fmt.Sprintf("cuda: %s: %s is nil", op, arg)
@@ -905,10 +912,10 @@ func (e *Engine) LinearBackward(dx, dw, dbias, dy, x, w engine.Buf, n, in, out i
 
 // SoftmaxCrossEntropy is dds_softmax_xent: dlogits (nil: skipped) and stats = {mean
 // loss, rows whose argmax is the label, labels outside [0, c)}.
-func (e *Engine) SoftmaxCrossEntropy(dlogits, logits engine.Buf, lab engine.Labels, n, c int, smoothing float32, stats engine.Buf) {
+func (e *Engine) SoftmaxCrossEntropy(dlogits, logits engine.Buf, lab engine.Ints, n, c int, smoothing float32, stats engine.Buf) {
 	const op = "SoftmaxCrossEntropy"
 	C.go_softmax_xent(e.t, e.c(), e.optAct(dlogits, n*c, op, "dlogits"), e.act(logits, n*c, op, "logits"),
-		labels(lab, n, op, "labels"), C.int(n), C.int(c), C.float(smoothing), need(stats, 3, op, "stats"))
+		ints(lab, n, op, "labels"), C.int(n), C.int(c), C.float(smoothing), need(stats, 3, op, "stats"))
 }
 
 // SGDStep is dds_sgd_step: SGD with momentum, weight decay and optional Nesterov
@@ -948,14 +955,14 @@ func (e *Engine) UploadImages(images []uint8, lab []int32, h, w, c int) engine.I
 // the engine's staging buffers in device memory first (in the same cgo call). It
 // panics, as data.Set.Batch does, on short buffers, an index outside the set, a crop
 // offset outside [0, 2·pad] or pad outside [0, 63].
-func (e *Engine) Batch(x engine.Buf, y engine.Labels, set engine.ImageSet, idx []int32, crops []int8, pad int, mean, std []float32) {
+func (e *Engine) Batch(x engine.Buf, y engine.Ints, set engine.ImageSet, idx []int32, crops []int8, pad int, mean, std []float32) {
 	const op = "Batch"
 	s, ok := set.(*ImageSet)
 	if !ok || s == nil {
 		panic(fmt.Sprintf("cuda: Batch: set is %T, not a CUDA engine image set", set))
 	}
 	n := len(idx)
-	xp, yp := e.act(x, n*s.h*s.w*s.c, op, "x"), labels(y, n, op, "y")
+	xp, yp := e.act(x, n*s.h*s.w*s.c, op, "x"), ints(y, n, op, "y")
 	switch {
 	case s.c > maxBatchChannels:
 		panic(fmt.Sprintf("cuda: Batch: %d channels, at most %d", s.c, maxBatchChannels))
@@ -1015,7 +1022,7 @@ func steps(l, n int) C.int {
 // indices and crops, being in device memory, are not: an index must lie in [0,
 // set.Len()) (the kernel reads the image it names), a crop offset outside [0, 2·pad]
 // reads as padding.
-func (e *Engine) BatchAt(x engine.Buf, y engine.Labels, set engine.ImageSet, idxs, crops, counter engine.Labels, n, pad int, mean, std []float32) {
+func (e *Engine) BatchAt(x engine.Buf, y engine.Ints, set engine.ImageSet, idxs, crops, counter engine.Ints, n, pad int, mean, std []float32) {
 	const op = "BatchAt"
 	s, ok := set.(*ImageSet)
 	if !ok || s == nil {
@@ -1024,13 +1031,13 @@ func (e *Engine) BatchAt(x engine.Buf, y engine.Labels, set engine.ImageSet, idx
 	if n < 0 {
 		panic(fmt.Sprintf("cuda: BatchAt: n = %d", n))
 	}
-	ip := labels(idxs, n, op, "idxs")
+	ip := ints(idxs, n, op, "idxs")
 	st := steps(idxs.Len(), n)
 	var cp C.uintptr_t
 	if crops != nil {
-		cp = labels(crops, 3*int(st)*n, op, "crops")
+		cp = ints(crops, 3*int(st)*n, op, "crops")
 	}
-	xp, yp, ctr := e.act(x, n*s.h*s.w*s.c, op, "x"), labels(y, n, op, "y"), labels(counter, 1, op, "counter")
+	xp, yp, ctr := e.act(x, n*s.h*s.w*s.c, op, "x"), ints(y, n, op, "y"), ints(counter, 1, op, "counter")
 	switch {
 	case s.c > maxBatchChannels:
 		panic(fmt.Sprintf("cuda: BatchAt: %d channels, at most %d", s.c, maxBatchChannels))
@@ -1049,34 +1056,34 @@ func (e *Engine) BatchAt(x engine.Buf, y engine.Labels, set engine.ImageSet, idx
 
 // SGDStepAt is dds_sgd_step_at: SGDStep with learning rate lrs[t], t = counter[0]
 // read on the device; nothing when t is outside [0, lrs.Len()).
-func (e *Engine) SGDStepAt(p, g, v engine.Buf, n int, lrs engine.Buf, counter engine.Labels, momentum, weightDecay float32, nesterov bool) {
+func (e *Engine) SGDStepAt(p, g, v engine.Buf, n int, lrs engine.Buf, counter engine.Ints, momentum, weightDecay float32, nesterov bool) {
 	const op = "SGDStepAt"
 	lp := need(lrs, 0, op, "lrs")
 	C.go_sgd_step_at(e.t, e.c(), need(p, n, op, "p"), need(g, n, op, "g"), need(v, n, op, "v"), C.int64_t(n),
-		lp, labels(counter, 1, op, "counter"), steps(lrs.Len(), 1), C.float(momentum), C.float(weightDecay), cbool(nesterov))
+		lp, ints(counter, 1, op, "counter"), steps(lrs.Len(), 1), C.float(momentum), C.float(weightDecay), cbool(nesterov))
 }
 
 // CopyAt is dds_copy_at: src[:n] into dst[t·n : (t+1)·n], t = counter[0] read on the
 // device; nothing when t is outside [0, dst.Len()/n).
-func (e *Engine) CopyAt(dst, src engine.Buf, counter engine.Labels, n int) {
+func (e *Engine) CopyAt(dst, src engine.Buf, counter engine.Ints, n int) {
 	const op = "CopyAt"
 	if n < 0 || n > math.MaxInt32 {
 		panic(fmt.Sprintf("cuda: CopyAt: n = %d", n))
 	}
 	dp := need(dst, n, op, "dst")
-	C.go_copy_at(e.t, e.c(), dp, need(src, n, op, "src"), labels(counter, 1, op, "counter"), steps(dst.Len(), n), C.int(n))
+	C.go_copy_at(e.t, e.c(), dp, need(src, n, op, "src"), ints(counter, 1, op, "counter"), steps(dst.Len(), n), C.int(n))
 }
 
 // Count is dds_count: counter[0] += 1, on the device.
-func (e *Engine) Count(counter engine.Labels) {
-	C.go_count(e.t, e.c(), labels(counter, 1, "Count", "counter"))
+func (e *Engine) Count(counter engine.Ints) {
+	C.go_count(e.t, e.c(), ints(counter, 1, "Count", "counter"))
 }
 
 // Record records the operations f issues into a CUDA graph and returns it as a
 // *Replay (dds_capture_begin, f, dds_capture_end): f's operations are checked and
 // enqueued as usual but do not run; Replay.Run runs them all with one call. f must
 // issue only operations on buffers allocated before: Alloc, the transfers (Upload,
-// Download, UploadLabels, Batch, which uploads its indices) and Sync are refused
+// Download, UploadInts, Batch, which uploads its indices) and Sync are refused
 // while recording and make the recording fail. A failure is returned as Err's error
 // (the engine's first failure), so an engine that has failed records nothing. If f
 // panics, the recording is discarded and the panic goes on.

@@ -25,14 +25,15 @@ func (b Buf) size() uintptr {
 	return 4
 }
 
-// Labels is an int32 label buffer in an engine's device memory.
-type Labels struct {
+// Ints is a buffer of int32 values (labels, batch indices, crops, step counters) in
+// an engine's device memory.
+type Ints struct {
 	ptr uintptr
 	n   int
 }
 
-// Len returns the number of labels.
-func (l Labels) Len() int { return l.n }
+// Len returns the number of values.
+func (l Ints) Len() int { return l.n }
 
 // ImageSet is a labelled image set in an engine's device memory, uploaded once by
 // Engine.UploadImages: n images [h][w][c] as uint8 and n int32 labels.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ddstools/dds/train/cpu"
 	"github.com/ddstools/dds/train/engine"
+	"github.com/ddstools/dds/train/engine/enginetest"
 )
 
 // fakeSource is a stand-in for libdds_cuda.so that runs on the host: "device"
@@ -443,47 +444,30 @@ func fakeEngineWith(t *testing.T, p engine.Precision) *Engine {
 	return e
 }
 
-// TestFakeOps runs the operations the fake implements through the same comparison
-// with the CPU engine as the GPU tests, in both precisions, which checks the
-// trampolines' argument order and the harness itself (in BF16: that activations are
-// allocated, uploaded and downloaded as bfloat16, and the CPU engine's emulation as
-// the reference).
-func TestFakeOps(t *testing.T) {
-	for _, p := range precisions {
-		t.Run(p.String(), func(t *testing.T) {
-			e := fakeEngineWith(t, p)
-			n := 0
-			for i, c := range opCases() {
-				if strings.HasPrefix(c.name, "relu fwd") || strings.HasPrefix(c.name, "add") || strings.HasPrefix(c.name, "sgd") {
-					t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) { checkOp(t, e, c, uint64(i)) })
-					n++
-				}
-			}
-			if n < 10 {
-				t.Errorf("%d fake cases", n)
-			}
-		})
+// TestFakeConformance runs the conformance suite's case families of the operations
+// the fake implements (ReLU forward, Add, SGD, Batch, the step-indexed operations)
+// through the binding against the CPU engine, in both precisions, which checks the
+// trampolines' argument order, the steps the binding derives from the buffers'
+// lengths, and in BF16 that activations are allocated, uploaded and downloaded as
+// bfloat16.
+func TestFakeConformance(t *testing.T) {
+	lib, err := Open(fakeLibrary(t))
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestFakeBatch(t *testing.T) {
+	families := []string{"relu_forward", "add", "sgd", "batch", "step_ops"}
+	sum := enginetest.Run(t, librarySubject(lib), cpuSubject, families...)
 	for _, p := range precisions {
-		for i, bc := range batchCases {
-			t.Run(p.String()+"/"+bc.String(), func(t *testing.T) { checkBatch(t, fakeEngineWith(t, p), bc, uint64(i)) })
+		for _, f := range families {
+			if sum.Cases(f, p) == 0 {
+				t.Errorf("no %s %s cases ran", f, p)
+			}
 		}
 	}
 }
 
-// TestFakeStepOps runs the step-indexed operations through the binding against the
-// CPU engine's plain ones, which checks their trampolines' argument order, the steps
-// the binding derives from the buffers' lengths, and the harness of TestStepOps.
-func TestFakeStepOps(t *testing.T) {
-	for _, p := range precisions {
-		for i, sc := range stepCases {
-			t.Run(p.String()+"/"+sc.String(), func(t *testing.T) { checkStepOps(t, fakeEngineWith(t, p), sc, uint64(i)) })
-		}
-	}
-}
+// TestFakeBatchStaging checks the reuse of Batch's staging buffers on the fake.
+func TestFakeBatchStaging(t *testing.T) { checkBatchStaging(t, fakeEngine(t)) }
 
 // bf16Bits returns the bfloat16 of f, nearest with ties to even, computed
 // differently from the binding's toBF16 (on float64, rounding the significand), so
@@ -646,7 +630,7 @@ func TestFakeBF16Ops(t *testing.T) {
 	e := fakeEngineWith(t, engine.BF16)
 	r := rand.New(rand.NewPCG(3, 4))
 	const n = 1001
-	a0, b0 := values(r, n, normal), values(r, n, normal)
+	a0, b0 := normals(r, n), normals(r, n)
 	a0[0], a0[1], a0[2] = float32(math.NaN()), float32(math.Inf(-1)), 1.00390625
 	b0[2] = 0.0009765625 // 2^-10: 1 + 2^-10 rounds to 1, but a0[2] + b0[2] must be computed from the rounded a0[2]
 	round := func(v float32) float32 { return math.Float32frombits(uint32(bf16Bits(v)) << 16) }
@@ -687,7 +671,7 @@ func TestFakeBF16Ops(t *testing.T) {
 	}
 	mean, std := []float32{0.4, 0.5, 0.6}, []float32{0.2, 0.3, 0.7}
 	set := e.UploadImages(images, []int32{4, 5}, h, w, c)
-	x, yl := e.AllocAct(2*h*w*c), e.AllocLabels(2)
+	x, yl := e.AllocAct(2*h*w*c), e.AllocInts(2)
 	e.Batch(x, yl, set, []int32{1, 0}, nil, 0, mean, std)
 	gx := make([]float32, 2*h*w*c)
 	e.Download(gx, x)
@@ -715,7 +699,7 @@ func TestFakeBF16Kinds(t *testing.T) {
 	conv := engine.Conv{N: 1, H: 2, W: 2, Cin: 2, Cout: 2, K: 1, Stride: 1, Groups: 1}
 	set := e.UploadImages(make([]uint8, 2*4), []int32{0, 1}, 2, 2, 1)
 	one := []float32{1}
-	counter := e.AllocLabels(1)
+	counter := e.AllocInts(1)
 	f32 := e.Alloc(16)
 	fp := fakeEngine(t)
 	wantPanics(t, e, []panicCase{
@@ -732,8 +716,8 @@ func TestFakeBF16Kinds(t *testing.T) {
 		{"linear dx float", func() { e.LinearBackward(fl, fl, nil, act, act, fl, 2, 2, 2) }, "cuda: LinearBackward: dx is a float32 buffer"},
 		{"xent stats act", func() { e.SoftmaxCrossEntropy(nil, act, counter, 1, 3, 0, act) }, "cuda: SoftmaxCrossEntropy: stats is a bfloat16 activation buffer"},
 		{"scale s float", func() { e.ScaleForward(act, act, fl, 1, 4, 2) }, "cuda: ScaleForward: s is a float32 buffer"},
-		{"batch x float", func() { e.Batch(fl, e.AllocLabels(1), set, []int32{1}, nil, 0, one, one) }, "cuda: Batch: x is a float32 buffer"},
-		{"batchAt x float", func() { e.BatchAt(fl, e.AllocLabels(1), set, e.AllocLabels(1), nil, counter, 1, 0, one, one) }, "cuda: BatchAt: x is a float32 buffer"},
+		{"batch x float", func() { e.Batch(fl, e.AllocInts(1), set, []int32{1}, nil, 0, one, one) }, "cuda: Batch: x is a float32 buffer"},
+		{"batchAt x float", func() { e.BatchAt(fl, e.AllocInts(1), set, e.AllocInts(1), nil, counter, 1, 0, one, one) }, "cuda: BatchAt: x is a float32 buffer"},
 		{"copyAt act", func() { e.CopyAt(act, fl, counter, 4) }, "cuda: CopyAt: dst is a bfloat16 activation buffer"},
 		{"fp32 engine, bf16 buffer", func() { fp.ReLUForward(fp.AllocAct(4), act, 4) }, "cuda: ReLUForward: x is a bfloat16 activation buffer, but the engine's activations are float32"},
 	})
@@ -767,7 +751,7 @@ func TestFakeBF16Kinds(t *testing.T) {
 // records nothing without calling f, and a panic in f goes on.
 func TestFakeRecord(t *testing.T) {
 	e := fakeEngine(t)
-	counter := e.AllocLabels(1)
+	counter := e.AllocInts(1)
 	rep, err := e.Record(func() { e.Count(counter) })
 	wantErr(t, err, "CUDA: dds_capture_begin: not in the fake library")
 	if rep != nil || e.Err() != err {
@@ -793,11 +777,11 @@ func TestFakeRecord(t *testing.T) {
 	}()
 }
 
-// download returns counter[0] (DownloadLabels), for the fake tests.
-func (e *Engine) download(t *testing.T, counter engine.Labels) int32 {
+// download returns counter[0] (DownloadInts), for the fake tests.
+func (e *Engine) download(t *testing.T, counter engine.Ints) int32 {
 	t.Helper()
 	v := make([]int32, 1)
-	e.DownloadLabels(v, counter)
+	e.DownloadInts(v, counter)
 	return v[0]
 }
 
@@ -845,8 +829,8 @@ func TestFakeBuffers(t *testing.T) {
 	e.Upload(empty, nil)
 	e.Download(nil, empty)
 	e.Upload(e.Slice(empty, 0, 0), []float32{})
-	if l := e.AllocLabels(0); l.Len() != 0 {
-		t.Errorf("AllocLabels(0).Len() = %d", l.Len())
+	if l := e.AllocInts(0); l.Len() != 0 {
+		t.Errorf("AllocInts(0).Len() = %d", l.Len())
 	}
 	b := e.Alloc(10)
 	if e.MemUsed() != 40 {
@@ -918,7 +902,7 @@ func TestFakePanics(t *testing.T) {
 	conv := engine.Conv{N: 1, H: 2, W: 2, Cin: 2, Cout: 2, K: 1, Stride: 1, Groups: 1}
 	set := e.UploadImages(make([]uint8, 2*4), []int32{0, 1}, 2, 2, 1)
 	one := []float32{1}
-	idxs, counter, y1 := e.AllocLabels(6), e.AllocLabels(1), e.AllocLabels(1)
+	idxs, counter, y1 := e.AllocInts(6), e.AllocInts(1), e.AllocInts(1)
 	wantPanics(t, e, []panicCase{
 		{"short", func() { e.ReLUForward(b, short, 4) }, "cuda: ReLUForward: len(x) = 3, want at least 4"},
 		{"nil", func() { e.Add(b, nil, b, 4) }, "cuda: Add: a is nil"},
@@ -929,19 +913,19 @@ func TestFakePanics(t *testing.T) {
 		{"groups", func() {
 			e.ConvForward(b, b, b, engine.Conv{N: 1, H: 1, W: 1, Cin: 3, Cout: 2, K: 1, Stride: 1, Groups: 2}, b)
 		}, "want K, Stride, Groups >= 1 dividing Cin and Cout"},
-		{"batch index", func() { e.Batch(b, e.AllocLabels(2), set, []int32{1, 2}, nil, 0, one, one) }, "cuda: Batch: idx[1] = 2, want [0, 2)"},
-		{"batch crop", func() { e.Batch(b, e.AllocLabels(1), set, []int32{1}, []int8{0, 3, 0}, 1, one, one) }, "cuda: Batch: crops[0] = {DY:0 DX:3}, want DY, DX in [0, 2]"},
-		{"batch mean", func() { e.Batch(b, e.AllocLabels(1), set, []int32{1}, nil, 0, nil, one) }, "len(mean) = 0, len(std) = 1, want at least C = 1"},
+		{"batch index", func() { e.Batch(b, e.AllocInts(2), set, []int32{1, 2}, nil, 0, one, one) }, "cuda: Batch: idx[1] = 2, want [0, 2)"},
+		{"batch crop", func() { e.Batch(b, e.AllocInts(1), set, []int32{1}, []int8{0, 3, 0}, 1, one, one) }, "cuda: Batch: crops[0] = {DY:0 DX:3}, want DY, DX in [0, 2]"},
+		{"batch mean", func() { e.Batch(b, e.AllocInts(1), set, []int32{1}, nil, 0, nil, one) }, "len(mean) = 0, len(std) = 1, want at least C = 1"},
 		{"images", func() { e.UploadImages(make([]uint8, 7), []int32{0, 1}, 2, 2, 1) }, "cuda: UploadImages: 7 bytes for 2 images of 2x2x1"},
-		{"batchAt idxs", func() { e.BatchAt(b, e.AllocLabels(2), set, idxs, nil, counter, 7, 0, one, one) }, "cuda: BatchAt: len(idxs) = 6, want at least 7"},
-		{"batchAt crops", func() { e.BatchAt(b, e.AllocLabels(2), set, idxs, e.AllocLabels(17), counter, 2, 1, one, one) }, "cuda: BatchAt: len(crops) = 17, want at least 18"},
+		{"batchAt idxs", func() { e.BatchAt(b, e.AllocInts(2), set, idxs, nil, counter, 7, 0, one, one) }, "cuda: BatchAt: len(idxs) = 6, want at least 7"},
+		{"batchAt crops", func() { e.BatchAt(b, e.AllocInts(2), set, idxs, e.AllocInts(17), counter, 2, 1, one, one) }, "cuda: BatchAt: len(crops) = 17, want at least 18"},
 		{"batchAt counter", func() { e.BatchAt(b, y1, set, idxs, nil, nil, 1, 0, one, one) }, "cuda: BatchAt: counter is nil"},
 		{"batchAt x", func() { e.BatchAt(short, y1, set, idxs, nil, counter, 1, 0, one, one) }, "cuda: BatchAt: len(x) = 3, want at least 4"},
 		{"batchAt set", func() { e.BatchAt(b, y1, nil, idxs, nil, counter, 1, 0, one, one) }, "cuda: BatchAt: set is <nil>, not a CUDA engine image set"},
-		{"batchAt pad", func() { e.BatchAt(b, y1, set, idxs, e.AllocLabels(18), counter, 1, 64, one, one) }, "cuda: BatchAt: pad = 64, want [0, 63]"},
+		{"batchAt pad", func() { e.BatchAt(b, y1, set, idxs, e.AllocInts(18), counter, 1, 64, one, one) }, "cuda: BatchAt: pad = 64, want [0, 63]"},
 		{"sgdAt lrs", func() { e.SGDStepAt(b, b, b, 8, nil, counter, 0.9, 0, false) }, "cuda: SGDStepAt: lrs is nil"},
 		{"sgdAt v", func() { e.SGDStepAt(b, b, short, 8, b, counter, 0.9, 0, false) }, "cuda: SGDStepAt: len(v) = 3, want at least 8"},
-		{"sgdAt counter", func() { e.SGDStepAt(b, b, b, 8, b, e.AllocLabels(0), 0.9, 0, false) }, "cuda: SGDStepAt: len(counter) = 0, want at least 1"},
+		{"sgdAt counter", func() { e.SGDStepAt(b, b, b, 8, b, e.AllocInts(0), 0.9, 0, false) }, "cuda: SGDStepAt: len(counter) = 0, want at least 1"},
 		{"copyAt src", func() { e.CopyAt(b, short, counter, 4) }, "cuda: CopyAt: len(src) = 3, want at least 4"},
 		{"copyAt dst", func() { e.CopyAt(short, b, counter, 4) }, "cuda: CopyAt: len(dst) = 3, want at least 4"},
 		{"count", func() { e.Count(cpu.Int32s{0}) }, "cuda: Count: counter is cpu.Int32s, not a CUDA engine buffer"},
@@ -982,9 +966,9 @@ func TestFakeNoAllocs(t *testing.T) {
 	b, s := e.Alloc(64), e.Alloc(7)
 	conv := engine.Conv{N: 1, H: 2, W: 2, Cin: 2, Cout: 2, K: 3, Stride: 1, Groups: 1}
 	set := e.UploadImages(make([]uint8, 4*2*2*3), []int32{0, 1, 2, 3}, 2, 2, 3)
-	y := e.AllocLabels(4)
+	y := e.AllocInts(4)
 	idx, crops, ms := []int32{3, 1, 0, 2}, []int8{0, 1, 1, 2, 2, 0, 1, 1, 0, 0, 0, 1}, []float32{0.5, 0.5, 0.5}
-	idxs, crops32, counter := e.AllocLabels(8), e.AllocLabels(24), e.AllocLabels(1)
+	idxs, crops32, counter := e.AllocInts(8), e.AllocInts(24), e.AllocInts(1)
 	for name, f := range map[string]func(){
 		"BatchAt":        func() { e.BatchAt(b, y, set, idxs, crops32, counter, 4, 1, ms, ms) },
 		"SGDStepAt":      func() { e.SGDStepAt(b, b, b, 64, s, counter, 0.9, 5e-4, true) },

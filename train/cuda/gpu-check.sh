@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # gpu-check.sh — the one-command check of the CUDA engine on a GPU machine, which has
 # nvcc but no Go toolchain. It builds libdds_cuda.so there and runs its C check
-# (check.c), runs the prebuilt test binary of train/cuda against it (every op and
-# whole networks against the CPU engine, recorded steps against direct ones, memory
-# release, the binding's own tests), runs a whole-network test under
+# (check.c), runs the prebuilt test binary of train/cuda against it: the engine
+# conformance suite (TestConformance: every op, the step-indexed ones and whole
+# networks against the CPU engine, recorded steps against direct ones, fp32 and
+# bf16, ending with a summary of the cases and their largest errors), then the rest
+# (memory release, recording errors, the binding's own tests), runs a whole-network
+# case under
 # compute-sanitizer's memcheck, and times training steps of X-200MF (direct and
 # replayed from a CUDA graph) next to the PyTorch peer in the same run.
 #
@@ -69,11 +72,14 @@ export DDS_REQUIRE_GPU=1
 # lib/dds_cuda.h from there).
 cd "$root/train/cuda"
 
-step "tests: DDS_REQUIRE_GPU=1 DDS_CUDA_LIB=$DDS_CUDA_LIB bin/cuda.test -test.v"
-"$test_bin" -test.v -test.count 1
+step "conformance: DDS_REQUIRE_GPU=1 DDS_CUDA_LIB=$DDS_CUDA_LIB bin/cuda.test -test.run '^TestConformance\$' -test.v"
+"$test_bin" -test.run '^TestConformance$' -test.v -test.count 1
 
-step "memcheck: compute-sanitizer --tool memcheck bin/cuda.test -test.run '^TestNetworks\$/^y\$'"
-"$sanitizer" --tool memcheck --error-exitcode 3 "$test_bin" -test.run '^TestNetworks$/^y$' -test.v -test.count 1
+step "tests: bin/cuda.test -test.skip '^TestConformance\$' -test.v"
+"$test_bin" -test.skip '^TestConformance$' -test.v -test.count 1
+
+step "memcheck: compute-sanitizer --tool memcheck bin/cuda.test -test.run '^TestConformance\$/^fp32\$/^networks\$/^y\$'"
+"$sanitizer" --tool memcheck --error-exitcode 3 "$test_bin" -test.run '^TestConformance$/^fp32$/^networks$/^y$' -test.v -test.count 1
 
 step "benchmark: bin/cuda.test -test.run '^\$' -test.bench 'Step(Graph)?GPU'"
 "$test_bin" -test.run '^$' -test.bench 'Step(Graph)?GPU' -test.benchtime 3s

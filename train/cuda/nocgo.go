@@ -61,8 +61,11 @@ func (e *Engine) Library() *Library { return nil }
 // Sync returns errNoCgo.
 func (e *Engine) Sync() error { return errNoCgo }
 
+// AllocAlign returns 512, cudaMalloc's granularity.
+func (e *Engine) AllocAlign() int { return 512 }
+
 // MemUsed returns 0.
 func (e *Engine) MemUsed() int64 { return 0 }
 
-// DownloadLabels does nothing.
-func (e *Engine) DownloadLabels(dst []int32, src engine.Labels) {}
+// DownloadInts does nothing.
+func (e *Engine) DownloadInts(dst []int32, src engine.Ints) {}

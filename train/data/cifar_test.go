@@ -47,7 +47,7 @@ func writeCIFAR(t *testing.T, dir string, files map[string][]byte) {
 }
 
 func TestCIFARSmall(t *testing.T) {
-	for _, sub := range []string{"", cifarSubdir} {
+	for _, sub := range []string{"", cifar10Layout.subdir} {
 		t.Run("sub="+sub, func(t *testing.T) {
 			root := t.TempDir()
 			dir := filepath.Join(root, sub)

@@ -7,7 +7,14 @@ import (
 
 func TestOpenErrors(t *testing.T) {
 	for _, c := range []struct{ spec, want string }{
-		{"imagenet", `data: unknown dataset spec "imagenet": want mnist, mnist:DIR, cifar10:DIR or synthetic:`},
+		{"imagenet", `data: unknown dataset spec "imagenet": want mnist, mnist:DIR, cifar10:DIR, cifar100:DIR[:coarse], imagefolder:DIR[:R] or synthetic:`},
+		{"cifar100", `cifar100: "cifar100" names no folder`},
+		{"cifar100::coarse", `cifar100: "cifar100::coarse" names no folder`},
+		{"cifar100:/nonexistent/dir", "cifar100: /nonexistent/dir/train.bin: no such file (want train.bin and test.bin in /nonexistent/dir)"},
+		{"imagefolder", `imagefolder: "" names no folder`},
+		{"imagefolder::32", `imagefolder: ":32" names no folder`},
+		{"imagefolder:/x:0", `imagefolder: resolution 0 in "/x:0": want 1..4096`},
+		{"imagefolder:/nonexistent/dir:32", "imagefolder: /nonexistent/dir/train: no such folder (want /nonexistent/dir/train/CLASS/IMAGE and /nonexistent/dir/val/CLASS/IMAGE)"},
 		{"", `data: unknown dataset spec ""`},
 		{"cifar10", `cifar10: "cifar10" names no folder`},
 		{"cifar10:", `cifar10: "cifar10:" names no folder`},

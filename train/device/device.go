@@ -6,7 +6,7 @@
 //	         cuda.DefaultPaths says)
 //	cuda:N   the CUDA engine on GPU N
 //	auto     cuda when the library loads and sees a GPU, else cpu (and the reason
-//	         the GPU was not used is kept in Note)
+//	         the GPU was not used, a missing library among them, is kept in Note)
 package device
 
 import (
@@ -28,8 +28,8 @@ var ErrBadSpec = errors.New("bad --device")
 type Device struct {
 	// Name is recorded with every model: "cpu" or "cuda:N".
 	Name string
-	// Note says why auto chose the CPU although a CUDA library was found ("" when
-	// none was, or the device is a GPU).
+	// Note says why auto chose the CPU: no CUDA library found (and where it looked),
+	// or the library's error ("" for a GPU, or the CPU asked for by name).
 	Note  string
 	lib   *cuda.Library
 	index int
@@ -44,9 +44,6 @@ func Open(spec string) (*Device, error) {
 		return &Device{Name: "cpu"}, nil
 	case spec == "auto":
 		d, err := openCUDA(0)
-		if errors.Is(err, cuda.ErrNotFound) {
-			return &Device{Name: "cpu"}, nil
-		}
 		if err != nil {
 			return &Device{Name: "cpu", Note: "no GPU used: " + err.Error()}, nil
 		}

@@ -25,7 +25,7 @@ func TestOpen(t *testing.T) {
 		lib, spec, note, err string
 	}{
 		{lib: missing, spec: "cpu"},
-		{lib: missing, spec: "auto"}, // no library: the CPU, silently
+		{lib: missing, spec: "auto", note: "no GPU used: cuda: CUDA library not found"}, // saying why
 		{lib: broken, spec: "auto", note: "no GPU used: cuda: " + broken},
 		{lib: missing, spec: "cuda", err: "cuda: CUDA library not found (tried: " + missing + ")"},
 		{lib: broken, spec: "cuda:1", err: "cuda: " + broken},
@@ -37,8 +37,8 @@ func TestOpen(t *testing.T) {
 		if nocgo && strings.HasPrefix(c.err, "cuda:") {
 			c.err = "cuda: CUDA library not found"
 		}
-		if nocgo {
-			c.note = ""
+		if nocgo && c.note != "" {
+			c.note = "no GPU used: cuda: CUDA library not found"
 		}
 		d, err := Open(c.spec)
 		if c.err != "" {

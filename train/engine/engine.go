@@ -75,8 +75,9 @@ type Buf interface {
 	Len() int
 }
 
-// Labels is a buffer of int32 class labels owned by one engine.
-type Labels interface {
+// Ints is a buffer of int32 values owned by one engine: class labels, and the
+// step-indexed operations' batch indices, crops and step counter.
+type Ints interface {
 	Len() int
 }
 
@@ -116,19 +117,25 @@ type Engine interface {
 	// AllocAct returns a zero-filled buffer of n activations, in the engine's
 	// precision.
 	AllocAct(n int) Buf
-	// AllocLabels returns a buffer of n labels.
-	AllocLabels(n int) Labels
+	// AllocInts returns a zero-filled buffer of n int32 values.
+	AllocInts(n int) Ints
 	// Slice returns the view b[off : off+n], sharing b's memory.
 	Slice(b Buf, off, n int) Buf
 	// Upload copies src into dst[:len(src)]; Download copies src[:len(dst)] into dst.
 	// On an activation buffer in BF16 they convert (Upload rounds to nearest even).
 	Upload(dst Buf, src []float32)
 	Download(dst []float32, src Buf)
-	// UploadLabels copies src into dst[:len(src)].
-	UploadLabels(dst Labels, src []int32)
+	// UploadInts copies src into dst[:len(src)]; DownloadInts copies
+	// src[:len(dst)] into dst.
+	UploadInts(dst Ints, src []int32)
+	DownloadInts(dst []int32, src Ints)
 	// MemUsed returns the bytes of memory the engine has allocated; since memory is
 	// freed only by Close, that is also its peak.
 	MemUsed() int64
+	// AllocAlign returns the granularity, in bytes, of the engine's memory: each
+	// allocation takes its size rounded up to a multiple of it (1: exactly its size).
+	// A network's footprint on the engine is computed with it (network.Footprint).
+	AllocAlign() int
 	// Err returns the first failure of any operation so far, or nil.
 	Err() error
 	// Close releases all memory the engine allocated; its buffers must not be used after.
@@ -165,7 +172,7 @@ type Engine interface {
 	// stats[1] = the number of rows whose argmax is the label and stats[2] = the
 	// number of labels outside [0, c); when stats[2] > 0 the other outputs are
 	// unspecified (the caller reports the bad labels).
-	SoftmaxCrossEntropy(dlogits, logits Buf, labels Labels, n, c int, smoothing float32, stats Buf)
+	SoftmaxCrossEntropy(dlogits, logits Buf, labels Ints, n, c int, smoothing float32, stats Buf)
 	SGDStep(p, g, v Buf, n int, lr, momentum, weightDecay float32, nesterov bool)
 
 	// UploadImages makes an image set available to Batch (a GPU copies it to
@@ -175,25 +182,25 @@ type Engine interface {
 	// by crop i (crops[3i], crops[3i+1] the window offsets DY, DX in [0, 2·pad],
 	// crops[3i+2] = 1 to mirror; nil crops: none), normalised per channel
 	// ((v/255 − mean[c])/std[c]), into x [len(idx)][H][W][C], and its label into y.
-	Batch(x Buf, y Labels, set ImageSet, idx []int32, crops []int8, pad int, mean, std []float32)
+	Batch(x Buf, y Ints, set ImageSet, idx []int32, crops []int8, pad int, mean, std []float32)
 
 	// Step-indexed operations. With its per-step inputs (batch indices, crops,
 	// learning rate) in engine memory, a training step is the same operations every
-	// step, which a Recorder records once and replays. counter is a Labels buffer
+	// step, which a Recorder records once and replays. counter is an Ints buffer
 	// whose element 0 holds the step t within a run of steps; an operation whose t
 	// is outside [0, steps) does nothing. The caller resets the counter with
-	// UploadLabels.
+	// UploadInts.
 
 	// BatchAt is Batch with idx = idxs[t·n : (t+1)·n] and crops = crops[3·t·n :
 	// 3·(t+1)·n] (int32 DY, DX, flip triples; nil: no augmentation), where idxs
 	// holds steps·n indices.
-	BatchAt(x Buf, y Labels, set ImageSet, idxs, crops, counter Labels, n, pad int, mean, std []float32)
+	BatchAt(x Buf, y Ints, set ImageSet, idxs, crops, counter Ints, n, pad int, mean, std []float32)
 	// SGDStepAt is SGDStep with learning rate lrs[t], lrs holding steps values.
-	SGDStepAt(p, g, v Buf, n int, lrs Buf, counter Labels, momentum, weightDecay float32, nesterov bool)
+	SGDStepAt(p, g, v Buf, n int, lrs Buf, counter Ints, momentum, weightDecay float32, nesterov bool)
 	// CopyAt copies src[:n] into dst[t·n : (t+1)·n], dst holding steps·n values.
-	CopyAt(dst, src Buf, counter Labels, n int)
+	CopyAt(dst, src Buf, counter Ints, n int)
 	// Count adds one to counter[0].
-	Count(counter Labels)
+	Count(counter Ints)
 }
 
 // Recorder is an Engine that can record a fixed sequence of its operations once and
@@ -219,4 +226,19 @@ type Replay interface {
 // labels), uploaded once and read by Engine.Batch every step.
 type ImageSet interface {
 	Len() int
+}
+
+// ResizedCropper is an Engine that also assembles batches of random-resized crops
+// (the ImageNet training augmentation). It is optional: a trainer asks for it only
+// when the recipe needs it, and fails the model with a clear message on an engine
+// without it.
+type ResizedCropper interface {
+	Engine
+	// ResizedBatchAt has the semantics of data.Set.ResizedBatch for step t =
+	// counter[0]: the examples idxs[t·n : (t+1)·n] of set, example i cut to the
+	// window of boxes[5k : 5k+5] (k = t·n + i; int32 top, left, height, width and
+	// flip = 1 to mirror), resized bilinearly to the set's H×W and normalised per
+	// channel ((v/255 − mean[c])/std[c]), into x [n][H][W][C], and their labels into
+	// y. Nothing happens when t is outside [0, steps), steps = len(idxs)/n.
+	ResizedBatchAt(x Buf, y Ints, set ImageSet, idxs, boxes, counter Ints, n int, mean, std []float32)
 }

@@ -5,14 +5,10 @@ import (
 	"github.com/ddstools/dds/train/engine"
 )
 
-// allocAlign is the granularity Footprint rounds each allocation up to (that of
-// cudaMalloc).
-const allocAlign = 512
-
 // Footprint returns the bytes New(e, arch, batch, train) would allocate on e, each
-// allocation rounded up to allocAlign, without allocating anything: the network is
-// laid out on a stand-in for e that counts allocations and asks e only for the
-// convolutions' scratch sizes.
+// allocation rounded up to e.AllocAlign(), without allocating anything: the network
+// is laid out on a stand-in for e that counts allocations and asks e only for the
+// convolutions' scratch sizes and its alignment.
 func Footprint(e engine.Engine, arch anynet.Net, batch int, train bool) (int64, error) {
 	c := &counting{Engine: e}
 	if _, err := New(c, arch, batch, train); err != nil {
@@ -36,13 +32,14 @@ func (c *counting) count(n int) countBuf { return c.countBytes(n, 4) }
 func (c *counting) countAct(n int) countBuf { return c.countBytes(n, c.actSize()) }
 
 func (c *counting) countBytes(n int, size int64) countBuf {
-	c.bytes += (size*int64(n) + allocAlign - 1) / allocAlign * allocAlign
+	a := int64(max(1, c.Engine.AllocAlign()))
+	c.bytes += (size*int64(n) + a - 1) / a * a
 	return countBuf(n)
 }
 
 func (c *counting) Alloc(n int) engine.Buf                    { return c.count(n) }
 func (c *counting) AllocAct(n int) engine.Buf                 { return c.countAct(n) }
-func (c *counting) AllocLabels(n int) engine.Labels           { return c.count(n) }
+func (c *counting) AllocInts(n int) engine.Ints               { return c.count(n) }
 func (c *counting) Slice(b engine.Buf, off, n int) engine.Buf { return countBuf(n) }
 func (c *counting) Err() error                                { return nil }
 
@@ -155,7 +152,7 @@ func (c *counting) LinearBackward(dx, dw, dbias, dy, x, w engine.Buf, n, in, out
 		c.traffic(out)
 	}
 }
-func (c *counting) SoftmaxCrossEntropy(dlogits, logits engine.Buf, labels engine.Labels, n, ch int, smoothing float32, stats engine.Buf) {
+func (c *counting) SoftmaxCrossEntropy(dlogits, logits engine.Buf, labels engine.Ints, n, ch int, smoothing float32, stats engine.Buf) {
 	c.acts(n * ch)
 	c.traffic(n, 3)
 	if dlogits != nil {
@@ -165,18 +162,18 @@ func (c *counting) SoftmaxCrossEntropy(dlogits, logits engine.Buf, labels engine
 func (c *counting) SGDStep(p, g, v engine.Buf, n int, lr, momentum, weightDecay float32, nesterov bool) {
 	c.traffic(5 * n) // read p, g, v; write p, v
 }
-func (c *counting) SGDStepAt(p, g, v engine.Buf, n int, lrs engine.Buf, counter engine.Labels, momentum, weightDecay float32, nesterov bool) {
+func (c *counting) SGDStepAt(p, g, v engine.Buf, n int, lrs engine.Buf, counter engine.Ints, momentum, weightDecay float32, nesterov bool) {
 	c.SGDStep(p, g, v, n, 0, momentum, weightDecay, nesterov)
 }
-func (c *counting) Batch(x engine.Buf, y engine.Labels, set engine.ImageSet, idx []int32, crops []int8, pad int, mean, std []float32) {
+func (c *counting) Batch(x engine.Buf, y engine.Ints, set engine.ImageSet, idx []int32, crops []int8, pad int, mean, std []float32) {
 	c.bytes += int64(x.Len()) // uint8 images in
 	c.acts(x.Len())
 	c.traffic(3 * len(idx)) // index, label in, label out
 }
-func (c *counting) BatchAt(x engine.Buf, y engine.Labels, set engine.ImageSet, idxs, crops, counter engine.Labels, n, pad int, mean, std []float32) {
+func (c *counting) BatchAt(x engine.Buf, y engine.Ints, set engine.ImageSet, idxs, crops, counter engine.Ints, n, pad int, mean, std []float32) {
 	c.bytes += int64(x.Len())
 	c.acts(x.Len())
 	c.traffic(3 * n)
 }
-func (c *counting) CopyAt(dst, src engine.Buf, counter engine.Labels, n int) { c.traffic(2 * n) }
-func (c *counting) Count(counter engine.Labels)                              { c.traffic(2) }
+func (c *counting) CopyAt(dst, src engine.Buf, counter engine.Ints, n int) { c.traffic(2 * n) }
+func (c *counting) Count(counter engine.Ints)                              { c.traffic(2) }

@@ -85,11 +85,11 @@ type Net struct {
 	NParams int     // trainable values (the parameter arena's length)
 	Steps   int64   // training steps taken (num_batches_tracked)
 
-	P, G, V engine.Buf    // parameters, gradients, momentum
-	X       engine.Buf    // input batch [Batch][Res][Res][Channels], NHWC
-	Y       engine.Labels // labels [Batch]
-	Logits  engine.Buf    // [Batch][Classes]
-	stats   engine.Buf    // loss, correct
+	P, G, V engine.Buf  // parameters, gradients, momentum
+	X       engine.Buf  // input batch [Batch][Res][Res][Channels], NHWC
+	Y       engine.Ints // labels [Batch]
+	Logits  engine.Buf  // [Batch][Classes]
+	stats   engine.Buf  // loss, correct
 	dlogits engine.Buf
 
 	scratch engine.Buf
@@ -266,7 +266,7 @@ func (n *Net) build() {
 	a := n.Arch
 	N, h := n.Batch, a.Res
 	n.X = n.E.AllocAct(N * h * h * a.Channels)
-	n.Y = n.E.AllocLabels(N)
+	n.Y = n.E.AllocInts(N)
 	s := engine.Conv{N: N, H: h, W: h, Cin: a.Channels, Cout: a.StemW, K: 3, Stride: a.StemS, Groups: 1}
 	n.stem.conv = n.newConv("stem.conv.weight", s)
 	h = s.OutH()

@@ -111,7 +111,7 @@ func TestOracleTorch(t *testing.T) {
 			}
 
 			n.E.Upload(n.X, x)
-			n.E.UploadLabels(n.Y, y)
+			n.E.UploadInts(n.Y, y)
 			first, err := n.Step(lr, rc)
 			if err != nil {
 				t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/ddstools/dds/train/cpu"
 	"github.com/ddstools/dds/train/engine"
 	"github.com/ddstools/dds/train/safetensors"
 )
@@ -46,7 +45,7 @@ func (n *Net) tensor(name string, e Entry, b engine.Buf) safetensors.Tensor {
 	n.E.Download(v, b)
 	if e.ConvK > 0 {
 		t := make([]float32, e.Len)
-		cpu.ConvWeightToTorch(t, v, e.Shape[0], e.ConvCinG, e.ConvK)
+		convWeightToTorch(t, v, e.Shape[0], e.ConvCinG, e.ConvK)
 		v = t
 	}
 	return safetensors.Float32(name, e.Shape, v)
@@ -85,7 +84,7 @@ func (n *Net) Load(f *safetensors.File) error {
 		}
 		if e.ConvK > 0 {
 			w := make([]float32, e.Len)
-			cpu.ConvWeightFromTorch(w, v, e.Shape[0], e.ConvCinG, e.ConvK)
+			convWeightFromTorch(w, v, e.Shape[0], e.ConvCinG, e.ConvK)
 			v = w
 		}
 		n.E.Upload(e.Buf, v)
@@ -100,4 +99,33 @@ func (n *Net) Load(f *safetensors.File) error {
 		n.E.Upload(n.V, make([]float32, n.NParams))
 	}
 	return n.E.Err()
+}
+
+// convWeightFromTorch copies a PyTorch convolution weight src [cout][cinG][k][k] into
+// dst in the engines' layout [cout][k][k][cinG] (engine.Conv): dst[o][i][j][c] =
+// src[o][c][i][j].
+func convWeightFromTorch(dst, src []float32, cout, cinG, k int) {
+	n := cout * cinG * k * k
+	dst, src = dst[:n], src[:n]
+	for o := 0; o < cout; o++ {
+		for c := 0; c < cinG; c++ {
+			for ij := 0; ij < k*k; ij++ {
+				dst[(o*k*k+ij)*cinG+c] = src[(o*cinG+c)*k*k+ij]
+			}
+		}
+	}
+}
+
+// convWeightToTorch is the inverse of convWeightFromTorch: it copies src
+// [cout][k][k][cinG] into dst [cout][cinG][k][k], dst[o][c][i][j] = src[o][i][j][c].
+func convWeightToTorch(dst, src []float32, cout, cinG, k int) {
+	n := cout * cinG * k * k
+	dst, src = dst[:n], src[:n]
+	for o := 0; o < cout; o++ {
+		for c := 0; c < cinG; c++ {
+			for ij := 0; ij < k*k; ij++ {
+				dst[(o*cinG+c)*k*k+ij] = src[(o*k*k+ij)*cinG+c]
+			}
+		}
+	}
 }

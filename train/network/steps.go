@@ -21,8 +21,9 @@ type Steps struct {
 	std     []float32
 	r       Recipe
 	augment bool
+	resized engine.ResizedCropper // the engine, when batches are random-resized crops
 
-	idxs, crops, counter engine.Labels
+	idxs, crops, counter engine.Ints
 	lrs, stats           engine.Buf
 	replay               engine.Replay // the recorded step, after the first Run
 }
@@ -55,38 +56,68 @@ func (n *Net) NewSteps(steps int, set engine.ImageSet, augment bool, pad int, me
 	}
 	e := n.E
 	s := &Steps{n: n, Len: steps, set: set, pad: pad, mean: mean, std: std, r: r, augment: augment}
-	s.idxs = e.AllocLabels(steps * n.Batch)
+	s.idxs = e.AllocInts(steps * n.Batch)
 	if augment {
-		s.crops = e.AllocLabels(3 * steps * n.Batch)
+		s.crops = e.AllocInts(3 * steps * n.Batch)
 	}
-	s.counter = e.AllocLabels(1)
+	s.counter = e.AllocInts(1)
 	s.lrs = e.Alloc(steps)
 	s.stats = e.Alloc(3 * steps)
 	return s, e.Err()
 }
 
+// NewResizedCropSteps is NewSteps with batches of random-resized crops of set
+// (engine.ResizedCropper.ResizedBatchAt): each Load's crops are then the
+// (top, left, height, width, flip) boxes of every example. An engine that does not
+// assemble such crops is an error.
+func (n *Net) NewResizedCropSteps(steps int, set engine.ImageSet, mean, std []float32, r Recipe) (*Steps, error) {
+	rc, ok := n.E.(engine.ResizedCropper)
+	if !ok {
+		return nil, fmt.Errorf("the %s engine does not assemble random-resized crops yet; use --device cpu (or another augmentation)", n.E.Name())
+	}
+	s, err := n.NewSteps(steps, set, false, 0, mean, std, r)
+	if err != nil {
+		return nil, err
+	}
+	s.resized = rc
+	s.crops = n.E.AllocInts(5 * steps * n.Batch)
+	return s, n.E.Err()
+}
+
 // Load sets the inputs of the next Len steps and resets the counter: idx holds
 // Len·Batch example indices, crops (when augmenting) Len·Batch (DY, DX, flip)
-// triples, lrs Len learning rates.
+// triples, or Len·Batch (top, left, height, width, flip) boxes for random-resized
+// crops, lrs Len learning rates.
 func (s *Steps) Load(idx, crops []int32, lrs []float32) {
 	b := s.n.Batch
-	if len(idx) != s.Len*b || len(lrs) != s.Len || (s.augment && len(crops) != 3*s.Len*b) {
+	per := 0
+	switch {
+	case s.resized != nil:
+		per = 5
+	case s.augment:
+		per = 3
+	}
+	if len(idx) != s.Len*b || len(lrs) != s.Len || (per > 0 && len(crops) != per*s.Len*b) {
 		panic(fmt.Sprintf("network: Steps.Load: %d indices, %d crops, %d rates for %d steps of %d", len(idx), len(crops), len(lrs), s.Len, b))
 	}
 	e := s.n.E
-	e.UploadLabels(s.idxs, idx)
-	if s.augment {
-		e.UploadLabels(s.crops, crops)
+	e.UploadInts(s.idxs, idx)
+	if per > 0 {
+		e.UploadInts(s.crops, crops)
 	}
 	e.Upload(s.lrs, lrs)
-	e.UploadLabels(s.counter, []int32{0})
+	e.UploadInts(s.counter, []int32{0})
 }
 
 // issue enqueues one step: assemble step t's batch, Forward, Backward, SGD with
 // rate t, keep the loss statistics as those of step t, advance the counter.
 func (s *Steps) issue() {
 	n, e := s.n, s.n.E
-	e.BatchAt(n.X, n.Y, s.set, s.idxs, s.crops, s.counter, n.Batch, s.pad, s.mean, s.std)
+	if s.resized != nil {
+		s.resized.ResizedBatchAt(n.X, n.Y, s.set, s.idxs, s.crops, s.counter, n.Batch, s.mean, s.std)
+	} else {
+		e.BatchAt(n.X, n.Y, s.set, s.idxs, s.crops, s.counter, n.Batch, s.pad, s.mean, s.std)
+	}
 	n.Forward(true, s.r.Smoothing)
 	n.Backward()
 	e.SGDStepAt(n.P, n.G, n.V, n.NParams, s.lrs, s.counter, s.r.Momentum, s.r.WeightDecay, s.r.Nesterov)
@@ -158,7 +189,7 @@ func (n *Net) PredictAll(set engine.ImageSet, idx []int32, mean, std []float32) 
 		return out, nil
 	}
 	steps := min((len(idx)+b-1)/b, evalChunk)
-	idxs, counter := e.AllocLabels(steps*b), e.AllocLabels(1)
+	idxs, counter := e.AllocInts(steps*b), e.AllocInts(1)
 	logits := e.Alloc(steps * b * c)
 	issue := func() {
 		e.BatchAt(n.X, n.Y, set, idxs, nil, counter, b, 0, mean, std)
@@ -178,8 +209,8 @@ func (n *Net) PredictAll(set engine.ImageSet, idx []int32, mean, std []float32) 
 		for i := m; i < len(chunk); i++ {
 			chunk[i] = idx[0]
 		}
-		e.UploadLabels(idxs, chunk)
-		e.UploadLabels(counter, []int32{0})
+		e.UploadInts(idxs, chunk)
+		e.UploadInts(counter, []int32{0})
 		for range (m + b - 1) / b {
 			replay.Run()
 		}

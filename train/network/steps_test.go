@@ -121,12 +121,22 @@ func TestStepsEqualStep(t *testing.T) {
 	}
 }
 
-// TestFootprint checks Footprint against the memory New allocates on the CPU engine
-// (which counts bytes exactly; Footprint rounds each allocation up to allocAlign).
+// aligned is a CPU engine that reports another allocation granularity.
+type aligned struct {
+	*cpu.Engine
+	align int
+}
+
+func (a aligned) AllocAlign() int { return a.align }
+
+// TestFootprint checks Footprint against the memory New allocates on the CPU engine,
+// which counts bytes exactly (AllocAlign 1), so the two agree exactly; and that on an
+// engine of granularity 512 every allocation is rounded up to it: the footprint is a
+// multiple of 512 and at most 511 bytes more per buffer.
 func TestFootprint(t *testing.T) {
 	for name, arch := range oracleNets {
 		for _, train := range []bool{false, true} {
-			e := cpu.NewEngine()
+			e := &countingAllocs{Engine: cpu.NewEngine()}
 			if _, err := New(e, arch, 8, train); err != nil {
 				t.Fatal(err)
 			}
@@ -134,13 +144,29 @@ func TestFootprint(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			used := e.MemUsed()
-			if got < used || got > used+used/4 {
+			if used := e.MemUsed(); got != used {
 				t.Errorf("%s train %v: footprint %d, New allocated %d", name, train, got, used)
+			}
+			got512, err := Footprint(aligned{cpu.NewEngine(), 512}, arch, 8, train)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got512%512 != 0 || got512 < got || got512 > got+511*e.n {
+				t.Errorf("%s train %v: footprint at 512 bytes %d, exact %d over %d buffers", name, train, got512, got, e.n)
 			}
 		}
 	}
 }
+
+// countingAllocs is a CPU engine that counts its allocations.
+type countingAllocs struct {
+	*cpu.Engine
+	n int64
+}
+
+func (c *countingAllocs) Alloc(n int) engine.Buf      { c.n++; return c.Engine.Alloc(n) }
+func (c *countingAllocs) AllocAct(n int) engine.Buf   { c.n++; return c.Engine.AllocAct(n) }
+func (c *countingAllocs) AllocInts(n int) engine.Ints { c.n++; return c.Engine.AllocInts(n) }
 
 // TestStepBytes checks the traffic count of a step on X and Y networks (every
 // operation of the step is counted, none runs): it is affine in the batch size

@@ -88,8 +88,11 @@ func footprint(it *item, base int64, e engine.Engine) (int64, error) {
 	set := it.data.Train.Subset(r.TrainSubset, 0)
 	steps := int64(set.Len() / max(r.Batch, 1))
 	perStep := int64(r.Batch)*4 + 4 + 3*4 // indices, learning rate, statistics
-	if r.Augment == formats.AugmentCropFlip {
+	switch r.Augment {
+	case formats.AugmentCropFlip:
 		perStep += 3 * 4 * int64(r.Batch)
+	case formats.AugmentResizedCrop:
+		perStep += 5 * 4 * int64(r.Batch)
 	}
 	images := int64(set.Len()) * int64(set.H*set.W*set.C+4)
 	return base + net + steps*perStep + images, nil

@@ -23,6 +23,7 @@ type Options struct {
 	FreeMemory func() (free int64, ok bool, err error)
 	Store      *Store                                        // checkpoints; nil for none
 	Device     string                                        // recorded in each record
+	DeviceNote string                                        // why the device is the CPU under --device auto; logged once the input is read
 	NewEngine  func(engine.Precision) (engine.Engine, error) // an engine storing activations in a precision
 	Prov       formats.Provenance
 	Progress   io.Writer // live progress line (a terminal); nil for none
@@ -90,6 +91,9 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	if err := openData(items, opt); err != nil {
 		return err
 	}
+	if opt.DeviceNote != "" {
+		opt.logf("train: on the CPU (%s)\n", opt.DeviceNote)
+	}
 	if opt.Jobs <= 0 {
 		jobs, why, err := AutoConcurrency(items, opt)
 		if err != nil {
@@ -115,6 +119,7 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	}
 	prog := newProgress(opt.Progress, len(items))
 	defer prog.stop()
+	opt.Log = prog.logTo(opt.Log)
 	queue := make(chan int)
 	quit := make(chan struct{})
 	defer close(quit)
@@ -152,7 +157,6 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	start := time.Now()
 	for i, it := range items {
 		t := <-results[i]
-		prog.finished()
 		counts[t.Status]++
 		cols := formats.TrainedColumns(nil, []formats.Trained{t})
 		row := it.rec.NewSlice(int64(it.row), int64(it.row+1))
@@ -197,17 +201,30 @@ func (opt Options) logf(format string, a ...any) {
 	}
 }
 
-// ResolveAugment replaces augment "auto" by crop-flip for CIFAR-10 data and none
-// for everything else.
+// ResolveAugment replaces augment "auto" by crop-flip for CIFAR-10 and CIFAR-100
+// data and for image folders cached at 32×32 or less, by resized-crop-flip for
+// larger image folders, and by none for everything else.
 func ResolveAugment(r formats.Recipe) formats.Recipe {
-	if r.Augment == formats.AugmentAuto {
-		r.Augment = formats.AugmentNone
-		if strings.HasPrefix(r.Data, "cifar10") {
-			r.Augment = formats.AugmentCropFlip
+	if r.Augment != formats.AugmentAuto {
+		return r
+	}
+	r.Augment = formats.AugmentNone
+	kind, arg, _ := strings.Cut(r.Data, ":")
+	switch kind {
+	case "cifar10", "cifar100":
+		r.Augment = formats.AugmentCropFlip
+	case "imagefolder":
+		r.Augment = formats.AugmentCropFlip
+		if _, res, err := data.ParseImageFolder(arg); err == nil && res > maxCropFlipRes {
+			r.Augment = formats.AugmentResizedCrop
 		}
 	}
 	return r
 }
+
+// maxCropFlipRes is the largest image-folder resolution whose "auto" augmentation
+// is CIFAR's crop-flip rather than ImageNet's random-resized crop.
+const maxCropFlipRes = 32
 
 // openData loads every dataset the items name, once each. The default dataset
 // failing to load is an error; one named by a row's recipe fails only those rows.
@@ -239,6 +256,12 @@ func openData(items []*item, opt Options) error {
 // that it failed because the engine's memory ran out.
 func train(it *item, opt Options, prog *progress) (_ formats.Trained, oom bool) {
 	t := formats.Trained{Recipe: it.job.Recipe, Device: opt.Device}
+	counted := false // the progress line counts the model done
+	defer func() {
+		if !counted {
+			prog.finished()
+		}
+	}()
 	var res Result
 	switch {
 	case it.bad != "":
@@ -270,7 +293,10 @@ func train(it *item, opt Options, prog *progress) (_ formats.Trained, oom bool) 
 		slot := prog.start(it.cfg.ID)
 		res = Train(e, it.data, it.job, opt.Store, slot.update)
 		res.MemBytes = e.MemUsed()
-		prog.end(slot)
+		// Done unless it is trained again alone (Run's retry after running out of
+		// memory beside others), which counts it then.
+		prog.end(slot, !(res.OutOfMemory && opt.Jobs > 1))
+		counted = true
 		e.Close()
 		if res.Resumed > 0 {
 			opt.logf("train: %s (input row %d) resumed from its checkpoint after epoch %d of %d\n", it.cfg.ID, it.index, res.Resumed, it.job.Recipe.Epochs)
@@ -285,6 +311,9 @@ func train(it *item, opt Options, prog *progress) (_ formats.Trained, oom bool) 
 	t.EpochLoss, t.EpochErr = nonNil(res.EpochLoss), nonNil(res.EpochErr)
 	t.Steps, t.Wall, t.Weights = res.Steps, res.Wall, res.Weights
 	t.MemBytes, t.StepBytes = res.MemBytes, res.StepBytes
+	if it.data != nil {
+		t.ClassNames = it.data.ClassNames
+	}
 	if res.Wall > 0 {
 		t.ImgPerSec = float64(res.Images) / res.Wall
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/formats/anynet"
@@ -150,14 +151,60 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 
 func TestProgressLine(t *testing.T) {
 	var b bytes.Buffer
-	p := &progress{w: &b, n: 4, running: map[*slot]bool{}, done: 1}
+	p := &progress{w: &b, n: 4, done: 1, width: func() int { return 200 }}
 	s := p.start("abc")
 	s.update(Progress{Epoch: 1, Epochs: 2, Step: 4, Steps: 10, Loss: 0.5, Images: 640, Elapsed: 2})
 	p.draw()
 	line := b.String()
-	for _, want := range []string{"train: 1/4 done", "abc epoch 2/2 step 5/10 loss 0.500", "320 img/s", "ETA"} {
+	for _, want := range []string{"train: 1/4 done", "abc ep 2/2 step 5/10 loss 0.500", "320 img/s", "ETA"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("progress line %q lacks %q", line, want)
 		}
+	}
+}
+
+// TestProgressFitsAndOrders checks that the line fits an 80-column terminal (so it
+// never wraps), that the running models keep their start order, and that the done
+// count moves when a model finishes.
+func TestProgressFitsAndOrders(t *testing.T) {
+	var b bytes.Buffer
+	p := &progress{w: &b, n: 12, width: func() int { return 80 }}
+	ids := []string{"12a603929017c81e", "609ce772f05929b2", "ddd9e0bfe0c443b3"}
+	var slots []*slot
+	for _, id := range ids {
+		s := p.start(id)
+		s.update(Progress{Epoch: 0, Epochs: 10, Step: 3, Steps: 40, Loss: 2.3, Images: 256, Elapsed: 1})
+		slots = append(slots, s)
+	}
+	for range 20 {
+		b.Reset()
+		p.draw()
+		line := strings.TrimPrefix(b.String(), "\r\x1b[K")
+		if n := utf8.RuneCountInString(line); n > 79 {
+			t.Fatalf("line of %d characters on an 80-column terminal: %q", n, line)
+		}
+		if full := p.line(1); strings.Index(full, ids[0]) > strings.Index(full, ids[1]) || strings.Index(full, ids[1]) > strings.Index(full, ids[2]) {
+			t.Fatalf("models out of start order: %q", full)
+		}
+	}
+	p.end(slots[1], true)
+	if full := p.line(1); !strings.HasPrefix(full, "train: 1/12 done") || strings.Contains(full, ids[1]) {
+		t.Errorf("after one model finished: %q", full)
+	}
+}
+
+// TestProgressResumeETA checks the estimate when part of the work was done by an
+// earlier run: 2 of 4 models finished in the checkpoint, one resumed at epoch 8 of
+// 10 and trained one more epoch in 2 s. Work here: 0.1 model in 2 s; left: 1.1
+// models, so 22 s (counting the checkpoint's work as this run's would say under 1 s).
+func TestProgressResumeETA(t *testing.T) {
+	p := &progress{n: 4, width: func() int { return 200 }}
+	p.finished()
+	p.finished()
+	s := p.start("abc")
+	s.update(Progress{Epoch: 8, Epochs: 10, Step: 0, Steps: 10, Images: 64, Elapsed: 0.2})
+	s.update(Progress{Epoch: 8, Epochs: 10, Step: 9, Steps: 10, Images: 640, Elapsed: 2})
+	if line := p.line(2); !strings.Contains(line, "ETA 22s") {
+		t.Errorf("resumed: %q, want ETA 22s", line)
 	}
 }

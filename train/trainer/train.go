@@ -84,7 +84,8 @@ func CheckData(arch anynet.Net, d *data.Data) error {
 // Training is deterministic given j: epoch k visits the (subset of the) train split
 // in the order data.Permutation(n, seed, k), in batches of Recipe.Batch (the last
 // partial batch is dropped), with augmentation drawn from a PCG generator seeded by
-// (seed, k); the learning rate follows Recipe.LRAt per step. With a store, the state
+// (seed, k) (crop-flip: data.Augment{Pad: 4, Flip: true}; resized-crop-flip:
+// data.ImageNetCrop, which needs an engine.ResizedCropper); the learning rate follows Recipe.LRAt per step. With a store, the state
 // is saved after every epoch and a run resumes from the last saved epoch, giving the
 // result of an uninterrupted run.
 func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progress)) (res Result) {
@@ -100,6 +101,10 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 	}
 	if err := CheckData(j.Arch, d); err != nil {
 		return failed("%v", err)
+	}
+	if _, ok := e.(engine.ResizedCropper); r.Augment == formats.AugmentResizedCrop && !ok {
+		// Checked before anything is built or uploaded.
+		return failed("build: the %s engine does not assemble random-resized crops yet; use --device cpu (or another augmentation)", e.Name())
 	}
 	set := d.Train.Subset(r.TrainSubset, 0)
 	spe := set.Len() / r.Batch
@@ -132,10 +137,16 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 	if r.Augment == formats.AugmentCropFlip {
 		aug = data.Augment{Pad: 4, Flip: true}
 	}
+	resized := r.Augment == formats.AugmentResizedCrop
 	rc := network.Recipe{Momentum: float32(r.Momentum), WeightDecay: float32(r.WeightDecay), Nesterov: r.Nesterov, Smoothing: float32(r.Smoothing)}
 	images := e.UploadImages(set.Images, set.Labels, set.H, set.W, set.C)
 	augment := aug != (data.Augment{})
-	steps, err := net.NewSteps(spe, images, augment, aug.Pad, d.Mean, d.Std, rc)
+	var steps *network.Steps
+	if resized {
+		steps, err = net.NewResizedCropSteps(spe, images, d.Mean, d.Std, rc)
+	} else {
+		steps, err = net.NewSteps(spe, images, augment, aug.Pad, d.Mean, d.Std, rc)
+	}
 	if err != nil {
 		return failed("build: %v", err)
 	}
@@ -149,7 +160,12 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 	idx := make([]int32, spe*r.Batch)
 	crops := make([]data.Crop, r.Batch)
 	var crops32 []int32
-	if augment {
+	var boxes []data.Box
+	switch {
+	case resized:
+		crops32 = make([]int32, 5*spe*r.Batch)
+		boxes = make([]data.Box, r.Batch)
+	case augment:
 		crops32 = make([]int32, 3*spe*r.Batch)
 	}
 	lrs := make([]float32, spe)
@@ -164,6 +180,17 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 		}
 		for s := range spe {
 			lrs[s] = float32(r.LRAt(epoch*spe+s, total, spe))
+			if resized {
+				data.ImageNetCrop.Draw(rng, set.H, set.W, boxes)
+				for i, b := range boxes {
+					k := 5 * (s*r.Batch + i)
+					crops32[k], crops32[k+1], crops32[k+2], crops32[k+3], crops32[k+4] = b.Top, b.Left, b.Height, b.Width, 0
+					if b.Flip {
+						crops32[k+4] = 1
+					}
+				}
+				continue
+			}
 			if !augment {
 				continue
 			}

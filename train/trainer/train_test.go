@@ -220,3 +220,51 @@ func TestTrainBF16(t *testing.T) {
 	}
 	t.Logf("epoch losses BF16 %.4f, FP32 %.4f", a.EpochLoss, c.EpochLoss)
 }
+
+// plainEngine is a CPU engine seen only through engine.Engine: it does not
+// assemble random-resized crops, as the CUDA engine does not yet.
+type plainEngine struct{ engine.Engine }
+
+func (plainEngine) Name() string { return "plain" }
+
+func TestTrainResizedCrop(t *testing.T) {
+	d := tinyData(t)
+	r := tinyRecipe()
+	r.Augment = formats.AugmentResizedCrop
+	j := Job{Key: "rrc", Arch: tinyArch, Seed: 3, Recipe: r}
+	a := Train(cpu.NewEngine(), d, j, nil, nil)
+	if a.Status != StatusOK || len(a.EpochLoss) != 3 || !(a.EpochLoss[2] < a.EpochLoss[0]) {
+		t.Fatalf("status %s (%s), epoch losses %v; want ok and falling", a.Status, a.Error, a.EpochLoss)
+	}
+	b := Train(cpu.NewEngine(), d, j, nil, nil)
+	if !bytes.Equal(a.Weights, b.Weights) {
+		t.Errorf("two runs with random-resized crops differ")
+	}
+	r.Augment = formats.AugmentCropFlip
+	c := Train(cpu.NewEngine(), d, Job{Key: "cf", Arch: tinyArch, Seed: 3, Recipe: r}, nil, nil)
+	if bytes.Equal(a.Weights, c.Weights) {
+		t.Errorf("random-resized crops trained the same weights as crop-flip")
+	}
+	f := Train(plainEngine{cpu.NewEngine()}, d, j, nil, nil)
+	if f.Status != StatusFailed || f.Error != "build: the plain engine does not assemble random-resized crops yet; use --device cpu (or another augmentation)" {
+		t.Errorf("engine without resized crops: status %s, error %q", f.Status, f.Error)
+	}
+}
+
+func TestResolveAugment(t *testing.T) {
+	for _, c := range []struct{ data, want string }{
+		{"mnist", formats.AugmentNone},
+		{"synthetic:8x8x3", formats.AugmentNone},
+		{"cifar10:/d", formats.AugmentCropFlip},
+		{"cifar100:/d:coarse", formats.AugmentCropFlip},
+		{"imagefolder:/d:32", formats.AugmentCropFlip},
+		{"imagefolder:/d:64", formats.AugmentResizedCrop},
+		{"imagefolder:/d", formats.AugmentResizedCrop},
+	} {
+		r := formats.DefaultRecipe()
+		r.Data = c.data
+		if got := ResolveAugment(r).Augment; got != c.want {
+			t.Errorf("auto on %s: %s, want %s", c.data, got, c.want)
+		}
+	}
+}

@@ -99,7 +99,7 @@ void dds_batch(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const 
 	}
 	with_act(ctx, [&](auto tag) {
 		using T = typename decltype(tag)::type;
-		batch_kernel<int8_t, T><<<stride_blocks(total, 256), 256, 0, ctx->stream>>>(
+		DDS_LAUNCH(stride_blocks(total, 256), 256, 0, ctx->stream, batch_kernel<int8_t, T>)(
 		    act<T>(x), y, images, labels, idx, crops, NULL, 0, n, total, h, w, c, pad, nm);
 	});
 	launched(ctx, fn, "batch_kernel");
@@ -123,7 +123,7 @@ void dds_batch_at(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, con
 	}
 	with_act(ctx, [&](auto tag) {
 		using T = typename decltype(tag)::type;
-		batch_kernel<int32_t, T><<<stride_blocks(total, 256), 256, 0, ctx->stream>>>(
+		DDS_LAUNCH(stride_blocks(total, 256), 256, 0, ctx->stream, batch_kernel<int32_t, T>)(
 		    act<T>(x), y, images, labels, idxs, crops, counter, steps, n, total, h, w, c, pad, nm);
 	});
 	launched(ctx, fn, "batch_kernel<int32_t>");

@@ -132,10 +132,10 @@ static void bn_sums(dds_ctx *ctx, const char *fn, float *out1, float *out2, cons
 	int P = bn_partial_blocks(m, c);
 	unsigned tiles = blocks_for(c, 32);
 	double *part = P > 1 ? ctx->ws : NULL;
-	bn_sums_kernel<MODE, T><<<dim3(tiles, P), dim3(32, 8), 0, ctx->stream>>>(part, out1, out2, x, dy, y, mean, var, m,
-	                                                                      c, eps);
+	DDS_LAUNCH(dim3(tiles, P), dim3(32, 8), 0, ctx->stream, bn_sums_kernel<MODE, T>)(
+	    part, out1, out2, x, dy, y, mean, var, m, c, eps);
 	if (!launched(ctx, fn, "bn_sums_kernel") || P == 1) return;
-	bn_finish_kernel<MODE><<<tiles, dim3(32, 8), 0, ctx->stream>>>(out1, out2, part, P, var, m, c, eps);
+	DDS_LAUNCH(tiles, dim3(32, 8), 0, ctx->stream, bn_finish_kernel<MODE>)(out1, out2, part, P, var, m, c, eps);
 	launched(ctx, fn, "bn_finish_kernel");
 }
 
@@ -184,8 +184,8 @@ void dds_bn_update_running(dds_ctx *ctx, float *run_mean, float *run_var, const 
 		return;
 	}
 	double unbias = m > 1 ? (double)m / (double)(m - 1) : 1.0;
-	bn_update_running_kernel<<<blocks_for(c, 256), 256, 0, ctx->stream>>>(run_mean, run_var, mean, var, c,
-	                                                                      (double)momentum, unbias);
+	DDS_LAUNCH(blocks_for(c, 256), 256, 0, ctx->stream, bn_update_running_kernel)(
+	    run_mean, run_var, mean, var, c, (double)momentum, unbias);
 	launched(ctx, fn, "bn_update_running_kernel");
 }
 
@@ -218,7 +218,7 @@ void dds_bn_apply(dds_ctx *ctx, float *y, const float *x, const float *res, cons
 	}
 	with_act(ctx, [&](auto tag) {
 		using T = typename decltype(tag)::type;
-		bn_apply_kernel<T><<<dim3(blocks_for(c, 32), bn_row_blocks(m)), dim3(32, 8), 0, ctx->stream>>>(
+		DDS_LAUNCH(dim3(blocks_for(c, 32), bn_row_blocks(m)), dim3(32, 8), 0, ctx->stream, bn_apply_kernel<T>)(
 		    act<T>(y), act<T>(x), act<T>(res), gamma, beta, mean, var, m, c, eps, relu != 0);
 	});
 	launched(ctx, fn, "bn_apply_kernel");
@@ -273,7 +273,7 @@ void dds_bn_backward(dds_ctx *ctx, float *dx, float *dres, float *dgamma, float 
 			bn_sums<SUMS_GRAD, T>(ctx, fn, dbeta, dgamma, act<T>(x), act<T>(dy), (const T *)NULL, mean, var, m, c, eps);
 		}
 		if (ctx->status != DDS_OK) return;
-		bn_backward_data_kernel<T><<<dim3(blocks_for(c, 32), bn_row_blocks(m)), dim3(32, 8), 0, ctx->stream>>>(
+		DDS_LAUNCH(dim3(blocks_for(c, 32), bn_row_blocks(m)), dim3(32, 8), 0, ctx->stream, bn_backward_data_kernel<T>)(
 		    act<T>(dx), relu ? act<T>(dres) : NULL, act<T>(dy), act<T>(y), act<T>(x), gamma, mean, var, dgamma, dbeta,
 		    m, c, eps, relu != 0);
 		launched(ctx, fn, "bn_backward_data_kernel");

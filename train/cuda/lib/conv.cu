@@ -352,7 +352,8 @@ static void conv_forward_bf16_gemm(dds_ctx *ctx, const char *fn, bf16 *y, const 
 	if (!to_bf16(ctx, fn, wb, w, d.wl)) return;
 	if (conv_path(d) == PATH_GEMM_STRIDED) {
 		bf16 *xs = scratch_x(scratch, d);
-		gather_kernel<bf16><<<stride_blocks(d.m * d.cin, CONV_THREADS), CONV_THREADS, 0, ctx->stream>>>(xs, x, d);
+		DDS_LAUNCH(stride_blocks(d.m * d.cin, CONV_THREADS), CONV_THREADS, 0, ctx->stream, gather_kernel<bf16>)(
+		    xs, x, d);
 		if (!launched(ctx, fn, "gather_kernel")) return;
 		x = xs;
 	}
@@ -375,7 +376,8 @@ void dds_conv_forward(dds_ctx *ctx, float *y, const float *x, const float *w, co
 		gemm_rm(ctx, fn, false, true, (int)d.m, d.cout, d.cin, 1, x, d.cin, w, d.cin, 0, y, d.cout);
 		return;
 	case PATH_GEMM_STRIDED:
-		gather_kernel<float><<<stride_blocks(d.m * d.cin, CONV_THREADS), CONV_THREADS, 0, ctx->stream>>>(scratch, x, d);
+		DDS_LAUNCH(stride_blocks(d.m * d.cin, CONV_THREADS), CONV_THREADS, 0, ctx->stream, gather_kernel<float>)(
+		    scratch, x, d);
 		if (!launched(ctx, fn, "gather_kernel")) return;
 		gemm_rm(ctx, fn, false, true, (int)d.m, d.cout, d.cin, 1, scratch, d.cin, w, d.cin, 0, y, d.cout);
 		return;
@@ -383,10 +385,10 @@ void dds_conv_forward(dds_ctx *ctx, float *y, const float *x, const float *w, co
 	int j_len = d.kk * d.cin_g;
 	with_act(ctx, [&](auto tag) {
 		using T = typename decltype(tag)::type;
-		transpose_weight_kernel<T><<<stride_blocks(d.wl, CONV_THREADS), CONV_THREADS, 0, ctx->stream>>>(scratch, w, d.cout,
-		                                                                                               j_len);
+		DDS_LAUNCH(stride_blocks(d.wl, CONV_THREADS), CONV_THREADS, 0, ctx->stream, transpose_weight_kernel<T>)(
+		    scratch, w, d.cout, j_len);
 		if (!launched(ctx, fn, "transpose_weight_kernel")) return;
-		conv_forward_kernel<T><<<stride_blocks(d.m * d.cout, CONV_THREADS), CONV_THREADS, 0, ctx->stream>>>(
+		DDS_LAUNCH(stride_blocks(d.m * d.cout, CONV_THREADS), CONV_THREADS, 0, ctx->stream, conv_forward_kernel<T>)(
 		    act<T>(y), act<T>(x), scratch, d);
 		launched(ctx, fn, "conv_forward_kernel");
 	});
@@ -403,8 +405,8 @@ static void conv_backward_data_bf16_gemm(dds_ctx *ctx, const char *fn, bf16 *dx,
 	}
 	bf16 *dxs = scratch_x(scratch, d);
 	if (!gemm_bf16_rm(ctx, fn, false, false, (int)d.m, d.cin, d.cout, dy, d.cout, wb, d.cin, dxs, false, d.cin)) return;
-	scatter_kernel<bf16><<<stride_blocks((int64_t)d.n * d.h * d.w * d.cin, CONV_THREADS), CONV_THREADS, 0, ctx->stream>>>(
-	    dx, dxs, d);
+	DDS_LAUNCH(stride_blocks((int64_t)d.n * d.h * d.w * d.cin, CONV_THREADS), CONV_THREADS, 0, ctx->stream,
+	           scatter_kernel<bf16>)(dx, dxs, d);
 	launched(ctx, fn, "scatter_kernel");
 }
 
@@ -426,15 +428,15 @@ void dds_conv_backward_data(dds_ctx *ctx, float *dx, const float *dy, const floa
 		return;
 	case PATH_GEMM_STRIDED:
 		if (!gemm_rm(ctx, fn, false, false, (int)d.m, d.cin, d.cout, 1, dy, d.cout, w, d.cin, 0, scratch, d.cin)) return;
-		scatter_kernel<float><<<stride_blocks((int64_t)d.n * d.h * d.w * d.cin, CONV_THREADS), CONV_THREADS, 0,
-		                        ctx->stream>>>(dx, scratch, d);
+		DDS_LAUNCH(stride_blocks((int64_t)d.n * d.h * d.w * d.cin, CONV_THREADS), CONV_THREADS, 0, ctx->stream,
+		           scatter_kernel<float>)(dx, scratch, d);
 		launched(ctx, fn, "scatter_kernel");
 		return;
 	}
 	with_act(ctx, [&](auto tag) {
 		using T = typename decltype(tag)::type;
-		conv_backward_data_kernel<T><<<stride_blocks((int64_t)d.n * d.h * d.w * d.cin, CONV_THREADS), CONV_THREADS, 0,
-		                               ctx->stream>>>(act<T>(dx), act<T>(dy), w, d);
+		DDS_LAUNCH(stride_blocks((int64_t)d.n * d.h * d.w * d.cin, CONV_THREADS), CONV_THREADS, 0, ctx->stream,
+		           conv_backward_data_kernel<T>)(act<T>(dx), act<T>(dy), w, d);
 	});
 	launched(ctx, fn, "conv_backward_data_kernel");
 }
@@ -445,7 +447,8 @@ static void conv_backward_weight_bf16_gemm(dds_ctx *ctx, const char *fn, float *
                                            const conv_dims &d, float *scratch) {
 	if (conv_path(d) == PATH_GEMM_STRIDED) {
 		bf16 *xs = scratch_x(scratch, d);
-		gather_kernel<bf16><<<stride_blocks(d.m * d.cin, CONV_THREADS), CONV_THREADS, 0, ctx->stream>>>(xs, x, d);
+		DDS_LAUNCH(stride_blocks(d.m * d.cin, CONV_THREADS), CONV_THREADS, 0, ctx->stream, gather_kernel<bf16>)(
+		    xs, x, d);
 		if (!launched(ctx, fn, "gather_kernel")) return;
 		x = xs;
 	}
@@ -474,7 +477,8 @@ void dds_conv_backward_weight(dds_ctx *ctx, float *dw, const float *dy, const fl
 		gemm_rm(ctx, fn, true, false, d.cout, d.cin, (int)d.m, 1, dy, d.cout, x, d.cin, 0, dw, d.cin);
 		return;
 	case PATH_GEMM_STRIDED:
-		gather_kernel<float><<<stride_blocks(d.m * d.cin, CONV_THREADS), CONV_THREADS, 0, ctx->stream>>>(scratch, x, d);
+		DDS_LAUNCH(stride_blocks(d.m * d.cin, CONV_THREADS), CONV_THREADS, 0, ctx->stream, gather_kernel<float>)(
+		    scratch, x, d);
 		if (!launched(ctx, fn, "gather_kernel")) return;
 		gemm_rm(ctx, fn, true, false, d.cout, d.cin, (int)d.m, 1, dy, d.cout, scratch, d.cin, 0, dw, d.cin);
 		return;
@@ -483,10 +487,11 @@ void dds_conv_backward_weight(dds_ctx *ctx, float *dw, const float *dy, const fl
 	float *out = parts > 1 ? scratch : dw;
 	with_act(ctx, [&](auto tag) {
 		using T = typename decltype(tag)::type;
-		conv_wgrad_kernel<T><<<stride_blocks((int64_t)parts * d.wl, CONV_THREADS), CONV_THREADS, 0, ctx->stream>>>(
-		    out, act<T>(dy), act<T>(x), d, parts);
+		DDS_LAUNCH(stride_blocks((int64_t)parts * d.wl, CONV_THREADS), CONV_THREADS, 0, ctx->stream,
+		           conv_wgrad_kernel<T>)(out, act<T>(dy), act<T>(x), d, parts);
 	});
 	if (!launched(ctx, fn, "conv_wgrad_kernel") || parts == 1) return;
-	sum_parts_kernel<<<stride_blocks(d.wl, CONV_THREADS), CONV_THREADS, 0, ctx->stream>>>(dw, scratch, d.wl, parts);
+	DDS_LAUNCH(stride_blocks(d.wl, CONV_THREADS), CONV_THREADS, 0, ctx->stream, sum_parts_kernel)(
+	    dw, scratch, d.wl, parts);
 	launched(ctx, fn, "sum_parts_kernel");
 }

@@ -60,7 +60,7 @@ static __global__ void sigmoid_backward_kernel(T *dx, const T *dy, const T *y, i
 #define EW_LAUNCH(ctx, kernel, n, ...)                                                                  \
 	with_act(ctx, [&](auto tag) {                                                                       \
 		using T = typename decltype(tag)::type;                                                         \
-		kernel<T><<<stride_blocks(n, EW_THREADS), EW_THREADS, 0, (ctx)->stream>>>(__VA_ARGS__, n);      \
+		DDS_LAUNCH(stride_blocks(n, EW_THREADS), EW_THREADS, 0, (ctx)->stream, kernel<T>)(__VA_ARGS__, n); \
 	})
 
 /* ew_args checks n >= 0 and the pointers of an elementwise operation; false when
@@ -211,7 +211,7 @@ void dds_scale_forward(dds_ctx *ctx, float *y, const float *x, const float *s, i
 	int64_t total = (int64_t)n * hw * c;
 	with_act(ctx, [&](auto tag) {
 		using T = typename decltype(tag)::type;
-		scale_forward_kernel<T><<<stride_blocks(total, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(
+		DDS_LAUNCH(stride_blocks(total, EW_THREADS), EW_THREADS, 0, ctx->stream, scale_forward_kernel<T>)(
 		    act<T>(y), act<T>(x), act<T>(s), total, hw, c);
 	});
 	launched(ctx, fn, "scale_forward_kernel");
@@ -229,8 +229,8 @@ void dds_scale_backward(dds_ctx *ctx, float *dx, float *ds, const float *dy, con
 	if (blocks == 0) return;
 	with_act(ctx, [&](auto tag) {
 		using T = typename decltype(tag)::type;
-		scale_backward_kernel<T><<<blocks, dim3(32, 8), 0, ctx->stream>>>(act<T>(dx), act<T>(ds), act<T>(dy), act<T>(x),
-		                                                                  act<T>(s), hw, c);
+		DDS_LAUNCH(blocks, dim3(32, 8), 0, ctx->stream, scale_backward_kernel<T>)(
+		    act<T>(dx), act<T>(ds), act<T>(dy), act<T>(x), act<T>(s), hw, c);
 	});
 	launched(ctx, fn, "scale_backward_kernel");
 }
@@ -245,7 +245,8 @@ void dds_avgpool_forward(dds_ctx *ctx, float *y, const float *x, int n, int hw, 
 	if (blocks == 0) return;
 	with_act(ctx, [&](auto tag) {
 		using T = typename decltype(tag)::type;
-		avgpool_forward_kernel<T><<<blocks, dim3(32, 8), 0, ctx->stream>>>(act<T>(y), act<T>(x), hw, c, 1.f / (float)hw);
+		DDS_LAUNCH(blocks, dim3(32, 8), 0, ctx->stream, avgpool_forward_kernel<T>)(
+		    act<T>(y), act<T>(x), hw, c, 1.f / (float)hw);
 	});
 	launched(ctx, fn, "avgpool_forward_kernel");
 }
@@ -259,7 +260,7 @@ void dds_avgpool_backward(dds_ctx *ctx, float *dx, const float *dy, int n, int h
 	int64_t total = (int64_t)n * hw * c;
 	with_act(ctx, [&](auto tag) {
 		using T = typename decltype(tag)::type;
-		avgpool_backward_kernel<T><<<stride_blocks(total, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(
+		DDS_LAUNCH(stride_blocks(total, EW_THREADS), EW_THREADS, 0, ctx->stream, avgpool_backward_kernel<T>)(
 		    act<T>(dx), act<T>(dy), total, hw, c, 1.f / (float)hw);
 	});
 	launched(ctx, fn, "avgpool_backward_kernel");
@@ -290,13 +291,13 @@ void dds_copy_at(dds_ctx *ctx, float *dst, const float *src, const int32_t *coun
 	    !need_ptr(ctx, fn, "counter", counter)) {
 		return;
 	}
-	copy_at_kernel<<<stride_blocks(n, EW_THREADS), EW_THREADS, 0, ctx->stream>>>(dst, src, counter, steps, n);
+	DDS_LAUNCH(stride_blocks(n, EW_THREADS), EW_THREADS, 0, ctx->stream, copy_at_kernel)(dst, src, counter, steps, n);
 	launched(ctx, fn, "copy_at_kernel");
 }
 
 void dds_count(dds_ctx *ctx, int32_t *counter) {
 	static const char fn[] = "dds_count";
 	if (!begin(ctx, fn) || !need_ptr(ctx, fn, "counter", counter)) return;
-	count_kernel<<<1, 1, 0, ctx->stream>>>(counter);
+	DDS_LAUNCH(1, 1, 0, ctx->stream, count_kernel)(counter);
 	launched(ctx, fn, "count_kernel");
 }

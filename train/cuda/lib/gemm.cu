@@ -39,7 +39,7 @@ static __global__ void to_bf16_kernel(bf16 *dst, const float *src, int64_t n) {
 
 bool to_bf16(dds_ctx *ctx, const char *fn, bf16 *dst, const float *src, int64_t n) {
 	if (n == 0) return true;
-	to_bf16_kernel<<<stride_blocks(n, 256), 256, 0, ctx->stream>>>(dst, src, n);
+	DDS_LAUNCH(stride_blocks(n, 256), 256, 0, ctx->stream, to_bf16_kernel)(dst, src, n);
 	return launched(ctx, fn, "to_bf16_kernel");
 }
 
@@ -145,15 +145,15 @@ void dds_linear_forward(dds_ctx *ctx, float *y, const float *x, const float *w, 
 	}
 	if (is_bf16(ctx)) {
 		int64_t total = (int64_t)n * out;
-		linear_fwd_bf16_kernel<<<stride_blocks(total, 256), 256, 0, ctx->stream>>>(act<bf16>(y), act<bf16>(x), w, bias,
-		                                                                          n, in, out);
+		DDS_LAUNCH(stride_blocks(total, 256), 256, 0, ctx->stream, linear_fwd_bf16_kernel)(
+		    act<bf16>(y), act<bf16>(x), w, bias, n, in, out);
 		launched(ctx, fn, "linear_fwd_bf16_kernel");
 		return;
 	}
 	float beta = 0;
 	if (bias != NULL) {
 		int64_t total = (int64_t)n * out;
-		fill_rows_kernel<<<stride_blocks(total, 256), 256, 0, ctx->stream>>>(y, bias, total, out);
+		DDS_LAUNCH(stride_blocks(total, 256), 256, 0, ctx->stream, fill_rows_kernel)(y, bias, total, out);
 		if (!launched(ctx, fn, "fill_rows_kernel")) return;
 		beta = 1;
 	}
@@ -183,13 +183,13 @@ void dds_linear_backward(dds_ctx *ctx, float *dx, float *dw, float *dbias, const
 	if (is_bf16(ctx)) {
 		if (dx != NULL) {
 			int64_t nx = (int64_t)n * in;
-			linear_dx_bf16_kernel<<<stride_blocks(nx, 256), 256, 0, ctx->stream>>>(act<bf16>(dx), act<bf16>(dy), w, n,
-			                                                                       in, out);
+			DDS_LAUNCH(stride_blocks(nx, 256), 256, 0, ctx->stream, linear_dx_bf16_kernel)(
+			    act<bf16>(dx), act<bf16>(dy), w, n, in, out);
 			if (!launched(ctx, fn, "linear_dx_bf16_kernel")) return;
 		}
 		int64_t nw = (int64_t)out * in;
-		linear_dw_bf16_kernel<<<stride_blocks(nw, 256), 256, 0, ctx->stream>>>(dw, act<bf16>(dy), act<bf16>(x), n, in,
-		                                                                       out);
+		DDS_LAUNCH(stride_blocks(nw, 256), 256, 0, ctx->stream, linear_dw_bf16_kernel)(
+		    dw, act<bf16>(dy), act<bf16>(x), n, in, out);
 		if (!launched(ctx, fn, "linear_dw_bf16_kernel")) return;
 	} else {
 		if (dx != NULL && !gemm_rm(ctx, fn, false, false, n, in, out, 1, dy, out, w, in, 0, dx, in)) {
@@ -202,7 +202,8 @@ void dds_linear_backward(dds_ctx *ctx, float *dx, float *dw, float *dbias, const
 	if (dbias != NULL) {
 		with_act(ctx, [&](auto tag) {
 			using T = typename decltype(tag)::type;
-			column_sum_kernel<T><<<blocks_for(out, 32), dim3(32, 8), 0, ctx->stream>>>(dbias, act<T>(dy), n, out);
+			DDS_LAUNCH(blocks_for(out, 32), dim3(32, 8), 0, ctx->stream, column_sum_kernel<T>)(
+			    dbias, act<T>(dy), n, out);
 		});
 		launched(ctx, fn, "column_sum_kernel");
 	}

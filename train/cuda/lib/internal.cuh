@@ -27,6 +27,18 @@
 #include "dds_cuda.h"
 #pragma GCC visibility pop
 
+/* DDS_LAUNCH(grid, block, shmem, stream, kernel)(args...) launches a kernel: under
+ * nvcc it is exactly kernel<<<grid, block, shmem, stream>>>(args...); compiled as host
+ * C++ against the emulation (train/cuda/emu, -DDDS_EMU) it is the emulator's launch,
+ * which runs the same kernel code on the host. The kernel comes last and variadic so
+ * that template arguments may hold commas. */
+#ifdef DDS_EMU
+#define DDS_LAUNCH(grid, block, shmem, stream, ...) \
+	::dds_emu::launch<__VA_ARGS__>(#__VA_ARGS__, (grid), (block), (shmem), (stream))
+#else
+#define DDS_LAUNCH(grid, block, shmem, stream, ...) __VA_ARGS__<<<(grid), (block), (shmem), (stream)>>>
+#endif
+
 /* DDS_WS_BYTES is the size of the per-context workspace allocated by dds_create: the
  * partial sums of the two-stage reductions of batch normalisation and the loss, which
  * take no scratch argument. The reductions size their first stage to fit it. */

@@ -143,11 +143,11 @@ void dds_softmax_xent(dds_ctx *ctx, float *dlogits, const float *logits, const i
 	double *part = blocks > 1 ? ctx->ws : NULL;
 	with_act(ctx, [&](auto tag) {
 		using T = typename decltype(tag)::type;
-		xent_rows_kernel<T><<<blocks, 32 * XENT_WARPS, 0, ctx->stream>>>(part, stats, act<T>(dlogits), act<T>(logits),
-		                                                                 labels, n, c, off, on);
+		DDS_LAUNCH(blocks, 32 * XENT_WARPS, 0, ctx->stream, xent_rows_kernel<T>)(
+		    part, stats, act<T>(dlogits), act<T>(logits), labels, n, c, off, on);
 	});
 	if (!launched(ctx, fn, "xent_rows_kernel") || blocks == 1) return;
-	xent_finish_kernel<<<1, 1, 0, ctx->stream>>>(stats, part, blocks, n);
+	DDS_LAUNCH(1, 1, 0, ctx->stream, xent_finish_kernel)(stats, part, blocks, n);
 	launched(ctx, fn, "xent_finish_kernel");
 }
 
@@ -195,7 +195,8 @@ void dds_sgd_step(dds_ctx *ctx, float *p, const float *g, float *v, int64_t n, f
 		return;
 	}
 	if (n == 0 || !need_ptr(ctx, fn, "p", p) || !need_ptr(ctx, fn, "g", g) || !need_ptr(ctx, fn, "v", v)) return;
-	sgd_kernel<<<stride_blocks(n, 256), 256, 0, ctx->stream>>>(p, g, v, n, lr, momentum, weight_decay, nesterov != 0);
+	DDS_LAUNCH(stride_blocks(n, 256), 256, 0, ctx->stream, sgd_kernel)(
+	    p, g, v, n, lr, momentum, weight_decay, nesterov != 0);
 	launched(ctx, fn, "sgd_kernel");
 }
 
@@ -215,7 +216,7 @@ void dds_sgd_step_at(dds_ctx *ctx, float *p, const float *g, float *v, int64_t n
 	    !need_ptr(ctx, fn, "lrs", lrs) || !need_ptr(ctx, fn, "counter", counter)) {
 		return;
 	}
-	sgd_at_kernel<<<stride_blocks(n, 256), 256, 0, ctx->stream>>>(p, g, v, n, lrs, counter, steps, momentum,
-	                                                              weight_decay, nesterov != 0);
+	DDS_LAUNCH(stride_blocks(n, 256), 256, 0, ctx->stream, sgd_at_kernel)(
+	    p, g, v, n, lrs, counter, steps, momentum, weight_decay, nesterov != 0);
 	launched(ctx, fn, "sgd_at_kernel");
 }

@@ -1,15 +1,11 @@
-//go:build cgo
-
-package cuda
+package enginetest
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
 
-	"github.com/ddstools/dds/train/cpu"
 	"github.com/ddstools/dds/train/data"
 	"github.com/ddstools/dds/train/engine"
 )
@@ -27,20 +23,15 @@ func (bc batchCase) String() string {
 }
 
 // batchCases: 3 channels with and without crops, 1 channel (MNIST), 16 channels (the
-// most dds_batch takes), and batch sizes that grow, shrink and grow again, so the
-// staging buffers are reallocated once per new largest size.
+// most the CUDA library's batch kernel takes), and batch sizes that grow, shrink and
+// grow again.
 var batchCases = []batchCase{
 	{images: 20, h: 9, w: 7, c: 3, pad: 0, crops: false, sizes: []int{5, 12, 3}},
 	{images: 20, h: 9, w: 7, c: 3, pad: 2, crops: true, sizes: []int{5, 12, 3, 17}},
-	{images: 30, h: 28, w: 28, c: 1, pad: 4, crops: true, sizes: []int{16, 8}},
+	{images: 30, h: 12, w: 12, c: 1, pad: 4, crops: true, sizes: []int{8, 4}},
 	{images: 10, h: 8, w: 8, c: 16, pad: 3, crops: true, sizes: []int{7, 1}},
-	{images: 50, h: 32, w: 32, c: 3, pad: 4, crops: true, sizes: []int{128}},
+	{images: 40, h: 16, w: 16, c: 3, pad: 4, crops: true, sizes: []int{16}},
 }
-
-// batchTol is the error allowed in a batch: both engines compute (v/255 − mean)/std in
-// float32 from the same bytes, which at most a fused multiply-add changes (and in
-// BF16 both round that float32 to bfloat16 alike).
-const batchTol = 1e-6
 
 // randomImages returns n random images of size bytes, labels below classes, and a
 // per-channel mean and standard deviation for c channels.
@@ -60,105 +51,93 @@ func randomImages(r *rand.Rand, n, size, c, classes int) (images []uint8, labels
 	return images, labels, mean, std
 }
 
-// checkBatch assembles the batches of bc on e and on the CPU engine of e's precision
-// into activation buffers (AllocAct) and compares the images (relative error, guards
-// untouched) and labels (exactly). It also checks that e's memory grows only when a
-// batch is larger than every earlier one.
-func checkBatch(t *testing.T, e *Engine, bc batchCase, seed uint64) {
-	t.Helper()
+// cropTriples draws n crops and flips for padding pad from seed, as int8 and int32
+// (DY, DX, flip) triples.
+func cropTriples(seed, stream uint64, n, pad int) ([]int8, []int32) {
+	cs := make([]data.Crop, n)
+	data.Augment{Pad: pad, Flip: true}.Draw(rand.NewPCG(seed, stream), cs)
+	var c8 []int8
+	var c32 []int32
+	for _, c := range cs {
+		f := int8(0)
+		if c.Flip {
+			f = 1
+		}
+		c8 = append(c8, c.DY, c.DX, f)
+		c32 = append(c32, int32(c.DY), int32(c.DX), int32(f))
+	}
+	return c8, c32
+}
+
+// batch checks UploadImages and Batch: the batches of each case assembled by both
+// engines into activation buffers (AllocAct), the images compared within batchTol,
+// the labels exactly, the values around the batch unchanged.
+func (c *suite) batch(t *testing.T) {
+	for i, bc := range batchCases {
+		t.Run(bc.String(), func(t *testing.T) {
+			e, ref := c.newEngine(t, c.s), c.newEngine(t, c.ref)
+			c.sum.add("batch", c.p, c.checkBatch(t, e, ref, bc, uint64(i)))
+		})
+	}
+}
+
+func (c *suite) checkBatch(t *testing.T, e, ref engine.Engine, bc batchCase, seed uint64) float64 {
 	r := rand.New(rand.NewPCG(seed, 0x6261))
 	size := bc.h * bc.w * bc.c
 	images, lab, mean, std := randomImages(r, bc.images, size, bc.c, 10)
-	maxN := 0
-	for _, n := range bc.sizes {
-		maxN = max(maxN, n)
-	}
+	maxN := slices.Max(bc.sizes)
 	init := values(r, maxN*size+2*guard, normal)
 	initStored := slices.Clone(init) // init as an activation buffer holds it
-	if e.Precision() == engine.BF16 {
-		cpu.RoundBF16(initStored)
+	if c.p == engine.BF16 {
+		roundBF16(initStored)
 	}
-	c := cpu.NewEngineWith(e.Precision())
-	cset, gset := c.UploadImages(images, lab, bc.h, bc.w, bc.c), e.UploadImages(images, lab, bc.h, bc.w, bc.c)
+	rset, gset := ref.UploadImages(images, lab, bc.h, bc.w, bc.c), e.UploadImages(images, lab, bc.h, bc.w, bc.c)
 	if gset.Len() != bc.images {
-		t.Fatalf("ImageSet.Len() = %d, want %d", gset.Len(), bc.images)
+		t.Fatalf("batch %s: ImageSet.Len() = %d, want %d", bc, gset.Len(), bc.images)
 	}
-	cx, gx := c.AllocAct(len(init)), e.AllocAct(len(init))
-	cy, gy := c.AllocLabels(maxN), e.AllocLabels(maxN)
-	seen := 0
+	rx, gx := ref.AllocAct(len(init)), e.AllocAct(len(init))
+	ry, gy := ref.AllocInts(maxN), e.AllocInts(maxN)
+	largest := 0.0
 	for _, n := range bc.sizes {
+		at := fmt.Sprintf("batch %s %s, %d images", c.p, bc, n)
 		idx := make([]int32, n)
 		for i := range idx {
 			idx[i] = int32(r.IntN(bc.images))
 		}
 		var crops []int8
 		if bc.crops {
-			cs := make([]data.Crop, n)
-			data.Augment{Pad: bc.pad, Flip: true}.Draw(rand.NewPCG(seed, uint64(n)), cs)
-			for _, cr := range cs {
-				f := int8(0)
-				if cr.Flip {
-					f = 1
-				}
-				crops = append(crops, cr.DY, cr.DX, f)
-			}
+			crops, _ = cropTriples(seed, uint64(n), n, bc.pad)
 		}
-		c.Upload(cx, init)
+		ref.Upload(rx, init)
 		e.Upload(gx, init)
-		used := e.MemUsed()
-		c.Batch(c.Slice(cx, guard, n*size), cy, cset, idx, crops, bc.pad, mean, std)
+		ref.Batch(ref.Slice(rx, guard, n*size), ry, rset, idx, crops, bc.pad, mean, std)
 		e.Batch(e.Slice(gx, guard, n*size), gy, gset, idx, crops, bc.pad, mean, std)
-		if err := e.Err(); err != nil {
-			t.Fatal(err)
-		}
-		if grew := e.MemUsed() != used; grew != (n > seen) {
-			t.Errorf("batch of %d after a largest of %d: memory grew %v (%d to %d bytes)", n, seen, grew, used, e.MemUsed())
-		}
-		seen = max(seen, n)
 		want, got := make([]float32, len(init)), make([]float32, len(init))
-		c.Download(want, cx)
+		ref.Download(want, rx)
 		e.Download(got, gx)
-		if err := e.Err(); err != nil {
-			t.Fatal(err)
-		}
+		wl, gl := make([]int32, n), make([]int32, n)
+		ref.DownloadInts(wl, ry)
+		e.DownloadInts(gl, gy)
+		checkErr(t, ref, at)
+		checkErr(t, e, at)
 		for i := range len(init) {
 			if (i < guard || i >= guard+n*size) && got[i] != initStored[i] {
-				t.Errorf("batch of %d: value %d outside the batch changed", n, i)
+				t.Errorf("%s: value %d outside the batch changed", at, i)
 				break
 			}
 		}
 		g, w := got[guard:guard+n*size], want[guard:guard+n*size]
-		if re := relErr(g, w, 0); !(re <= batchTol) {
+		re := relErr(g, w, 0)
+		largest = max(largest, re)
+		if !(re <= batchTol) {
 			j := worst(g, w)
-			t.Errorf("batch of %d: relative error %.3g > %g (worst at image %d, offset %d: %g, cpu %g)", n, re, batchTol, j/size, j%size, g[j], w[j])
+			t.Errorf("%s: relative error %.3g > %g (worst at image %d, offset %d: %s %g, %s %g)", at, re, batchTol, j/size, j%size, e.Name(), g[j], ref.Name(), w[j])
 		}
-		gl := make([]int32, n)
-		e.DownloadLabels(gl, gy)
-		for i, v := range gl {
-			if w := cy.(cpu.Int32s)[i]; v != w {
-				t.Errorf("batch of %d: label %d = %d, want %d", n, i, v, w)
-				break
-			}
+		if !slices.Equal(gl, wl) {
+			t.Errorf("%s: labels %v, %s has %v", at, gl, ref.Name(), wl)
 		}
 	}
-}
-
-// TestBatch checks UploadImages and Batch on the GPU against the CPU engine, in both
-// precisions.
-func TestBatch(t *testing.T) {
-	lib := gpuLibrary(t)
-	for _, p := range precisions {
-		for i, bc := range batchCases {
-			t.Run(p.String()+"/"+bc.String(), func(t *testing.T) {
-				e, err := lib.NewEngineWith(0, p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer e.Close()
-				checkBatch(t, e, bc, uint64(i))
-			})
-		}
-	}
+	return largest
 }
 
 // stepCase is one run of the step-indexed operations: steps batches of n examples
@@ -175,17 +154,13 @@ func (sc stepCase) String() string {
 	return fmt.Sprintf("%d_%dx%dx%d_pad%d_crops=%v_n%d_steps%d_p%d", sc.images, sc.h, sc.w, sc.c, sc.pad, sc.crops, sc.n, sc.steps, sc.params)
 }
 
-// stepCases: n and steps differ (so a binding that mixed them up selects other
+// stepCases: n and steps differ (so an engine that mixed them up selects other
 // steps), with and without crops, 1 and 3 channels.
 var stepCases = []stepCase{
 	{images: 20, h: 9, w: 7, c: 3, pad: 2, crops: true, n: 5, steps: 3, params: 1001},
-	{images: 30, h: 8, w: 8, c: 1, pad: 0, crops: false, n: 4, steps: 6, params: 100003},
-	{images: 40, h: 16, w: 16, c: 3, pad: 4, crops: true, n: 16, steps: 2, params: 7},
+	{images: 30, h: 8, w: 8, c: 1, pad: 0, crops: false, n: 4, steps: 6, params: 30011},
+	{images: 40, h: 12, w: 12, c: 3, pad: 4, crops: true, n: 8, steps: 2, params: 7},
 }
-
-// stepTol is the error allowed in SGD steps against the CPU engine: a few steps of
-// the same float32 formula, which a fused multiply-add moves by about 1e-7.
-const stepOpTol = 1e-5
 
 // stepBufs is one engine's buffers for checkStepOps.
 type stepBufs struct {
@@ -193,16 +168,18 @@ type stepBufs struct {
 	set                            engine.ImageSet
 	xFull, pFull, vFull, g, dstAll engine.Buf
 	x, p, v, dst, src              engine.Buf
-	y                              engine.Labels
+	y                              engine.Ints
 }
 
 func newStepBufs(e engine.Engine, sc stepCase, images []uint8, lab []int32, x0, p0, v0 []float32) *stepBufs {
 	size := sc.h * sc.w * sc.c
 	b := &stepBufs{e: e, set: e.UploadImages(images, lab, sc.h, sc.w, sc.c)}
 	full := func(v []float32, n int, act bool) (engine.Buf, engine.Buf) {
-		f := e.Alloc(len(v))
+		var f engine.Buf
 		if act {
 			f = e.AllocAct(len(v))
+		} else {
+			f = e.Alloc(len(v))
 		}
 		e.Upload(f, v)
 		return f, e.Slice(f, guard, n)
@@ -212,7 +189,7 @@ func newStepBufs(e engine.Engine, sc stepCase, images []uint8, lab []int32, x0, 
 	b.vFull, b.v = full(v0, sc.params, false)
 	b.dstAll, b.dst = full(make([]float32, 3*sc.steps+2*guard), 3*sc.steps, false)
 	b.g, b.src = e.Alloc(sc.params), e.Alloc(3)
-	b.y = e.AllocLabels(sc.n)
+	b.y = e.AllocInts(sc.n)
 	return b
 }
 
@@ -226,27 +203,32 @@ func (b *stepBufs) download(t *testing.T, sc stepCase) (x, p, v, dst []float32, 
 	}
 	x, p, v, dst = get(b.xFull), get(b.pFull), get(b.vFull), get(b.dstAll)
 	y = make([]int32, sc.n)
-	switch e := b.e.(type) {
-	case *Engine:
-		e.DownloadLabels(y, b.y)
-	default:
-		copy(y, b.y.(cpu.Int32s))
-	}
-	if err := b.e.Err(); err != nil {
-		t.Fatal(err)
-	}
+	b.e.DownloadInts(y, b.y)
+	checkErr(t, b.e, "step_ops "+sc.String())
 	return
 }
 
-// checkStepOps runs BatchAt, SGDStepAt, CopyAt and Count on e with the counter at
-// −1, 0, ..., steps in turn, and after each compares every output, guards included,
-// with the CPU engine running the plain Batch, SGDStep and a copy on the inputs of
-// step t (and nothing when t is outside [0, steps)): images within batchTol, labels
-// and copies exactly, SGD within stepOpTol. It also runs e's own Batch and SGDStep on
-// the same inputs and requires the step-indexed forms to match them bit for bit, and
-// checks the counter after each Count.
-func checkStepOps(t *testing.T, e *Engine, sc stepCase, seed uint64) {
+// stepOps checks BatchAt, SGDStepAt, CopyAt and Count against the reference's plain
+// Batch, SGDStep and a copy, and against the subject's own plain operations.
+func (c *suite) stepOps(t *testing.T) {
+	for i, sc := range stepCases {
+		t.Run(sc.String(), func(t *testing.T) {
+			c.sum.add("step_ops", c.p, c.checkStepOps(t, sc, uint64(i)))
+		})
+	}
+}
+
+// checkStepOps runs BatchAt, SGDStepAt, CopyAt and Count on the subject with the
+// counter at −1, 0, ..., steps in turn, and after each compares every output, guards
+// included, with the reference running the plain Batch, SGDStep and a copy on the
+// inputs of step t (and nothing when t is outside [0, steps)): images within
+// batchTol, labels and copies exactly, SGD within stepOpTol. It also runs the
+// subject's own Batch and SGDStep on the same inputs and requires the step-indexed
+// forms to match them bit for bit, and checks the counter after each Count. It
+// returns the largest relative error against the reference.
+func (c *suite) checkStepOps(t *testing.T, sc stepCase, seed uint64) float64 {
 	t.Helper()
+	e, ref, own := c.newEngine(t, c.s), c.newEngine(t, c.ref), c.newEngine(t, c.s)
 	r := rand.New(rand.NewPCG(seed, 0x7374))
 	size := sc.h * sc.w * sc.c
 	images, lab, mean, std := randomImages(r, sc.images, size, sc.c, 1000)
@@ -254,19 +236,10 @@ func checkStepOps(t *testing.T, e *Engine, sc stepCase, seed uint64) {
 	for i := range idx {
 		idx[i] = int32(r.IntN(sc.images))
 	}
-	var crops32 []int32
 	var crops8 []int8
+	var crops32 []int32
 	if sc.crops {
-		cs := make([]data.Crop, sc.steps*sc.n)
-		data.Augment{Pad: sc.pad, Flip: true}.Draw(rand.NewPCG(seed, 1), cs)
-		for _, c := range cs {
-			f := int8(0)
-			if c.Flip {
-				f = 1
-			}
-			crops8 = append(crops8, c.DY, c.DX, f)
-			crops32 = append(crops32, int32(c.DY), int32(c.DX), int32(f))
-		}
+		crops8, crops32 = cropTriples(seed, 1, sc.steps*sc.n, sc.pad)
 	}
 	lrs := make([]float32, sc.steps)
 	for i := range lrs {
@@ -276,21 +249,19 @@ func checkStepOps(t *testing.T, e *Engine, sc stepCase, seed uint64) {
 	x0 := values(r, sc.n*size+2*guard, normal)
 	p0, v0 := values(r, sc.params+2*guard, normal), values(r, sc.params+2*guard, normal)
 
-	c := cpu.NewEngineWith(e.Precision())
-	got, want := newStepBufs(e, sc, images, lab, x0, p0, v0), newStepBufs(c, sc, images, lab, x0, p0, v0)
-	plain := newStepBufs(e, sc, images, lab, x0, p0, v0) // e's own Batch and SGDStep
-	idxs, counter, lrsBuf := e.AllocLabels(len(idx)), e.AllocLabels(1), e.Alloc(len(lrs))
-	e.UploadLabels(idxs, idx)
+	got, want := newStepBufs(e, sc, images, lab, x0, p0, v0), newStepBufs(ref, sc, images, lab, x0, p0, v0)
+	plain := newStepBufs(own, sc, images, lab, x0, p0, v0) // the subject's own Batch and SGDStep
+	idxs, counter, lrsBuf := e.AllocInts(len(idx)), e.AllocInts(1), e.Alloc(len(lrs))
+	e.UploadInts(idxs, idx)
 	e.Upload(lrsBuf, lrs)
-	var crops engine.Labels
+	var crops engine.Ints
 	if sc.crops {
-		crops = e.AllocLabels(len(crops32))
-		e.UploadLabels(crops, crops32)
+		crops = e.AllocInts(len(crops32))
+		e.UploadInts(crops, crops32)
 	}
-	e.UploadLabels(counter, []int32{-1})
-	if err := e.Err(); err != nil {
-		t.Fatal(err)
-	}
+	e.UploadInts(counter, []int32{-1})
+	checkErr(t, e, "step_ops")
+	largest := 0.0
 	for step := -1; step <= sc.steps; step++ {
 		g, src := values(r, sc.params, normal), values(r, 3, normal)
 		for _, b := range []*stepBufs{got, want, plain} {
@@ -310,25 +281,22 @@ func checkStepOps(t *testing.T, e *Engine, sc stepCase, seed uint64) {
 			for _, b := range []*stepBufs{want, plain} {
 				b.e.Batch(b.x, b.y, b.set, ix, cr, sc.pad, mean, std)
 				b.e.SGDStep(b.p, b.g, b.v, sc.params, lrs[step], momentum, wd, true)
+				b.e.Upload(b.e.Slice(b.dst, 3*step, 3), src)
 			}
-			c.Upload(c.Slice(want.dst, 3*step, 3), src)
-			e.Upload(e.Slice(plain.dst, 3*step, 3), src)
 		}
 		gx, gp, gv, gd, gy := got.download(t, sc)
 		wx, wp, wv, wdst, wy := want.download(t, sc)
 		px, pp, pv, pd, py := plain.download(t, sc)
 		ct := make([]int32, 1)
-		e.DownloadLabels(ct, counter)
-		if err := e.Err(); err != nil {
-			t.Fatal(err)
-		}
-		at := fmt.Sprintf("counter %d", step)
+		e.DownloadInts(ct, counter)
+		checkErr(t, e, "step_ops")
+		at := fmt.Sprintf("step_ops %s %s, counter %d", c.p, sc, step)
 		if ct[0] != int32(step+1) {
 			t.Errorf("%s: after Count the counter is %d, want %d", at, ct[0], step+1)
 		}
-		compareGuarded(t, at+": BatchAt x", gx, wx, batchTol)
-		compareGuarded(t, at+": SGDStepAt p", gp, wp, stepOpTol)
-		compareGuarded(t, at+": SGDStepAt v", gv, wv, stepOpTol)
+		largest = max(largest, compareGuarded(t, at+": BatchAt x", gx, wx, batchTol))
+		largest = max(largest, compareGuarded(t, at+": SGDStepAt p", gp, wp, stepOpTol))
+		largest = max(largest, compareGuarded(t, at+": SGDStepAt v", gv, wv, stepOpTol))
 		compareGuarded(t, at+": CopyAt dst", gd, wdst, 0)
 		if !slices.Equal(gy, wy) {
 			t.Errorf("%s: BatchAt labels %v, want %v", at, gy, wy)
@@ -336,20 +304,22 @@ func checkStepOps(t *testing.T, e *Engine, sc stepCase, seed uint64) {
 		for _, s := range []struct {
 			name      string
 			got, want []float32
-		}{{"x", gx, px}, {"p", gp, pp}, {"v", gv, pv}, {"dst", gd, pd}} {
+		}{{"BatchAt x", gx, px}, {"SGDStepAt p", gp, pp}, {"SGDStepAt v", gv, pv}, {"CopyAt dst", gd, pd}} {
 			if !sameBits(s.got, s.want) {
-				t.Errorf("%s: %s of the step-indexed operation differs from the plain one's", at, s.name)
+				t.Errorf("%s: %s differs from the plain operation's", at, s.name)
 			}
 		}
 		if !slices.Equal(gy, py) {
 			t.Errorf("%s: BatchAt labels %v, Batch's %v", at, gy, py)
 		}
 	}
+	return largest
 }
 
 // compareGuarded compares two downloads with guard values at both ends: the guards
 // exactly, the rest by norm-wise relative error at most tol (exactly when tol is 0).
-func compareGuarded(t *testing.T, what string, got, want []float32, tol float64) {
+// It returns the relative error.
+func compareGuarded(t *testing.T, what string, got, want []float32, tol float64) float64 {
 	t.Helper()
 	n := len(want)
 	if !sameBits(got[:guard], want[:guard]) || !sameBits(got[n-guard:], want[n-guard:]) {
@@ -361,41 +331,12 @@ func compareGuarded(t *testing.T, what string, got, want []float32, tol float64)
 			j := worst(g, w)
 			t.Errorf("%s: differs at %d: %g, want %g", what, j, g[j], w[j])
 		}
-		return
+		return relErr(g, w, 0)
 	}
-	if re := relErr(g, w, 0); !(re <= tol) {
+	re := relErr(g, w, 0)
+	if !(re <= tol) {
 		j := worst(g, w)
-		t.Errorf("%s: relative error %.3g > %g (worst at %d: %g, cpu %g)", what, re, tol, j, g[j], w[j])
+		t.Errorf("%s: relative error %.3g > %g (worst at %d: %g, want %g)", what, re, tol, j, g[j], w[j])
 	}
-}
-
-// sameBits reports whether a and b hold the same float32 bits.
-func sameBits(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// TestStepOps checks BatchAt, SGDStepAt, CopyAt and Count on the GPU against the CPU
-// engine's plain operations and the GPU's own Batch and SGDStep.
-func TestStepOps(t *testing.T) {
-	lib := gpuLibrary(t)
-	for _, p := range precisions {
-		for i, sc := range stepCases {
-			t.Run(p.String()+"/"+sc.String(), func(t *testing.T) {
-				e, err := lib.NewEngineWith(0, p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer e.Close()
-				checkStepOps(t, e, sc, uint64(i))
-			})
-		}
-	}
+	return re
 }
