@@ -41,7 +41,7 @@ var Families = []string{
 	"relu_forward", "relu_backward", "add", "sigmoid_forward", "sigmoid_backward",
 	"scale_forward", "scale_backward", "avgpool_forward", "avgpool_backward",
 	"linear_forward", "linear_backward", "softmax_cross_entropy", "sgd",
-	"batch", "step_ops", "record_replay", "network_1step", "network_10steps",
+	"batch", "step_ops", "resized_batch", "record_replay", "network_1step", "network_10steps",
 }
 
 // Short reports whether the suite runs its small variant, which trains only the first
@@ -140,6 +140,9 @@ func Run(t *testing.T, s, ref Subject, families ...string) *Summary {
 			}
 			if want("step_ops") {
 				t.Run("step_ops", c.stepOps)
+			}
+			if want("resized_batch") {
+				t.Run("resized_batch", c.resized)
 			}
 			if want("record_replay") {
 				t.Run("record", c.record)
