@@ -32,25 +32,27 @@ var resizedCases = []resizedCase{
 	{images: 6, h: 7, w: 5, c: 16, n: 2, steps: 3},
 }
 
-// edgeBoxes returns windows of an h×w image that touch its edges: the whole image,
-// the one-pixel corners, one-pixel strips along the last column and row, a quarter
-// at the bottom-right corner, and the top rows at full width.
-func edgeBoxes(h, w int) [][4]int32 {
+// edgeBoxes returns windows of an h×w image that touch its edges, as (top, left,
+// height, width, flip): the whole image mirrored and not, the one-pixel corners,
+// one-pixel strips along the last column and row, a quarter at the bottom-right
+// corner, and the top rows at full width, mirrored.
+func edgeBoxes(h, w int) [][5]int32 {
 	h32, w32 := int32(h), int32(w)
-	return [][4]int32{
-		{0, 0, h32, w32},
-		{0, 0, 1, 1},
-		{h32 - 1, w32 - 1, 1, 1},
-		{0, w32 - 1, h32, 1},
-		{h32 - 1, 0, 1, w32},
-		{h32 / 2, w32 / 2, h32 - h32/2, w32 - w32/2},
-		{0, 0, (h32 + 1) / 2, w32},
+	return [][5]int32{
+		{0, 0, h32, w32, 1},
+		{0, 0, h32, w32, 0},
+		{0, 0, 1, 1, 0},
+		{h32 - 1, w32 - 1, 1, 1, 1},
+		{0, w32 - 1, h32, 1, 0},
+		{h32 - 1, 0, 1, w32, 1},
+		{h32 / 2, w32 / 2, h32 - h32/2, w32 - w32/2, 1},
+		{0, 0, (h32 + 1) / 2, w32, 1},
 	}
 }
 
 // resizedBoxes returns steps·n boxes as int32 (top, left, height, width, flip)
-// quintuples: drawn with data.ImageNetCrop (so flipped or not at random), every
-// other one replaced by the next of edgeBoxes, flipped on every other use.
+// quintuples: drawn with data.ImageNetCrop (flipped or not at random), every other
+// one, from the first, replaced by the next of edgeBoxes.
 func resizedBoxes(seed uint64, rc resizedCase) []int32 {
 	bs := make([]data.Box, rc.steps*rc.n)
 	data.ImageNetCrop.Draw(rand.NewPCG(seed, 0x7263), rc.h, rc.w, bs)
@@ -64,7 +66,6 @@ func resizedBoxes(seed uint64, rc resizedCase) []int32 {
 		if k%2 == 0 {
 			e := edges[(k/2)%len(edges)]
 			copy(q, e[:])
-			q[4] = int32((k / 2) % 2)
 		}
 		out = append(out, q...)
 	}
