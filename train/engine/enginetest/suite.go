@@ -1,6 +1,7 @@
 // Package enginetest is the conformance suite of engine.Engine: every operation
 // forward and backward on random arguments of odd shapes, the step-indexed
-// operations, Record and Replay, and whole X and Y networks trained for one and ten
+// operations, random-resized crops (for engines that are engine.ResizedCropper),
+// Record and Replay, and whole X and Y networks trained for one and ten
 // steps, each compared with a reference engine. An engine's tests are one call of
 // Run: the CUDA engine's with the CPU engine as the reference, the CPU engine's with
 // Naive, this package's float64 engine written straight from the formulas of package
