@@ -53,7 +53,7 @@ JPEG or PNG, decoded once into R×R centre crops, R = 224 by default, cached in
 --cache-dir, default $XDG_CACHE_HOME/dds or ~/.cache/dds; --skip-bad leaves out
 files that do not decode instead of failing), synthetic:HxWxC[:CLASSES[:NTRAIN[:NTEST]]].
 --augment auto is crop-flip for CIFAR and image folders of R ≤ 32, resized-crop-flip
-(ImageNet's random-resized crop and flip; CPU engine only for now) for larger
+(ImageNet's random-resized crop and flip, on either device) for larger
 image folders, none otherwise.
 Example: sample --space regnetx-mnist -n 8 | train --epochs 1 | evaluate | show`
 

@@ -22,7 +22,7 @@ package cuda
 	X(scale_forward) X(scale_backward) X(avgpool_forward) X(avgpool_backward) \
 	X(linear_forward) X(linear_backward) X(softmax_xent) X(sgd_step) X(batch) X(mem_info) \
 	X(batch_at) X(sgd_step_at) X(copy_at) X(count) X(capture_begin) X(capture_end) X(graph_launch) \
-	X(graph_destroy) X(set_precision) X(precision) X(conv_scratch_ctx)
+	X(graph_destroy) X(set_precision) X(precision) X(conv_scratch_ctx) X(resized_batch_at)
 
 // dds_fns holds a pointer to every function of one loaded library, each typed as the
 // header declares it (the declarations are only read for their types, never linked).
@@ -218,6 +218,12 @@ static void go_batch_at(const dds_fns *t, dds_ctx *c, uintptr_t x, uintptr_t y, 
                         int pad, const float *mean, const float *std) {
 	t->batch_at(c, F(x), (int32_t *)y, (const uint8_t *)images, CI(labels), CI(idxs), CI(crops), CI(counter), steps, n,
 	            h, w, ch, pad, mean, std);
+}
+static void go_resized_batch_at(const dds_fns *t, dds_ctx *c, uintptr_t x, uintptr_t y, uintptr_t images,
+                                uintptr_t labels, uintptr_t idxs, uintptr_t boxes, uintptr_t counter, int steps, int n,
+                                int h, int w, int ch, const float *mean, const float *std) {
+	t->resized_batch_at(c, F(x), (int32_t *)y, (const uint8_t *)images, CI(labels), CI(idxs), CI(boxes), CI(counter),
+	                    steps, n, h, w, ch, mean, std);
 }
 static void go_sgd_step_at(const dds_fns *t, dds_ctx *c, uintptr_t p, uintptr_t g, uintptr_t v, int64_t n,
                            uintptr_t lrs, uintptr_t counter, int steps, float momentum, float wd, int nesterov) {
@@ -1051,6 +1057,46 @@ func (e *Engine) BatchAt(x engine.Buf, y engine.Ints, set engine.ImageSet, idxs,
 	}
 	C.go_batch_at(e.t, e.c(), xp, yp, C.uintptr_t(s.images), C.uintptr_t(s.labels), ip, cp, ctr, st,
 		C.int(n), C.int(s.h), C.int(s.w), C.int(s.c), C.int(pad),
+		(*C.float)(unsafe.Pointer(unsafe.SliceData(mean))), (*C.float)(unsafe.Pointer(unsafe.SliceData(std))))
+}
+
+var _ engine.ResizedCropper = (*Engine)(nil)
+
+// ResizedBatchAt is dds_resized_batch_at: step t = counter[0]'s batch of
+// random-resized crops with the semantics of data.Set.ResizedBatch (and the CPU
+// engine's float32 arithmetic): the n examples idxs[t·n : (t+1)·n], example i cut to
+// the window boxes[5k : 5k+5] (k = t·n + i; top, left, height, width, flip) and
+// resized bilinearly to the set's H×W, mirrored when flip != 0, normalised with mean
+// and std into x [n][H][W][C], their labels into y; t is read on the device when the
+// operation runs, and nothing happens when it is outside [0, steps), steps =
+// idxs.Len()/n. The lengths are checked here; the indices and boxes, being in device
+// memory, are not: an index must lie in [0, set.Len()) (the kernel reads the image it
+// names), and a box outside the image reads the image's edge pixels where
+// data.Set.ResizedBatch would panic.
+func (e *Engine) ResizedBatchAt(x engine.Buf, y engine.Ints, set engine.ImageSet, idxs, boxes, counter engine.Ints, n int, mean, std []float32) {
+	const op = "ResizedBatchAt"
+	s, ok := set.(*ImageSet)
+	if !ok || s == nil {
+		panic(fmt.Sprintf("cuda: ResizedBatchAt: set is %T, not a CUDA engine image set", set))
+	}
+	if n < 0 {
+		panic(fmt.Sprintf("cuda: ResizedBatchAt: n = %d", n))
+	}
+	ip := ints(idxs, n, op, "idxs")
+	st := steps(idxs.Len(), n)
+	bp := ints(boxes, 5*int(st)*n, op, "boxes")
+	xp, yp, ctr := e.act(x, n*s.h*s.w*s.c, op, "x"), ints(y, n, op, "y"), ints(counter, 1, op, "counter")
+	switch {
+	case s.c > maxBatchChannels:
+		panic(fmt.Sprintf("cuda: ResizedBatchAt: %d channels, at most %d", s.c, maxBatchChannels))
+	case len(mean) < s.c || len(std) < s.c:
+		panic(fmt.Sprintf("cuda: ResizedBatchAt: len(mean) = %d, len(std) = %d, want at least C = %d", len(mean), len(std), s.c))
+	}
+	if n == 0 || st == 0 {
+		return
+	}
+	C.go_resized_batch_at(e.t, e.c(), xp, yp, C.uintptr_t(s.images), C.uintptr_t(s.labels), ip, bp, ctr, st,
+		C.int(n), C.int(s.h), C.int(s.w), C.int(s.c),
 		(*C.float)(unsafe.Pointer(unsafe.SliceData(mean))), (*C.float)(unsafe.Pointer(unsafe.SliceData(std))))
 }
 

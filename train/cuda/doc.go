@@ -47,10 +47,11 @@
 //
 // # Recorded steps
 //
-// The step-indexed operations (BatchAt, SGDStepAt, CopyAt, Count) take their
-// per-step inputs (batch indices and int32 crops, learning rates) from engine memory
-// at the step t held in a counter buffer, which their kernels read on the device, so
-// a training step is the same launches every step. Engine.Record captures the
+// The step-indexed operations (BatchAt, ResizedBatchAt, SGDStepAt, CopyAt, Count)
+// take their per-step inputs (batch indices, int32 crops or random-resized-crop
+// boxes, learning rates) from engine memory at the step t held in a counter buffer,
+// which their kernels read on the device, so a training step is the same launches
+// every step. Engine.Record captures the
 // operations a function issues into a CUDA graph (dds_capture_begin/end, stream
 // capture in relaxed mode, since a goroutine may change OS threads between the two
 // calls) and returns a *Replay whose Run enqueues all of them with one call

@@ -25,8 +25,8 @@ import (
 // limit of FAKE_MEM bytes per context, copies, dds_mem_info: FAKE_MEM bytes less what
 // the live contexts hold, the precision: settable before the first dds_alloc, and
 // its scratch lengths FAKE_SCRATCH and FAKE_SCRATCH_BF16) and a few operations (ReLU
-// forward, Add, SGD, Batch, and the step-indexed BatchAt, SGDStepAt, CopyAt and
-// Count) with the CPU engine's semantics, the activations of ReLU, Add and Batch
+// forward, Add, SGD, Batch, and the step-indexed BatchAt, ResizedBatchAt, SGDStepAt,
+// CopyAt and Count) with the CPU engine's semantics, the activations of ReLU, Add and Batch
 // stored as bfloat16 bits (uint16, rounded to nearest even) in DDS_BF16; every other operation fails with DDS_ERR_ARG naming itself, and so does
 // dds_capture_begin: the fake cannot record, which it says rather than pretending to
 // (dds_capture_end then returns NULL). Its probe answers as the FAKE_* macros say. The tests
@@ -281,6 +281,50 @@ void dds_batch_at(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, con
 	dds_batch(ctx, x, y, images, labels, idxs + (size_t)t * n, c8, n, h, w, c, pad, mean, std);
 	free(c8);
 }
+/* Random-resized crops, in data.Set.ResizedBatch's arithmetic. */
+static void fake_tap(int off, int len, int out, int j, int *lo, int *hi, float *frac) {
+	double p = ((double)j + 0.5) * ((double)len / (double)out) - 0.5;
+	if (p < 0) p = 0;
+	if (p > len - 1) p = len - 1;
+	int i = (int)p;
+	*lo = off + i;
+	*hi = off + (i + 1 < len - 1 ? i + 1 : len - 1);
+	*frac = (float)(p - i);
+}
+void dds_resized_batch_at(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const int32_t *labels,
+                          const int32_t *idxs, const int32_t *boxes, const int32_t *counter, int steps, int n, int h,
+                          int w, int c, const float *mean, const float *std) {
+	int t;
+	if (ctx->status || !fake_step(counter, steps, &t)) return;
+	if (c > 16) { fail(ctx, DDS_ERR_ARG, "dds_resized_batch_at: more than 16 channels"); return; }
+	for (int i = 0; i < n; i++) {
+		int64_t k = (int64_t)t * n + i;
+		const int32_t *b = boxes + 5 * k;
+		if (b[0] < 0 || b[1] < 0 || b[2] < 1 || b[3] < 1 || b[0] + b[2] > h || b[1] + b[3] > w) {
+			fail(ctx, DDS_ERR_ARG, "dds_resized_batch_at: a box outside the image");
+			return;
+		}
+		const uint8_t *src = images + (size_t)idxs[k] * h * w * c;
+		for (int r = 0; r < h; r++) {
+			int r0, r1, a0, a1;
+			float fy, fx;
+			fake_tap(b[0], b[2], h, r, &r0, &r1, &fy);
+			for (int q = 0; q < w; q++) {
+				fake_tap(b[1], b[3], w, q, &a0, &a1, &fx);
+				int oq = b[4] ? w - 1 - q : q;
+				for (int ch = 0; ch < c; ch++) {
+					float v00 = src[((size_t)r0 * w + a0) * c + ch], v01 = src[((size_t)r0 * w + a1) * c + ch];
+					float v10 = src[((size_t)r1 * w + a0) * c + ch], v11 = src[((size_t)r1 * w + a1) * c + ch];
+					float top = v00 + fx * (v01 - v00), bot = v10 + fx * (v11 - v10);
+					float v = top + fy * (bot - top);
+					float scale = 1.f / (255.f * std[ch]), shift = mean[ch] / std[ch];
+					st(ctx, x, (int64_t)i * h * w * c + ((int64_t)r * w + oq) * c + ch, v * scale - shift);
+				}
+			}
+		}
+		if (y) y[i] = labels[idxs[k]];
+	}
+}
 void dds_sgd_step_at(dds_ctx *ctx, float *p, const float *g, float *v, int64_t n, const float *lrs,
                      const int32_t *counter, int steps, float momentum, float weight_decay, int nesterov) {
 	int t;
@@ -445,7 +489,8 @@ func fakeEngineWith(t *testing.T, p engine.Precision) *Engine {
 }
 
 // TestFakeConformance runs the conformance suite's case families of the operations
-// the fake implements (ReLU forward, Add, SGD, Batch, the step-indexed operations)
+// the fake implements (ReLU forward, Add, SGD, Batch, the step-indexed operations,
+// random-resized crops)
 // through the binding against the CPU engine, in both precisions, which checks the
 // trampolines' argument order, the steps the binding derives from the buffers'
 // lengths, and in BF16 that activations are allocated, uploaded and downloaded as
@@ -455,7 +500,7 @@ func TestFakeConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	families := []string{"relu_forward", "add", "sgd", "batch", "step_ops"}
+	families := []string{"relu_forward", "add", "sgd", "batch", "step_ops", "resized_batch"}
 	sum := enginetest.Run(t, librarySubject(lib), cpuSubject, families...)
 	for _, p := range precisions {
 		for _, f := range families {

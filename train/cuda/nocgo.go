@@ -12,7 +12,7 @@ import (
 var errNoCgo = fmt.Errorf("%w: this binary was built without cgo (CGO_ENABLED=0), so it cannot load one; rebuild it with cgo and a C compiler", ErrNotFound)
 
 // ABIVersion is the DDS_ABI_VERSION this package expects (lib/dds_cuda.h).
-const ABIVersion = 3
+const ABIVersion = 4
 
 // Library is a loaded kernel library; without cgo there is none.
 type Library struct{}

@@ -9,8 +9,10 @@
 #      block read partial sums other rows have not written yet (a shared-memory race)
 #   B  conv.cu: an off-by-one in the direct convolution's group index (output channel
 #      o reads the input channels of group (o+1)/(Cout/G) instead of o/(Cout/G))
+#   C  batch.cu: the random-resized crop's mirror is off by one (output column ox of a
+#      flipped example takes resized column w − ox instead of w − 1 − ox)
 #
-#   bash train/cuda/emu/mutate.sh [A|B ...]     (default: A B), from anywhere
+#   bash train/cuda/emu/mutate.sh [A|B|C ...]     (default: A B C), from anywhere
 #
 # It prints each run's key lines (the emulator's reports, the failing cases and their
 # messages) and exits 0 only if every mutation made the suite fail naming the
@@ -19,7 +21,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$root"
 muts=("$@")
-[[ ${#muts[@]} -gt 0 ]] || muts=(A B)
+[[ ${#muts[@]} -gt 0 ]] || muts=(A B C)
 
 test_bin=$root/bin/cuda.test
 if [[ ! -x $test_bin ]]; then
@@ -29,10 +31,12 @@ libasan=$(g++ -print-file-name=libasan.so)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# mutate M DIR applies mutation M to the copy in DIR and prints the file and the
-# operation it breaks.
+# mutate M DIR applies mutation M to the copy in DIR and sets file, the operation it
+# breaks (op) and the pattern of a failure naming it (named: by default the
+# operation's CUDA error, or a message of the C function).
 mutate() {
 	local m=$1 dir=$2 before after
+	named=""
 	case $m in
 	A)
 		file=bn.cu op=dds_bn_
@@ -44,11 +48,18 @@ mutate() {
 		before=$(md5sum "$dir/lib/$file")
 		perl -0pi -e 's/(\t\tint g = )o \/ d\.cout_g;/$1(o + 1) \/ d.cout_g;/' "$dir/lib/$file"
 		;;
+	C)
+		file=batch.cu op=resized_batch
+		named='resized_batch (fp32|bf16) [^:]*: ResizedBatchAt x: relative error'
+		before=$(md5sum "$dir/lib/$file")
+		perl -0pi -e 's/int sx = b\[4\] != 0 \? w - 1 - ox : ox;/int sx = b[4] != 0 ? w - ox : ox;/' "$dir/lib/$file"
+		;;
 	*)
-		echo "mutate.sh: unknown mutation $m (want A or B)" >&2
+		echo "mutate.sh: unknown mutation $m (want A, B or C)" >&2
 		return 2
 		;;
 	esac
+	[[ -n $named ]] || named="CUDA: ${op}|${op}[a-z_]*:"
 	after=$(md5sum "$dir/lib/$file")
 	if [[ $before == "$after" ]]; then
 		echo "mutate.sh: mutation $m did not apply to $file (the source changed?)" >&2
@@ -84,11 +95,11 @@ for m in "${muts[@]}"; do
 	fails=$(grep -c -- '--- FAIL' "$dir/run.log" || true)
 	echo "-- key lines of the run (exit status $rc, $fails FAIL lines):"
 	# The emulator's reports, the failures' messages, the failing cases: a few of each.
-	for pat in 'dds-emu: error|ERROR: AddressSanitizer' 'CUDA: dds_|dds_[a-z_]*: ' '--- FAIL'; do
+	for pat in 'dds-emu: error|ERROR: AddressSanitizer' 'CUDA: dds_|dds_[a-z_]*: ' "$named" '--- FAIL'; do
 		grep -E -- "$pat" "$dir/run.log" >"$dir/key.log" || true
 		head -n 5 "$dir/key.log" | cut -c1-420
 	done
-	if [[ $rc -ne 0 ]] && grep -q "CUDA: ${op}\|${op}[a-z_]*:" "$dir/run.log"; then
+	if [[ $rc -ne 0 ]] && grep -qE -- "$named" "$dir/run.log"; then
 		echo "-- mutation $m: the suite fails, naming ${op}*"
 	else
 		echo "-- mutation $m: NOT caught (exit status $rc; no failure naming ${op}*)"

@@ -5,7 +5,8 @@
  * sizes, strides 1 and 2, dense, grouped and depthwise convolutions, 1×1 GEMM and
  * strided GEMM, the two-stage reductions), plus guard values after every output,
  * bitwise reproducibility of the reductions, the step-indexed operations against
- * their plain forms, a captured CUDA graph replayed against the same operations run
+ * their plain forms, random-resized crops against a float64 bilinear reference (and
+ * boxes outside the image read only inside it), a captured CUDA graph replayed against the same operations run
  * directly (bit for bit), dds_mem_info, and the error paths. It prints one line
  * per tensor with the largest error and exits 1 when any exceeds
  * atol + rtol·|reference| (fp32 arithmetic against float64: atol 1e-4 and rtol 1e-3
@@ -488,6 +489,111 @@ static void check_batch(int nimg, int n, int h, int w, int c, int pad, int augme
 	snprintf(name, sizeof name, "batch %dx%dx%d pad%d augment%d labels", h, w, c, pad, augment);
 	expect(ok, name);
 	free(img), free(lab), free(idx), free(crops), free(x), free(hx), free(hy);
+}
+
+/* resized_tap_ref is the bilinear sample of output j of out over a window of len
+ * samples: position (j + ½)·len/out − ½ clamped to [0, len − 1], its two samples and
+ * the weight of the second. */
+static void resized_tap_ref(int j, int len, int out, int *i0, int *i1, double *f) {
+	double p = (j + 0.5) * len / out - 0.5;
+	p = p < 0 ? 0 : (p > len - 1 ? len - 1 : p);
+	*i0 = (int)floor(p);
+	*i1 = *i0 + 1 < len - 1 ? *i0 + 1 : len - 1;
+	*f = p - floor(p);
+}
+
+/* check_resized runs dds_resized_batch_at with the counter at -1, 0, ..., steps over
+ * steps batches of n random-resized crops (boxes at the edges, mirrored, and
+ * interior ones) of h×w×c images, and compares each batch with a float64 bilinear
+ * reference (nothing may change outside [0, steps)), the labels exactly. Then boxes
+ * that leave the image must launch cleanly and read nothing outside it (which the
+ * emulation's AddressSanitizer checks). */
+static void check_resized(int nimg, int steps, int n, int h, int w, int c) {
+	size_t isz = (size_t)h * w * c, nb = (size_t)steps * n;
+	uint8_t *img = malloc(nimg * isz);
+	for (size_t i = 0; i < nimg * isz; i++) img[i] = (uint8_t)(rnd() * 128 + 128);
+	int32_t *lab = malloc(nimg * sizeof(int32_t)), *idx = malloc(nb * sizeof(int32_t)), *box = malloc(5 * nb * sizeof(int32_t));
+	for (int i = 0; i < nimg; i++) lab[i] = i * 7 + 2;
+	for (size_t k = 0; k < nb; k++) {
+		idx[k] = (int32_t)((k * 5 + 1) % nimg);
+		int32_t *b = box + 5 * k;
+		switch (k % 4) {
+		case 0: b[0] = 0, b[1] = 0, b[2] = h, b[3] = w; break;                     /* whole image */
+		case 1: b[0] = h - 1, b[1] = w - 1, b[2] = 1, b[3] = 1; break;             /* last pixel */
+		case 2: b[0] = h / 3, b[1] = 0, b[2] = h - h / 3, b[3] = w / 2 + 1; break; /* bottom-left */
+		default: b[0] = 1, b[1] = w / 4, b[2] = h / 2, b[3] = w - w / 4; break;    /* right edge */
+		}
+		b[4] = (int32_t)((k / 4 + k) % 2);
+	}
+	float mean[16], sd[16];
+	for (int ch = 0; ch < c; ch++) mean[ch] = 0.45f + 0.02f * ch, sd[ch] = 0.22f + 0.01f * ch;
+	uint8_t *d_img = dds_alloc(ctx, nimg * isz);
+	int32_t *d_lab = dds_alloc(ctx, nimg * sizeof(int32_t)), *d_idx = dds_alloc(ctx, nb * sizeof(int32_t));
+	int32_t *d_box = dds_alloc(ctx, 5 * nb * sizeof(int32_t)), *d_counter = dds_alloc(ctx, sizeof(int32_t));
+	dds_upload(ctx, d_img, img, nimg * isz);
+	dds_upload(ctx, d_lab, lab, nimg * sizeof(int32_t));
+	dds_upload(ctx, d_idx, idx, nb * sizeof(int32_t));
+	dds_upload(ctx, d_box, box, 5 * nb * sizeof(int32_t));
+	float *d_x = dev(NULL, n * isz), *d_y = dev(NULL, n);
+	double *want = zeros(n * isz);
+	for (size_t i = 0; i < n * isz; i++) want[i] = SENTINEL;
+	int32_t *wl = calloc(n, sizeof(int32_t)), *hy = malloc(n * sizeof(int32_t));
+	float sent = SENTINEL;
+	for (int i = 0; i < n; i++) memcpy(&wl[i], &sent, 4); /* d_y starts as sentinels */
+	char name[128];
+	for (int t = -1; t <= steps; t++) {
+		dds_upload(ctx, d_counter, &t, sizeof t);
+		dds_resized_batch_at(ctx, d_x, (int32_t *)d_y, d_img, d_lab, d_idx, d_box, d_counter, steps, n, h, w, c, mean, sd);
+		if (t >= 0 && t < steps) {
+			for (int i = 0; i < n; i++) {
+				size_t k = (size_t)t * n + i;
+				const int32_t *b = box + 5 * k;
+				wl[i] = lab[idx[k]];
+				for (int oy = 0; oy < h; oy++) {
+					int y0, y1, x0, x1;
+					double fy, fx;
+					resized_tap_ref(oy, b[2], h, &y0, &y1, &fy);
+					for (int ox = 0; ox < w; ox++) {
+						resized_tap_ref(b[4] ? w - 1 - ox : ox, b[3], w, &x0, &x1, &fx);
+						for (int ch = 0; ch < c; ch++) {
+							const uint8_t *p = img + (size_t)idx[k] * isz;
+#define PIX(r, q) ((double)p[((size_t)(b[0] + (r)) * w + b[1] + (q)) * c + ch])
+							double v = (1 - fy) * ((1 - fx) * PIX(y0, x0) + fx * PIX(y0, x1)) +
+							           fy * ((1 - fx) * PIX(y1, x0) + fx * PIX(y1, x1));
+#undef PIX
+							want[(size_t)i * isz + ((size_t)oy * w + ox) * c + ch] = (v / 255 - mean[ch]) / sd[ch];
+						}
+					}
+				}
+			}
+		}
+		snprintf(name, sizeof name, "resized_batch_at %dx%dx%d n%d counter %d x", h, w, c, n, t);
+		float *hx = get(name, d_x, n * isz);
+		compare(name, hx, want, n * isz, 1e-5, 1e-5);
+		dds_download(ctx, hy, d_y, n * sizeof(int32_t));
+		snprintf(name, sizeof name, "resized_batch_at %dx%dx%d n%d counter %d labels", h, w, c, n, t);
+		expect(memcmp(hy, wl, n * sizeof(int32_t)) == 0, name);
+		free(hx);
+	}
+	/* Boxes past the bottom-right corner, before the top-left one, and empty. */
+	for (size_t k = 0; k < nb; k++) {
+		int32_t *b = box + 5 * k;
+		switch (k % 3) {
+		case 0: b[0] = h - 1, b[1] = w - 2, b[2] = h, b[3] = w + 3; break;
+		case 1: b[0] = -5, b[1] = -2, b[2] = 3, b[3] = 2; break;
+		default: b[0] = 0, b[1] = 0, b[2] = 0, b[3] = -1; break;
+		}
+	}
+	dds_upload(ctx, d_box, box, 5 * nb * sizeof(int32_t));
+	int t0 = 0;
+	dds_upload(ctx, d_counter, &t0, sizeof t0);
+	dds_resized_batch_at(ctx, d_x, (int32_t *)d_y, d_img, d_lab, d_idx, d_box, d_counter, steps, n, h, w, c, mean, sd);
+	snprintf(name, sizeof name, "resized_batch_at %dx%dx%d boxes outside the image read inside it", h, w, c);
+	float *hx = get(name, d_x, n * isz);
+	int finite = 1;
+	for (size_t i = 0; i < n * isz; i++) finite &= isfinite(hx[i]) && fabsf(hx[i]) < 100;
+	expect(finite && dds_sync(ctx) == DDS_OK, name);
+	free(hx), free(img), free(lab), free(idx), free(box), free(want), free(wl), free(hy);
 }
 
 /* ---- bfloat16 activations ---- */
@@ -1095,6 +1201,8 @@ int main(void) {
 	check_batch(10, 7, 5, 5, 3, 0, 0);
 	check_step_ops(1);
 	check_step_ops(0);
+	check_resized(7, 3, 4, 9, 13, 3);
+	check_resized(5, 2, 3, 12, 5, 1);
 	check_graph();
 	expect(dds_sync(ctx) == DDS_OK, "no error after the checks");
 	check_bf16();

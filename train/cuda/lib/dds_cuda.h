@@ -27,7 +27,7 @@
 extern "C" {
 #endif
 
-#define DDS_ABI_VERSION 3
+#define DDS_ABI_VERSION 4
 
 typedef struct dds_ctx dds_ctx;
 
@@ -181,6 +181,20 @@ void dds_batch(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const 
 void dds_batch_at(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const int32_t *labels,
                   const int32_t *idxs, const int32_t *crops, const int32_t *counter, int steps, int n, int h,
                   int w, int c, int pad, const float *mean, const float *std);
+/* dds_resized_batch_at assembles step t's batch of random-resized crops
+ * (data.Set.ResizedBatch): for i < n and k = t·n + i, image idxs[k] cut to the window
+ * of the int32 box boxes[5k .. 5k+5) (top, left, height, width, and flip != 0 to
+ * mirror left-right; boxes holding steps·n boxes), resized to h×w by bilinear
+ * interpolation with half-pixel centres (output sample j of an axis of a window of
+ * len samples at position (j + ½)·len/h − ½, clamped to [0, len − 1], in float64),
+ * mirrored, each value v becoming v/(255·std[ch]) − mean[ch]/std[ch] in float32 with
+ * the reference's order of operations, into x [n][h][w][c]; labels[idxs[k]] into y
+ * (unless NULL). A box outside the image reads its clamped pixels (no read leaves the
+ * image); an index outside the set is not checked. mean and std are host arrays of c
+ * values (at most 16 channels). act: x. */
+void dds_resized_batch_at(dds_ctx *ctx, float *x, int32_t *y, const uint8_t *images, const int32_t *labels,
+                          const int32_t *idxs, const int32_t *boxes, const int32_t *counter, int steps, int n, int h,
+                          int w, int c, const float *mean, const float *std);
 /* dds_sgd_step_at is dds_sgd_step with lr = lrs[t], lrs holding steps values. */
 void dds_sgd_step_at(dds_ctx *ctx, float *p, const float *g, float *v, int64_t n, const float *lrs,
                      const int32_t *counter, int steps, float momentum, float weight_decay, int nesterov);

@@ -1,6 +1,7 @@
 // Package enginetest is the conformance suite of engine.Engine: every operation
 // forward and backward on random arguments of odd shapes, the step-indexed
-// operations, Record and Replay, and whole X and Y networks trained for one and ten
+// operations, random-resized crops (for engines that are engine.ResizedCropper),
+// Record and Replay, and whole X and Y networks trained for one and ten
 // steps, each compared with a reference engine. An engine's tests are one call of
 // Run: the CUDA engine's with the CPU engine as the reference, the CPU engine's with
 // Naive, this package's float64 engine written straight from the formulas of package
@@ -41,7 +42,7 @@ var Families = []string{
 	"relu_forward", "relu_backward", "add", "sigmoid_forward", "sigmoid_backward",
 	"scale_forward", "scale_backward", "avgpool_forward", "avgpool_backward",
 	"linear_forward", "linear_backward", "softmax_cross_entropy", "sgd",
-	"batch", "step_ops", "record_replay", "network_1step", "network_10steps",
+	"batch", "step_ops", "resized_batch", "record_replay", "network_1step", "network_10steps",
 }
 
 // Short reports whether the suite runs its small variant, which trains only the first
@@ -140,6 +141,9 @@ func Run(t *testing.T, s, ref Subject, families ...string) *Summary {
 			}
 			if want("step_ops") {
 				t.Run("step_ops", c.stepOps)
+			}
+			if want("resized_batch") {
+				t.Run("resized_batch", c.resized)
 			}
 			if want("record_replay") {
 				t.Run("record", c.record)

@@ -32,6 +32,13 @@ const (
 	// arithmetic) changes; in BF16 both round that to bfloat16 alike.
 	batchTol = 1e-6
 
+	// resizedTol is allowed in a batch of random-resized crops in FP32: engines that
+	// follow data.Set.ResizedBatch's float32 operations agree bit for bit, and the
+	// naive engine's float64 interpolation differs from them by the float32
+	// rounding of the weights and of the sums on values up to 255, about 1e-7
+	// relative.
+	resizedTol = 1e-6
+
 	// stepOpTol is allowed in SGD steps against the reference: a few steps of the
 	// same float32 formula, which a fused multiply-add moves by about 1e-7.
 	stepOpTol = 1e-5

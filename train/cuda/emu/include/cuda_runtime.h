@@ -239,6 +239,15 @@ static inline float __uint_as_float(unsigned int u) {
 	return f;
 }
 
+/* The arithmetic intrinsics that forbid contraction into a fused multiply-add: the
+ * host compiler, targeting x86-64 without FMA, rounds every operation anyway. */
+static inline float __fadd_rn(float a, float b) { return a + b; }
+static inline float __fsub_rn(float a, float b) { return a - b; }
+static inline float __fmul_rn(float a, float b) { return a * b; }
+static inline double __dadd_rn(double a, double b) { return a + b; }
+static inline double __dsub_rn(double a, double b) { return a - b; }
+static inline double __dmul_rn(double a, double b) { return a * b; }
+
 using std::exp;
 using std::fmaf;
 using std::log;
