@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -15,6 +16,11 @@ import (
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/internal/cli"
 )
+
+// ExitNoStep is refine's exit status when --auto finds no constraint to add (every
+// candidate is in the space, has too few models or makes the errors worse): the space
+// is as narrow as the evidence supports, and nothing is written.
+const ExitNoStep = 3
 
 const synopsis = `
 usage: refine (--step CONSTRAINT | --auto) [--error COL] [--space NAME|FILE]
@@ -104,7 +110,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 	if chosen == "" {
-		return fmt.Errorf("no candidate constraint to add: each is in the space, has too few models or makes the error distribution worse (see the table); nothing written")
+		return &cli.StatusError{Status: ExitNoStep, Err: errors.New("no candidate constraint to add: each is in the space, has too few models or makes the error distribution worse (see the table); nothing written")}
 	}
 	for _, e := range evs {
 		if e.Constraint == chosen && (e.Verdict == design.VerdictHas || e.Verdict == design.VerdictNotReady) {

@@ -248,3 +248,20 @@ func TestStepPlotNoneSatisfy(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAutoNoStep checks that --auto with no candidate to add (here: every candidate is
+// in the RegNet space or has fewer satisfying models than --min-models) writes nothing
+// and exits with ExitNoStep, which scripts tell apart from a failure (1).
+func TestAutoNoStep(t *testing.T) {
+	rs, _ := formats.LookupSpace("regnetx-mnist")
+	in := designtest.Stream(t, rs, 30, 1, func(c formats.Config) float64 {
+		return 10 + 0.5*rand.New(rand.NewPCG(uint64(c.Seed), 3)).NormFloat64()
+	})
+	out, stderr, code := call(t, in, "--auto", "--normalize", "none", "--min-models", "30")
+	if code != ExitNoStep || len(out) != 0 {
+		t.Fatalf("exit %d with %d bytes written, want exit %d and nothing; stderr:\n%s", code, len(out), ExitNoStep, stderr)
+	}
+	if !strings.Contains(stderr, "refine: no candidate constraint to add") {
+		t.Fatalf("stderr does not say why:\n%s", stderr)
+	}
+}

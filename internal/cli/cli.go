@@ -168,8 +168,23 @@ func Code(name string, err error, stderr io.Writer) int {
 		return 2
 	}
 	fmt.Fprintf(stderr, "%s: %s\n", name, msg)
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Status
+	}
 	return 1
 }
+
+// StatusError is an outcome that is not a failure of the program but that a script
+// must be able to tell apart: Code prints it as any error and exits with Status (3 and
+// up; 1 is a failure and 2 a usage error).
+type StatusError struct {
+	Status int
+	Err    error
+}
+
+func (e *StatusError) Error() string { return e.Err.Error() }
+func (e *StatusError) Unwrap() error { return e.Err }
 
 // ErrStdoutClosed is what writing to a standard output that was closed when the
 // program started (cmd >&-) returns.
