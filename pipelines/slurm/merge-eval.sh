@@ -58,9 +58,12 @@ DDS_BIN=$bin "$pipelines/merge-shards.sh" -n "$n" -o "$work/trained.arrows" "${t
 	{ cat "$work/boot.txt" >&2; exit 1; }
 rm -f "$work/next.space.arrows"
 next="next space: next.space.arrows"
-if ! "$bin/refine" "${refine[@]}" "${analysis[@]}" -o "$work/next.space.arrows" "$work/eval.arrows" 2>"$work/evidence.txt"; then
+st=0
+"$bin/refine" "${refine[@]}" "${analysis[@]}" -o "$work/next.space.arrows" "$work/eval.arrows" 2>"$work/evidence.txt" || st=$?
+if [ $st -ne 0 ]; then
 	cat "$work/evidence.txt" >&2
-	[ "${refine[0]}" = --auto ] || exit 1
+	# 3: --auto found no constraint to add; anything else is a failure.
+	{ [ "${refine[0]}" = --auto ] && [ $st -eq 3 ]; } || exit 1
 	next="no next space: refine --auto found no constraint to add"
 fi
 {
