@@ -21,30 +21,20 @@ type progress struct {
 	busy    float64 // seconds spent on the models done
 	current string
 	since   time.Time
-	tick    *time.Ticker
-	quit    chan struct{}
-	once    sync.Once
+	loop    *term.Loop
 	width   func() int
 }
 
 func newProgress(w io.Writer) *progress {
-	p := &progress{w: w, quit: make(chan struct{}), width: func() int { return term.Width(w) }}
+	p := &progress{w: w, width: func() int { return term.Width(w) }}
 	if w == nil {
 		return p
 	}
-	p.tick = time.NewTicker(500 * time.Millisecond)
-	go func() {
-		for {
-			select {
-			case <-p.tick.C:
-				p.mu.Lock()
-				p.draw(time.Now())
-				p.mu.Unlock()
-			case <-p.quit:
-				return
-			}
-		}
-	}()
+	p.loop = term.NewLoop(500*time.Millisecond, func() {
+		p.mu.Lock()
+		p.draw(time.Now())
+		p.mu.Unlock()
+	})
 	return p
 }
 
@@ -88,7 +78,7 @@ func (p *progress) line(now time.Time) string {
 }
 
 func (p *progress) draw(now time.Time) {
-	fmt.Fprintf(p.w, "\r\x1b[K%s", term.Fit(p.line(now), p.width()))
+	fmt.Fprintf(p.w, "%s%s", term.ClearLine, term.Fit(p.line(now), p.width()))
 }
 
 // stop ends the display and clears the line.
@@ -96,11 +86,9 @@ func (p *progress) stop() {
 	if p.w == nil {
 		return
 	}
-	p.once.Do(func() {
-		p.tick.Stop()
-		close(p.quit)
+	p.loop.Stop(func() {
 		p.mu.Lock()
-		fmt.Fprint(p.w, "\r\x1b[K")
+		io.WriteString(p.w, term.ClearLine)
 		p.mu.Unlock()
 	})
 }

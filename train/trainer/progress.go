@@ -29,9 +29,7 @@ type progress struct {
 	work    float64   // model-equivalents trained in this run by models that ended
 	running []*slot   // in start order
 	t0      time.Time // the first step of this run; zero until then
-	tick    *time.Ticker
-	quit    chan struct{}
-	once    sync.Once
+	loop    *term.Loop
 	width   func() int
 }
 
@@ -44,21 +42,11 @@ type slot struct {
 }
 
 func newProgress(w io.Writer, n int) *progress {
-	p := &progress{w: w, n: n, quit: make(chan struct{}), width: func() int { return term.Width(w) }}
+	p := &progress{w: w, n: n, width: func() int { return term.Width(w) }}
 	if w == nil {
 		return p
 	}
-	p.tick = time.NewTicker(500 * time.Millisecond)
-	go func() {
-		for {
-			select {
-			case <-p.tick.C:
-				p.draw()
-			case <-p.quit:
-				return
-			}
-		}
-	}()
+	p.loop = term.NewLoop(500*time.Millisecond, p.draw)
 	return p
 }
 
@@ -162,7 +150,7 @@ func (p *progress) draw() {
 	if !p.t0.IsZero() {
 		elapsed = time.Since(p.t0).Seconds()
 	}
-	fmt.Fprintf(p.w, "\r\x1b[K%s", term.Fit(p.line(elapsed), p.width()))
+	fmt.Fprintf(p.w, "%s%s", term.ClearLine, term.Fit(p.line(elapsed), p.width()))
 }
 
 // logTo returns a writer for log lines that share the terminal with the status
@@ -183,7 +171,7 @@ type logWriter struct {
 func (l logWriter) Write(b []byte) (int, error) {
 	l.p.mu.Lock()
 	defer l.p.mu.Unlock()
-	io.WriteString(l.p.w, "\r\x1b[K")
+	io.WriteString(l.p.w, term.ClearLine)
 	return l.log.Write(b)
 }
 
@@ -192,11 +180,9 @@ func (p *progress) stop() {
 	if p.w == nil {
 		return
 	}
-	p.once.Do(func() {
-		p.tick.Stop()
-		close(p.quit)
+	p.loop.Stop(func() {
 		p.mu.Lock()
-		fmt.Fprint(p.w, "\r\x1b[K")
+		io.WriteString(p.w, term.ClearLine)
 		p.mu.Unlock()
 	})
 }
