@@ -31,7 +31,7 @@ func main() { cli.Main("compare", run) }
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("compare", synopsis, stderr)
 	column := fs.String("error", design.DefaultError, "error column")
-	opt := design.RefineOptions{}
+	opt := design.Normalization{}
 	fs.StringVar(&opt.Normalize, "normalize", "none", "normalize the EDFs over flops, params or none")
 	fs.IntIn(&opt.Bins, "bins", 10, 1, 1000, "complexity bins of the normalization")
 	labels := fs.String("labels", "", "comma-separated labels of the files (default: the space names)")

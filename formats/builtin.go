@@ -2,7 +2,6 @@ package formats
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/ddstools/dds/formats/anynet"
@@ -71,8 +70,7 @@ func BuiltinSpaces() []Space {
 			if step.adds != "" {
 				cons = append(cons, step.adds)
 			}
-			s := base
-			s.Strides = slices.Clone(base.Strides)
+			s := *base.Clone()
 			s.Name, s.Family = step.name+sc.Suffix, FamilyAnyNet
 			s.Constraints = append([]string(nil), cons...)
 			for _, name := range s.GenerativeVars() {
@@ -83,8 +81,7 @@ func BuiltinSpaces() []Space {
 			out = append(out, s)
 		}
 		for _, y := range []bool{false, true} {
-			s := base
-			s.Strides = slices.Clone(base.Strides)
+			s := *base.Clone()
 			s.Name, s.Family = "regnetx"+sc.Suffix, FamilyRegNet
 			if y {
 				s.Name, s.Block, s.SERatio = "regnety"+sc.Suffix, anynet.BlockY, 0.25

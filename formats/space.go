@@ -93,6 +93,26 @@ type Space struct {
 	Vars        []Param  `json:"vars"`
 }
 
+// Clone returns a deep copy of s: every field, with its own copies of the strides,
+// the constraints and the parameters, and of each parameter's choices and median,
+// so that changing the copy leaves s unchanged. Nil slices and a nil median stay
+// nil; empty ones stay empty.
+func (s *Space) Clone() *Space {
+	c := *s
+	c.Strides = slices.Clone(s.Strides)
+	c.Constraints = slices.Clone(s.Constraints)
+	c.Vars = slices.Clone(s.Vars)
+	for i := range c.Vars {
+		p := &c.Vars[i]
+		p.Choices = slices.Clone(p.Choices)
+		if p.Median != nil {
+			m := *p.Median
+			p.Median = &m
+		}
+	}
+	return &c
+}
+
 // Has reports whether s imposes constraint c.
 func (s *Space) Has(c string) bool { return slices.Contains(s.Constraints, c) }
 

@@ -6,19 +6,20 @@ import (
 
 	"github.com/ddstools/dds/bootstrap/design"
 	"github.com/ddstools/dds/bootstrap/plot"
+	"github.com/ddstools/dds/refine/refiner"
 )
 
 // plotEvidence writes the EDF of all models and of each candidate's satisfying
 // models on one figure, leaving out candidates whose models are all of them (their
 // curve is the whole's) or fewer than two.
-func plotEvidence(path string, m *design.Models, evs []design.Evidence, opt design.RefineOptions, chosen, input string) error {
+func plotEvidence(path string, m *design.Models, evs []refiner.Evidence, opt refiner.Options, chosen, input string) error {
 	var series []plot.Series
-	for _, c := range append([]string{""}, design.Candidates...) {
+	for _, c := range append([]string{""}, refiner.Candidates...) {
 		label := c
 		if c == "" {
 			label = "all"
 		} else {
-			e := evs[slices.IndexFunc(evs, func(e design.Evidence) bool { return e.Constraint == c })]
+			e := evs[slices.IndexFunc(evs, func(e refiner.Evidence) bool { return e.Constraint == c })]
 			switch {
 			case c == chosen && e.NSat > 0:
 				label += " (chosen)"
@@ -29,7 +30,7 @@ func plotEvidence(path string, m *design.Models, evs []design.Evidence, opt desi
 				label += " = all"
 			}
 		}
-		errs, w, err := m.Errors(c, opt)
+		errs, w, err := refiner.Errors(m, c, opt)
 		if err != nil {
 			return err
 		}

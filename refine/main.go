@@ -15,6 +15,7 @@ import (
 	"github.com/ddstools/dds/bootstrap/design"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/refine/refiner"
 )
 
 // ExitNoStep is refine's exit status when --auto finds no constraint to add (every
@@ -47,11 +48,11 @@ func main() { cli.Main("refine", run) }
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("refine", synopsis, stderr)
 	codec := formats.CompressionFlag(fs.FlagSet)
-	step := fs.String("step", "", "the constraint to add: "+strings.Join(design.Candidates, ", "))
+	step := fs.String("step", "", "the constraint to add: "+strings.Join(refiner.Candidates, ", "))
 	auto := fs.Bool("auto", false, "add the most restrictive constraint that does not make the distribution worse")
 	column := fs.String("error", design.DefaultError, "error column")
 	spaceArg := fs.String("space", "", "the space the records were drawn from (default: their metadata)")
-	opt := design.RefineOptions{}
+	opt := refiner.Options{}
 	fs.StringVar(&opt.Normalize, "normalize", "flops", "normalize the EDFs over flops, params or none")
 	fs.IntIn(&opt.Bins, "bins", 10, 1, 1000, "complexity bins of the normalization")
 	fs.FloatIn(&opt.Alpha, "alpha", 0.05, cli.In("(0, 1)"), "significance of the one-sided KS tests behind the verdicts")
@@ -70,8 +71,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch {
 	case (*step == "") == !*auto:
 		return cli.Usagef("give --step CONSTRAINT or --auto")
-	case *step != "" && !slices.Contains(design.Candidates, *step):
-		return cli.Usagef("--step %q: want one of %s", *step, strings.Join(design.Candidates, ", "))
+	case *step != "" && !slices.Contains(refiner.Candidates, *step):
+		return cli.Usagef("--step %q: want one of %s", *step, strings.Join(refiner.Candidates, ", "))
 	case opt.Normalize != "flops" && opt.Normalize != "params" && opt.Normalize != "none":
 		return cli.Usagef("--normalize %q: want flops, params or none", opt.Normalize)
 	case opt.Bins < 1 || !(opt.Alpha > 0 && opt.Alpha < 1) || opt.Threshold < 0 || opt.MaxEFit < 0:
@@ -89,13 +90,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	s := m.Sample
-	evs, err := m.Evidence(s.Space, opt)
+	evs, err := refiner.Judge(m, s.Space, opt)
 	if err != nil {
 		return err
 	}
 	chosen := *step
 	if *auto {
-		chosen = design.Choose(evs)
+		chosen = refiner.Choose(evs)
 	}
 	if !*quiet {
 		writeTable(stderr, s, evs, opt, chosen)
@@ -113,18 +114,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return &cli.StatusError{Status: ExitNoStep, Err: errors.New("no candidate constraint to add: each is in the space, has too few models or makes the error distribution worse (see the table); nothing written")}
 	}
 	for _, e := range evs {
-		if e.Constraint == chosen && (e.Verdict == design.VerdictHas || e.Verdict == design.VerdictNotReady) {
-			return fmt.Errorf("--step %s: %s", chosen, map[string]string{design.VerdictHas: "the space already imposes or implies it", design.VerdictNotReady: "add shared_b and shared_g first"}[e.Verdict])
+		if e.Constraint == chosen && (e.Verdict == refiner.VerdictHas || e.Verdict == refiner.VerdictNotReady) {
+			return fmt.Errorf("--step %s: %s", chosen, map[string]string{refiner.VerdictHas: "the space already imposes or implies it", refiner.VerdictNotReady: "add shared_b and shared_g first"}[e.Verdict])
 		}
 	}
 	next := *name
 	if next == "" {
 		next = s.Space.Name + "+" + chosen
 	}
-	ev := evs[slices.IndexFunc(evs, func(e design.Evidence) bool { return e.Constraint == chosen })]
+	ev := evs[slices.IndexFunc(evs, func(e refiner.Evidence) bool { return e.Constraint == chosen })]
 	why := fmt.Sprintf("refine on %s of %d models: %s (%d satisfy, KS D=%.3f, below %.3f, above %.3f, threshold %.3f: %s)",
 		*column, len(s.Errs), chosen, ev.NSat, ev.D, ev.Below, ev.Above, ev.Threshold, ev.Verdict)
-	ns, err := m.Apply(s.Space, chosen, next, why, opt)
+	ns, err := refiner.Apply(m, s.Space, chosen, next, why, opt)
 	if err != nil {
 		return err
 	}
@@ -142,7 +143,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 }
 
 // writeTable prints the evidence, one line per candidate.
-func writeTable(w io.Writer, s *design.Sample, evs []design.Evidence, opt design.RefineOptions, chosen string) {
+func writeTable(w io.Writer, s *design.Sample, evs []refiner.Evidence, opt refiner.Options, chosen string) {
 	fmt.Fprintf(w, "refine: %s, %d models, EDFs normalized over %s\n", s.Space.Name, len(s.Errs), opt.Normalize)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := "constraint\tsatisfy\tKS D\tp\tbelow\tabove\tthreshold"

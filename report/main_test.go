@@ -20,6 +20,7 @@ import (
 	"github.com/ddstools/dds/bootstrap/design/designtest"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/refine/refiner"
 	"golang.org/x/sys/unix"
 )
 
@@ -67,7 +68,7 @@ func writeChain(t testing.TB, dir string, n, spaces, epochs int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		next, err := m.Apply(space, chainSteps[k], space.Name+"+"+chainSteps[k], "test chain", design.RefineOptions{MaxEFit: 100})
+		next, err := refiner.Apply(m, space, chainSteps[k], space.Name+"+"+chainSteps[k], "test chain", refiner.Options{MaxEFit: 100})
 		if err != nil {
 			t.Fatalf("step %s: %v", chainSteps[k], err)
 		}

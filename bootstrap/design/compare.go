@@ -7,7 +7,7 @@ import (
 )
 
 // Summary is what a comparison of spaces reports about one space's error EDF: the
-// EDF of its models (normalized over opt.Normalize, see Models.Errors), its count,
+// EDF of its models (weighted by a Normalization, see Models.Errors), its count,
 // lowest error, quartiles and (weighted) mean, and the two-sided KS distance and
 // p-value between it and the reference EDF (the first space's).
 type Summary struct {
@@ -20,13 +20,13 @@ type Summary struct {
 	D, P          float64
 }
 
-// Compare summarizes the error EDF of every space's models, normalized as opt says,
-// and compares each with the first space's by the KS test (so the first has D = 0,
+// Compare summarizes the error EDF of every space's models, weighted as n says, and
+// compares each with the first space's by the KS test (so the first has D = 0,
 // p = 1).
-func Compare(spaces []*Models, opt RefineOptions) ([]Summary, error) {
+func Compare(spaces []*Models, n Normalization) ([]Summary, error) {
 	out := make([]Summary, len(spaces))
 	for i, m := range spaces {
-		errs, w, err := m.Errors("", opt)
+		errs, w, err := m.Errors(m.All(), n)
 		if err != nil {
 			return nil, err
 		}

@@ -1,21 +1,12 @@
 package design
 
 import (
-	"encoding/json"
 	"math"
 	"slices"
 
 	"github.com/ddstools/dds/bootstrap/stats"
 	"github.com/ddstools/dds/formats"
 )
-
-// Copy returns a deep copy of s.
-func Copy(s *formats.Space) *formats.Space {
-	js, _ := json.Marshal(s)
-	var c formats.Space
-	json.Unmarshal(js, &c)
-	return &c
-}
 
 // Narrowing says what Narrow did with one parameter's interval.
 type Narrowing struct {
@@ -41,7 +32,7 @@ type Narrowing struct {
 //
 // The result is not validated here; the caller validates it.
 func Narrow(s *formats.Space, names []string, ivs map[string]stats.Interval) (*formats.Space, []Narrowing) {
-	out := Copy(s)
+	out := s.Clone()
 	var report []Narrowing
 	for _, name := range names {
 		iv, ok := ivs[name]

@@ -5,7 +5,6 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/formats/anynet"
 )
 
@@ -156,29 +155,4 @@ func (m *Models) Complexity(measure string) ([]float64, error) {
 		return nil, fmt.Errorf("normalize by %q: want flops or params", measure)
 	}
 	return m.Column(measure)
-}
-
-// satisfies reports whether model i meets constraint c of formats (a quantized
-// linear model is one whose RegNet fit error is at most maxEFit).
-func (m *Models) satisfies(i int, c string, maxEFit float64) bool {
-	n := m.Sample.Configs[i].Net
-	switch c {
-	case formats.SharedB:
-		_, ok := stageShared(n, "b")
-		return ok
-	case formats.SharedG:
-		_, ok := stageShared(n, "g")
-		return ok
-	case formats.NonDecreasingW, formats.NonDecreasingD:
-		for k := 1; k < len(n.Stages); k++ {
-			a, b := n.Stages[k-1], n.Stages[k]
-			if (c == formats.NonDecreasingW && b.W < a.W) || (c == formats.NonDecreasingD && b.D < a.D) {
-				return false
-			}
-		}
-		return true
-	case formats.QuantizedLinear:
-		return m.Fits[i].EFit <= maxEFit
-	}
-	return false
 }

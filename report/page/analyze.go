@@ -7,14 +7,15 @@ import (
 	"github.com/ddstools/dds/bootstrap/design"
 	"github.com/ddstools/dds/bootstrap/stats"
 	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/refine/refiner"
 )
 
 // Options configures the analysis the page shows; the defaults are those of the
 // programs whose results it shows (compare, bootstrap, refine).
 type Options struct {
 	Title  string
-	Error  string               // error column (design.DefaultError)
-	Refine design.RefineOptions // normalization of the EDFs and the refinement tests
+	Error  string          // error column (design.DefaultError)
+	Refine refiner.Options // normalization of the EDFs and the refinement tests
 	Boot   stats.BootstrapOptions
 	Top    int      // best (and worst) models in the fit and training-curve figures
 	Args   []string // the command line, shown at the end of the page
@@ -32,7 +33,7 @@ type Space struct {
 	Fixed  []Param // those every model has the same value of (no interval)
 	Raw    design.Summary
 	Norm   design.Summary
-	Ev     []design.Evidence
+	Ev     []refiner.Evidence
 	Chosen string // the refinement step taken ("" when none)
 	// ChosenBy says where Chosen comes from: "chain" when a later input's space
 	// was refined from this one with it, "auto" when it is what refine --auto
@@ -57,9 +58,9 @@ type Report struct {
 // normalized EDF summaries with KS distances to the first space (design.Compare),
 // the bootstrap interval of every design parameter that varies
 // (stats.BootstrapMany over design.Models columns, as bootstrap runs it), and the
-// refinement evidence (design.Models.Evidence). The chosen step of a space is the
+// refinement evidence (refiner.Judge). The chosen step of a space is the
 // constraint a later input's space added when that space names this one as its
-// parent (a chain), else design.Choose's.
+// parent (a chain), else refiner.Choose's.
 func Analyse(ls []*Loaded, opt Options) (*Report, error) {
 	if len(ls) == 0 {
 		return nil, fmt.Errorf("no spaces to report on")
@@ -110,13 +111,13 @@ func Analyse(ls []*Loaded, opt Options) (*Report, error) {
 	}
 	raw := opt.Refine
 	raw.Normalize = "none"
-	rawSum, err := design.Compare(models, raw)
+	rawSum, err := design.Compare(models, raw.Normalization)
 	if err != nil {
 		return nil, err
 	}
 	normSum := rawSum
 	if opt.Refine.Normalize != "none" {
-		if normSum, err = design.Compare(models, opt.Refine); err != nil {
+		if normSum, err = design.Compare(models, opt.Refine.Normalization); err != nil {
 			return nil, err
 		}
 	}
@@ -125,14 +126,14 @@ func Analyse(ls []*Loaded, opt Options) (*Report, error) {
 		if err := sp.intervals(opt.Boot); err != nil {
 			return nil, fmt.Errorf("%s: bootstrap: %v", sp.Label, err)
 		}
-		ev, err := sp.Models.Evidence(sp.Models.Sample.Space, opt.Refine)
+		ev, err := refiner.Judge(sp.Models, sp.Models.Sample.Space, opt.Refine)
 		if err != nil {
 			return nil, fmt.Errorf("%s: refinement evidence: %v", sp.Label, err)
 		}
 		sp.Ev = ev
 	}
 	for _, sp := range r.Spaces {
-		sp.Chosen, sp.ChosenBy = design.Choose(sp.Ev), "auto"
+		sp.Chosen, sp.ChosenBy = refiner.Choose(sp.Ev), "auto"
 		if step := chainStep(sp, r.Spaces); step != "" {
 			sp.Chosen, sp.ChosenBy = step, "chain"
 		}
@@ -205,7 +206,7 @@ var palette = []string{"#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#
 func Colour(i int) string { return palette[i%len(palette)] }
 
 // candidateColours are the colours of the candidate refinements in their figure,
-// in design.Candidates order; the EDF of all models is drawn in black.
+// in refiner.Candidates order; the EDF of all models is drawn in black.
 var candidateColours = map[string]string{
 	formats.SharedB:         "#E69F00",
 	formats.SharedG:         "#009E73",

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ddstools/dds/bootstrap/design"
 	"github.com/ddstools/dds/bootstrap/stats"
+	"github.com/ddstools/dds/refine/refiner"
 )
 
 // ids hands out the unique ids clip paths need within one page.
@@ -142,15 +142,15 @@ func modelsCSV(sp *Space, opt Options) string {
 // evidenceCurves returns, for the evidence figure, the (normalized) EDF of all the
 // space's models and of each candidate's satisfying models, leaving out candidates
 // whose models are all of them or fewer than two (as refine --plot does).
-func evidenceCurves(sp *Space, opt design.RefineOptions) (labels []string, edfs []*stats.EDF, err error) {
-	for _, c := range append([]string{""}, design.Candidates...) {
+func evidenceCurves(sp *Space, opt refiner.Options) (labels []string, edfs []*stats.EDF, err error) {
+	for _, c := range append([]string{""}, refiner.Candidates...) {
 		if c != "" {
-			i := slices.IndexFunc(sp.Ev, func(e design.Evidence) bool { return e.Constraint == c })
+			i := slices.IndexFunc(sp.Ev, func(e refiner.Evidence) bool { return e.Constraint == c })
 			if i < 0 || sp.Ev[i].NSat < 2 || sp.Ev[i].NSat == sp.Ev[i].N {
 				continue
 			}
 		}
-		errs, w, err := sp.Models.Errors(c, opt)
+		errs, w, err := refiner.Errors(sp.Models, c, opt)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -165,7 +165,7 @@ func evidenceCurves(sp *Space, opt design.RefineOptions) (labels []string, edfs 
 
 // evidenceFigure draws the EDFs of evidenceCurves: all models in black, each
 // candidate in its colour, the chosen one thicker.
-func evidenceFigure(sp *Space, labels []string, edfs []*stats.EDF, opt design.RefineOptions, id *ids) string {
+func evidenceFigure(sp *Space, labels []string, edfs []*stats.EDF, opt refiner.Options, id *ids) string {
 	const w, h = 440.0, 310.0
 	d := newSVG(w, h, sp.Label+": EDFs of the candidate refinements")
 	f := newFrame(0, 0, w, h, sp.Models.Sample.Errs, []float64{0, 1}, false, false, 0.02)

@@ -13,6 +13,7 @@ import (
 	"github.com/ddstools/dds/bootstrap/design/designtest"
 	"github.com/ddstools/dds/bootstrap/stats"
 	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/refine/refiner"
 )
 
 func TestUnits(t *testing.T) {
@@ -108,7 +109,7 @@ func TestAnalyse(t *testing.T) {
 			t.Fatalf("run %d (%s) not aligned with its model: top-5 %g for error %g, %d epochs", i, s.Configs[i].ID, r.Top5, s.Errs[i], len(r.EpochLoss))
 		}
 	}
-	opt := Options{Refine: design.RefineOptions{Normalize: "flops", Bins: 10, Alpha: 0.05, MinModels: 10, MaxEFit: 0.1, Quantiles: []float64{0.5}},
+	opt := Options{Refine: refiner.Options{Normalization: design.Normalization{Normalize: "flops", Bins: 10}, Alpha: 0.05, MinModels: 10, MaxEFit: 0.1, Quantiles: []float64{0.5}},
 		Boot: stats.BootstrapOptions{B: 2000, Fraction: 0.25, Alpha: 0.05, Seed: 1}}
 	r, err := Analyse([]*Loaded{l}, opt)
 	if err != nil {
@@ -133,7 +134,7 @@ func TestAnalyse(t *testing.T) {
 		t.Errorf("depth interval %+v, bootstrap's %+v", iv, want)
 	}
 	t.Logf("planted best depth 24: interval [%g, %g], median %g", iv.Lo, iv.Hi, iv.Median)
-	if sp.ChosenBy != "auto" || sp.Chosen != design.Choose(sp.Ev) {
+	if sp.ChosenBy != "auto" || sp.Chosen != refiner.Choose(sp.Ev) {
 		t.Errorf("chosen %q by %q", sp.Chosen, sp.ChosenBy)
 	}
 	var page bytes.Buffer
@@ -161,7 +162,7 @@ func TestMinimalStream(t *testing.T) {
 	if r := l.Runs[0]; !math.IsNaN(r.Wall) || r.EpochLoss != nil || r.Recipe != nil {
 		t.Errorf("run of a stream without training columns: %+v", r)
 	}
-	r, err := Analyse([]*Loaded{l}, Options{Refine: design.RefineOptions{Normalize: "none", Bins: 10, Alpha: 0.05, MinModels: 10, MaxEFit: 0.1},
+	r, err := Analyse([]*Loaded{l}, Options{Refine: refiner.Options{Normalization: design.Normalization{Normalize: "none", Bins: 10}, Alpha: 0.05, MinModels: 10, MaxEFit: 0.1},
 		Boot: stats.BootstrapOptions{B: 200}})
 	if err != nil {
 		t.Fatal(err)
