@@ -5,67 +5,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/ddstools/dds/bootstrap/design/designtest"
 	"github.com/ddstools/dds/formats"
-	"github.com/ddstools/dds/sample/sampler"
 )
-
-// evaluated samples len(errs) configs of regnetx-mnist, applies mut to each, and
-// returns them as an evaluated stream with test_error errs (written as given).
-func evaluated(t *testing.T, errs []float64, mut func(i int, c *formats.Config)) []byte {
-	t.Helper()
-	space, err := formats.LookupSpace("regnetx-mnist")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfgs bytes.Buffer
-	if err := sampler.WriteStream(&cfgs, space, sampler.Options{N: len(errs), Seed: 1}, formats.Provenance{Producer: "test"}, nil); err != nil {
-		t.Fatal(err)
-	}
-	rd, err := formats.NewReader(&cfgs, "configs", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Release()
-	var cs []formats.Config
-	for rd.Next() {
-		got, err := formats.DecodeConfigs(rd.Record())
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs = append(cs, got...)
-	}
-	for i := range cs {
-		mut(i, &cs[i])
-	}
-	md := formats.Derive(rd.Schema().Metadata(), formats.KindEvaluated, formats.Provenance{Producer: "test"})
-	schema := arrow.NewSchema(rd.Schema().Fields(), &md)
-	rec := formats.ConfigRecord(memory.DefaultAllocator, schema, cs)
-	defer rec.Release()
-	b := array.NewFloat64Builder(memory.DefaultAllocator)
-	defer b.Release()
-	b.AppendValues(errs, nil)
-	col := b.NewArray()
-	defer col.Release()
-	field := arrow.Field{Name: DefaultError, Type: arrow.PrimitiveTypes.Float64, Nullable: true}
-	res := formats.WithColumns(rec, []arrow.Field{field}, []arrow.Array{col}, &md)
-	defer res.Release()
-	var out bytes.Buffer
-	w := formats.NewWriter(&out, res.Schema(), nil)
-	if err := w.Write(res); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
-}
 
 // TestLoadRejectsImpossible: an error outside [0, 100], a non-positive complexity or
 // an invalid network is refused with the record named; sane records load.
 func TestLoadRejectsImpossible(t *testing.T) {
+	space, err := formats.LookupSpace("regnetx-mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
 	keep := func(int, *formats.Config) {}
 	cases := []struct {
 		name string
@@ -93,7 +43,7 @@ func TestLoadRejectsImpossible(t *testing.T) {
 		}, "record 0 (id "},
 	}
 	for _, c := range cases {
-		in := evaluated(t, c.errs, c.mut)
+		in := designtest.Planted(t, space, 1, c.errs, c.mut)
 		rd, err := formats.NewReader(bytes.NewReader(in), "in", nil)
 		if err != nil {
 			t.Fatal(err)

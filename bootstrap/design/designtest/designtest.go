@@ -1,6 +1,7 @@
 // Package designtest builds evaluated streams with planted errors for the tests of
 // the analysis programs: configs sampled from a space, each with a test_error that a
-// given function of its architecture decides.
+// given function of its architecture decides. Used by the tests of bootstrap/design,
+// bootstrap, refine, refine/refiner, compare and report.
 package designtest
 
 import (
@@ -21,7 +22,7 @@ import (
 func Stream(t testing.TB, space *formats.Space, n int, seed uint64, errFn func(formats.Config) float64) []byte {
 	t.Helper()
 	field := formats.EvalFields[5] // test_error
-	return write(t, space, n, seed, []arrow.Field{field}, func(cs []formats.Config) []arrow.Array {
+	return write(t, space, n, seed, []arrow.Field{field}, nil, func(_ int, cs []formats.Config) []arrow.Array {
 		b := array.NewFloat64Builder(memory.DefaultAllocator)
 		defer b.Release()
 		for _, c := range cs {
@@ -43,7 +44,7 @@ func Stream(t testing.TB, space *formats.Space, n int, seed uint64, errFn func(f
 func Evaluated(t testing.TB, space *formats.Space, n int, seed uint64, epochs int, errFn func(formats.Config) float64) []byte {
 	t.Helper()
 	fields := append(append([]arrow.Field(nil), formats.TrainedFields...), formats.EvalFields...)
-	return write(t, space, n, seed, fields, func(cs []formats.Config) []arrow.Array {
+	return write(t, space, n, seed, fields, nil, func(_ int, cs []formats.Config) []arrow.Array {
 		ts := make([]formats.Trained, len(cs))
 		es := make([]formats.Evaluated, len(cs))
 		for i, c := range cs {
@@ -68,9 +69,47 @@ func Evaluated(t testing.TB, space *formats.Space, n int, seed uint64, epochs in
 	})
 }
 
-// write samples the configs and adds to each record the columns of fields that
-// cols returns for its configs.
-func write(t testing.TB, space *formats.Space, n int, seed uint64, fields []arrow.Field, cols func([]formats.Config) []arrow.Array) []byte {
+// Planted samples len(errs) configs from space with seed, lets mut change each one
+// (given its position in the stream), and returns them as an evaluated stream whose
+// test_error column is errs written as given, negative and out-of-range values
+// included: records the analysis must refuse.
+func Planted(t testing.TB, space *formats.Space, seed uint64, errs []float64, mut func(i int, c *formats.Config)) []byte {
+	t.Helper()
+	field := formats.EvalFields[5] // test_error
+	return write(t, space, len(errs), seed, []arrow.Field{field}, mut, func(first int, cs []formats.Config) []arrow.Array {
+		b := array.NewFloat64Builder(memory.DefaultAllocator)
+		defer b.Release()
+		b.AppendValues(errs[first:first+len(cs)], nil)
+		return []arrow.Array{b.NewArray()}
+	})
+}
+
+// Configs returns the configs of a stream of configs or of evaluated records.
+func Configs(t testing.TB, stream []byte) []formats.Config {
+	t.Helper()
+	rd, err := formats.NewReader(bytes.NewReader(stream), "stream", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Release()
+	var cs []formats.Config
+	for rd.Next() {
+		got, err := formats.DecodeConfigs(rd.Record())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, got...)
+	}
+	if err := rd.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// write samples the configs, lets mut (when not nil) change each one and encodes
+// them again, and adds to each record the columns of fields that cols returns for
+// its configs (first: the position of the record's first config in the stream).
+func write(t testing.TB, space *formats.Space, n int, seed uint64, fields []arrow.Field, mut func(i int, c *formats.Config), cols func(first int, cs []formats.Config) []arrow.Array) []byte {
 	t.Helper()
 	var cfgs bytes.Buffer
 	if err := sampler.WriteStream(&cfgs, space, sampler.Options{N: n, Seed: seed}, formats.Provenance{Producer: "test"}, nil); err != nil {
@@ -84,13 +123,21 @@ func write(t testing.TB, space *formats.Space, n int, seed uint64, fields []arro
 	md := formats.Derive(rd.Schema().Metadata(), formats.KindEvaluated, formats.Provenance{Producer: "test"})
 	var out bytes.Buffer
 	w := formats.NewWriter(&out, formats.WithFields(rd.Schema(), fields, &md), nil)
+	first := 0
 	for rd.Next() {
 		rec := rd.Record()
 		cs, err := formats.DecodeConfigs(rec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		arrs := cols(cs)
+		if mut != nil {
+			for i := range cs {
+				mut(first+i, &cs[i])
+			}
+			rec = formats.ConfigRecord(memory.DefaultAllocator, rec.Schema(), cs)
+			defer rec.Release()
+		}
+		arrs := cols(first, cs)
 		res := formats.WithColumns(rec, fields, arrs, &md)
 		if err := w.Write(res); err != nil {
 			t.Fatal(err)
@@ -99,6 +146,7 @@ func write(t testing.TB, space *formats.Space, n int, seed uint64, fields []arro
 		for _, a := range arrs {
 			a.Release()
 		}
+		first += len(cs)
 	}
 	if err := rd.Err(); err != nil {
 		t.Fatal(err)
