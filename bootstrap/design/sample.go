@@ -1,7 +1,3 @@
-// Package design turns evaluated records into the objects of the paper's analysis:
-// the errors of a space's models, the value of every design parameter of each model,
-// the bootstrap intervals of those parameters as a narrowed space, and the evidence
-// for the candidate refinements of a space.
 package design
 
 import (

@@ -24,4 +24,7 @@
 // options outside their range. All computation is in float64; all randomness
 // comes from an explicit seed and the results do not depend on the number of
 // goroutines used.
+//
+// Used by bootstrap (through bootstrap/design and bootstrap/plot), compare, refine
+// (refine/refiner) and report.
 package stats
