@@ -43,7 +43,7 @@ func TestLoadRejectsImpossible(t *testing.T) {
 		}, "record 0 (id "},
 	}
 	for _, c := range cases {
-		in := designtest.Planted(t, space, 1, c.errs, c.mut)
+		in := designtest.Mutated(t, space, 1, c.errs, c.mut)
 		rd, err := formats.NewReader(bytes.NewReader(in), "in", nil)
 		if err != nil {
 			t.Fatal(err)

@@ -2,8 +2,8 @@ package refiner
 
 import (
 	"bytes"
+	"io"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -13,21 +13,12 @@ import (
 	"github.com/ddstools/dds/formats"
 )
 
-// models samples n configs of space, plants errFn's error in each and returns
-// their design parameters, as refine loads them.
+// models samples n configs of space, plants errFn's error in each and loads them
+// as refine does.
 func models(t *testing.T, space *formats.Space, n int, errFn func(formats.Config) float64) *design.Models {
 	t.Helper()
 	in := designtest.Stream(t, space, n, 1, errFn)
-	rd, err := formats.NewReader(bytes.NewReader(in), "in", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := design.Load(rd, design.DefaultError, nil)
-	rd.Release()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := design.NewModels(s)
+	m, err := design.Input("refine", "-", bytes.NewReader(in), io.Discard, design.DefaultError, "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,46 +33,6 @@ func space(t *testing.T, name string) *formats.Space {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// planted is an AnyNet space whose models always share b = 1, often share their
-// group width (g ∈ {8, 16}) and have 1 or 2 blocks per stage.
-func planted(t *testing.T) *formats.Space {
-	s := space(t, "anynetx-a-mnist")
-	s.Name, s.Flops = "planted", formats.Bounds{}
-	for i := range s.Vars {
-		v := &s.Vars[i]
-		switch v.Name[0] {
-		case 'g':
-			v.Choices, v.Lo, v.Hi = []float64{8, 16}, 8, 16
-		case 'b':
-			v.Choices, v.Lo, v.Hi = []float64{1}, 1, 1
-		case 'd':
-			v.Lo, v.Hi = 1, 2
-		case 'w':
-			v.Lo, v.Hi = 16, 128
-		}
-	}
-	return s
-}
-
-// plantedError makes a shared group width help (−3 points) and non-decreasing
-// widths hurt (+4 points), with unit noise.
-func plantedError(c formats.Config) float64 {
-	e := 20 + rand.New(rand.NewPCG(uint64(c.Seed), 2)).NormFloat64()
-	st := c.Net.Stages
-	shared, nondec := true, true
-	for i := 1; i < len(st); i++ {
-		shared = shared && st[i].G == st[0].G
-		nondec = nondec && st[i].W >= st[i-1].W
-	}
-	if shared {
-		e -= 3
-	}
-	if nondec {
-		e += 4
-	}
-	return e
 }
 
 var opt = Options{Normalization: design.Normalization{Normalize: "none", Bins: 10}, Alpha: 0.05, MinModels: 10, MaxEFit: 0.1, Quantiles: []float64{0.1, 0.5}}
@@ -99,8 +50,8 @@ func verdicts(evs []Evidence) map[string]string {
 // widths worse, b (shared by every model) no worse, and quantized_linear not ready
 // in a space without shared b and g.
 func TestJudgePlanted(t *testing.T) {
-	s := planted(t)
-	m := models(t, s, 600, plantedError)
+	s := designtest.PlantedSpace()
+	m := models(t, s, 600, designtest.PlantedError)
 	evs, err := Judge(m, s, opt)
 	if err != nil {
 		t.Fatal(err)
@@ -186,8 +137,8 @@ func TestJudgeWithoutTest(t *testing.T) {
 // TestJudgeNormalized weighs the EDFs over flops: each satisfying subset's weights
 // come from its own models.
 func TestJudgeNormalized(t *testing.T) {
-	s := planted(t)
-	m := models(t, s, 300, plantedError)
+	s := designtest.PlantedSpace()
+	m := models(t, s, 300, designtest.PlantedError)
 	norm := opt
 	norm.Normalize = "flops"
 	for _, c := range append([]string{""}, Candidates...) {

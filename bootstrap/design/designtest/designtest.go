@@ -7,6 +7,7 @@ package designtest
 import (
 	"bytes"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -69,11 +70,11 @@ func Evaluated(t testing.TB, space *formats.Space, n int, seed uint64, epochs in
 	})
 }
 
-// Planted samples len(errs) configs from space with seed, lets mut change each one
+// Mutated samples len(errs) configs from space with seed, lets mut change each one
 // (given its position in the stream), and returns them as an evaluated stream whose
 // test_error column is errs written as given, negative and out-of-range values
 // included: records the analysis must refuse.
-func Planted(t testing.TB, space *formats.Space, seed uint64, errs []float64, mut func(i int, c *formats.Config)) []byte {
+func Mutated(t testing.TB, space *formats.Space, seed uint64, errs []float64, mut func(i int, c *formats.Config)) []byte {
 	t.Helper()
 	field := formats.EvalFields[5] // test_error
 	return write(t, space, len(errs), seed, []arrow.Field{field}, mut, func(first int, cs []formats.Config) []arrow.Array {
@@ -82,6 +83,54 @@ func Planted(t testing.TB, space *formats.Space, seed uint64, errs []float64, mu
 		b.AppendValues(errs[first:first+len(cs)], nil)
 		return []arrow.Array{b.NewArray()}
 	})
+}
+
+// PlantedSpace is an AnyNet space (anynetx-a-mnist, unbounded flops) whose models
+// always share b = 1, often share their group width (g ∈ {8, 16}) and have 1 or 2
+// blocks per stage: enough models satisfy shared_g and nondecreasing_w, and every
+// one satisfies shared_b.
+func PlantedSpace() *formats.Space {
+	s, err := formats.LookupSpace("anynetx-a-mnist")
+	if err != nil {
+		panic(err)
+	}
+	s.Name = "planted"
+	s.Flops = formats.Bounds{}
+	for i := range s.Vars {
+		v := &s.Vars[i]
+		switch v.Name[0] {
+		case 'g':
+			v.Choices, v.Lo, v.Hi = []float64{8, 16}, 8, 16
+		case 'b':
+			v.Choices, v.Lo, v.Hi = []float64{1}, 1, 1
+		case 'd':
+			v.Lo, v.Hi = 1, 2
+		case 'w':
+			v.Lo, v.Hi = 16, 128
+		}
+	}
+	return s
+}
+
+// PlantedError is the error of a model of PlantedSpace: 20, less 3 points when its
+// stages share the group width, plus 4 when its widths do not decrease, plus unit
+// normal noise seeded by the config's seed.
+func PlantedError(c formats.Config) float64 {
+	r := rand.New(rand.NewPCG(uint64(c.Seed), 2))
+	e := 20 + r.NormFloat64()
+	st := c.Net.Stages
+	shared, nondec := true, true
+	for i := 1; i < len(st); i++ {
+		shared = shared && st[i].G == st[0].G
+		nondec = nondec && st[i].W >= st[i-1].W
+	}
+	if shared {
+		e -= 3
+	}
+	if nondec {
+		e += 4
+	}
+	return e
 }
 
 // Configs returns the configs of a stream of configs or of evaluated records.
