@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"os"
 
@@ -34,7 +33,7 @@ func main() { cli.Main("evaluate", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("evaluate", synopsis, stderr)
-	codec := formats.CompressionFlag(fs.FlagSet)
+	dest := formats.DestinationFlags(fs.FlagSet)
 	dataSpec := fs.String("data", "", "dataset spec (default: the one each model trained on)")
 	split := fs.String("split", "test", "split to evaluate: test or train")
 	subset := new(int)
@@ -46,7 +45,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cacheDir := fs.String("cache-dir", "", "folder of decoded image-folder caches (default $XDG_CACHE_HOME/dds or ~/.cache/dds)")
 	skipBad := fs.Bool("skip-bad", false, "leave out image files that do not decode, reporting how many")
 	quiet := fs.Bool("q", false, "no summary line on stderr")
-	out := fs.String("o", "-", "output file, - for stdout")
 	file, err := fs.ParseFile(args)
 	if err != nil {
 		return err
@@ -59,10 +57,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	case *batch < 1:
 		return cli.Usagef("--batch must be positive")
 	}
-	dev, err := device.Open(*devSpec)
-	if errors.Is(err, device.ErrBadSpec) {
-		return cli.Usagef("%v", err)
-	}
+	dev, err := device.OpenFlag(*devSpec)
 	if err != nil {
 		return err
 	}
@@ -78,19 +73,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 	opt.OpenData = dopt.Opener()
-	rd, closeIn, err := formats.OpenReader(file, stdin)
-	if err != nil {
-		return err
-	}
-	defer closeIn()
-	o, err := formats.CreateOutput(*out, stdout)
-	if err != nil {
-		return err
-	}
-	o.Compression = *codec
-	if err := evaluator.Run(rd, o, opt); err != nil {
-		o.Abort()
-		return err
-	}
-	return o.Commit()
+	return dest.Filter(file, stdin, stdout, func(rd *formats.Reader, w io.Writer) error {
+		return evaluator.Run(rd, w, opt)
+	})
 }
