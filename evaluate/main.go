@@ -34,6 +34,8 @@ func main() { cli.Main("evaluate", run) }
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("evaluate", synopsis, stderr)
 	dest := formats.DestinationFlags(fs.FlagSet)
+	devSpec := device.Flag(fs.FlagSet)
+	dopt := data.Flags(fs.FlagSet)
 	dataSpec := fs.String("data", "", "dataset spec (default: the one each model trained on)")
 	split := fs.String("split", "test", "split to evaluate: test or train")
 	subset := new(int)
@@ -41,9 +43,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	batch := new(int)
 	fs.IntIn(batch, "batch", 250, 1, formats.MaxBatch, "images per forward pass")
 	drop := fs.Bool("drop-weights", false, "leave the weights column out of the output")
-	devSpec := fs.String("device", "auto", "auto (a GPU when there is one), cpu, cuda or cuda:N")
-	cacheDir := fs.String("cache-dir", "", "folder of decoded image-folder caches (default $XDG_CACHE_HOME/dds or ~/.cache/dds)")
-	skipBad := fs.Bool("skip-bad", false, "leave out image files that do not decode, reporting how many")
 	quiet := fs.Bool("q", false, "no summary line on stderr")
 	file, err := fs.ParseFile(args)
 	if err != nil {
@@ -63,7 +62,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	opt := evaluator.Options{Data: *dataSpec, Split: *split, Subset: *subset, Batch: *batch, DropWeights: *drop,
 		NewEngine: func() (engine.Engine, error) { return dev.NewEngine(engine.FP32) }, Prov: formats.Provenance{Producer: "evaluate", Args: cli.Recorded(args, "o", "q", "cache-dir")}}
-	dopt := data.Options{CacheDir: *cacheDir, SkipBad: *skipBad}
 	if !*quiet {
 		opt.Log = stderr
 		dopt.Log = stderr

@@ -61,6 +61,8 @@ func main() { cli.Main("train", run) }
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("train", synopsis, stderr)
 	dest := formats.DestinationFlags(fs.FlagSet)
+	devSpec := device.Flag(fs.FlagSet)
+	dopt := data.Flags(fs.FlagSet)
 	def := formats.DefaultRecipe()
 	r := def
 	fs.StringVar(&r.Data, "data", def.Data, "dataset spec")
@@ -83,9 +85,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var maxMem int64
 	fs.BytesVar(&maxMem, "max-memory", "memory budget of one model, e.g. 8G (default: 90% of the GPU's free memory, or half the machine's memory on the CPU)")
 	ckpt := fs.String("checkpoint", "", "checkpoint directory: resume a killed run")
-	devSpec := fs.String("device", "auto", "auto (a GPU when there is one), cpu, cuda or cuda:N")
-	cacheDir := fs.String("cache-dir", "", "folder of decoded image-folder caches (default $XDG_CACHE_HOME/dds or ~/.cache/dds)")
-	skipBad := fs.Bool("skip-bad", false, "leave out image files that do not decode, reporting how many")
 	quiet := fs.Bool("q", false, "no summary line on stderr")
 	file, err := fs.ParseFile(args)
 	if err != nil {
@@ -111,7 +110,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	opt := trainer.Options{Defaults: r, Jobs: *jobs, MaxMemory: maxMem, MaxMemoryNote: budgetWhy, Device: dev.Name, NewEngine: dev.NewEngine, FreeMemory: dev.FreeMemory,
 		Prov: formats.Provenance{Producer: "train", Args: cli.Recorded(args, "o", "jobs", "concurrency", "q", "checkpoint", "cache-dir")}}
-	dopt := data.Options{CacheDir: *cacheDir, SkipBad: *skipBad}
 	if !*quiet {
 		dopt.Log = stderr
 	}
