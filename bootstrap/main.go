@@ -102,11 +102,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		writeTable(stderr, report, len(s.Errs), opt)
 	}
 	if *plots != "" {
-		input := file
-		if input == "" || input == "-" {
-			input = "stdin"
-		}
-		f := figure{space: s.Space.Name, input: filepath.Base(input), column: *column, models: len(s.Errs), B: opt.B, seed: opt.Seed}
+		f := figure{space: s.Space.Name, input: filepath.Base(formats.InputName(file)), column: *column, models: len(s.Errs), B: opt.B, seed: opt.Seed}
 		if err := writePlots(*plots, names, cols, s.Errs, ivs, f, report); err != nil {
 			return err
 		}

@@ -21,13 +21,22 @@ var ErrTerminal = errors.New("refusing to write a binary Arrow stream to a termi
 // function, which for stdin does nothing.
 func OpenInput(path string, stdin io.Reader) (io.Reader, string, func() error, error) {
 	if path == "" || path == "-" {
-		return stdin, "stdin", func() error { return nil }, nil
+		return stdin, InputName(path), func() error { return nil }, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, path, nil, fmt.Errorf("cannot open input: %w", err)
 	}
 	return f, path, f.Close, nil
+}
+
+// InputName is the name messages give the input at path: "stdin" for "-" and "",
+// else path.
+func InputName(path string) string {
+	if path == "" || path == "-" {
+		return "stdin"
+	}
+	return path
 }
 
 // IsTerminal reports whether f is a terminal (it answers the terminal-attributes
@@ -101,7 +110,7 @@ func WriteOutput(path string, stdout io.Writer, codec Compression, write func(io
 }
 
 // WriteFile writes the file at path atomically (see CreateFile) with write: when
-// write fails, the file is as it was before.
+// write fails, a regular file is as it was before.
 func WriteFile(path string, write func(io.Writer) error) error {
 	o, err := CreateFile(path)
 	if err != nil {

@@ -100,11 +100,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		writeTable(stderr, s, evs, opt, chosen)
 	}
 	if *plot != "" {
-		input := file
-		if input == "" || input == "-" {
-			input = "stdin"
-		}
-		if err := plotEvidence(*plot, m, evs, opt, chosen, filepath.Base(input)); err != nil {
+		if err := plotEvidence(*plot, m, evs, opt, chosen, filepath.Base(formats.InputName(file))); err != nil {
 			return err
 		}
 	}
