@@ -31,7 +31,7 @@ cuda:
 # whole networks against the CPU engine, fp32 and bf16, with its summary) among them.
 # DDS_REQUIRE_GPU=1 makes a missing GPU or library fail instead of skip. A GPU
 # machine without Go runs the same tests from bin/cuda.test (make gpu-bundle, then
-# pipelines/gpu-run.sh).
+# dev/gpu-run.sh).
 cuda-test: cuda
 	DDS_REQUIRE_GPU=1 DDS_CUDA_LIB=$(abspath $(BIN))/libdds_cuda.so $(GO) test -count 1 -timeout 30m -v ./train/cuda/
 
@@ -61,14 +61,14 @@ cuda-compile:
 	else echo "cuda-compile: skipped: nvcc not found"; fi
 
 # GPU throughput next to the PyTorch peer, run on the GPU machine with bin/ built
-# here and carried there (see pipelines/cuda-bench.sh).
+# here and carried there (see dev/cuda-bench.sh).
 cuda-bench:
-	bash pipelines/cuda-bench.sh
+	bash dev/cuda-bench.sh
 
 # What a GPU machine without Go needs, into bin/ (stripped, to travel light): the
 # programs the GPU scripts run, the CUDA engine's test binary, the PyTorch peer and
 # the MNIST files. Carry bin/sample bin/train bin/evaluate bin/show bin/cuda.test
-# bin/peer bin/mnist and run bash pipelines/gpu-run.sh there.
+# bin/peer bin/mnist and run bash dev/gpu-run.sh there.
 gpu-bundle:
 	@mkdir -p $(BIN)/peer $(BIN)/mnist
 	$(GO) build -ldflags='-s -w' -o $(BIN)/ ./sample ./train ./evaluate ./show
@@ -122,7 +122,7 @@ reference-mnist: build
 test: vet cross cuda-emu cuda-compile
 	$(GO) test ./...
 	$(GO) test -race ./bootstrap/stats/ ./train/cpu/ ./train/trainer/
-	bash pipelines/test.sh
+	bash dev/test.sh
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./formats/
 
 vet:
@@ -144,7 +144,7 @@ bench:
 
 # CPU training throughput next to the PyTorch CPU peer, in the same run.
 bench-cpu:
-	bash pipelines/bench-cpu.sh
+	bash dev/bench-cpu.sh
 
 # Image-folder decoding (JPEG decode + area resize to 224x224) next to Debian's Pillow
 # (python3-pil) doing the same work, and the cache load rate beside a plain read.

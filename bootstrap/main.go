@@ -38,7 +38,7 @@ func main() { cli.Main("bootstrap", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("bootstrap", synopsis, stderr)
-	codec := formats.CompressionFlag(fs.FlagSet)
+	dest := formats.DestinationFlags(fs.FlagSet)
 	column := fs.String("error", design.DefaultError, "error column to minimise")
 	spaceArg := fs.String("space", "", "the space the records were drawn from (default: their metadata)")
 	params := fs.String("params", "", "narrow only these parameters (default: all the space can express)")
@@ -52,7 +52,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	name := fs.String("name", "", "name of the narrowed space (default: the space's name + \"+boot\")")
 	plots := fs.String("plots", "", "write one error-vs-parameter figure per parameter (PNG) into this folder")
 	quiet := fs.Bool("q", false, "no table on stderr")
-	out := fs.String("o", "-", "output file, - for stdout")
 	file, err := fs.ParseFile(args)
 	if err != nil {
 		return err
@@ -103,26 +102,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		writeTable(stderr, report, len(s.Errs), opt)
 	}
 	if *plots != "" {
-		input := file
-		if input == "" || input == "-" {
-			input = "stdin"
-		}
-		f := figure{space: s.Space.Name, input: filepath.Base(input), column: *column, models: len(s.Errs), B: opt.B, seed: opt.Seed}
+		f := figure{space: s.Space.Name, input: filepath.Base(formats.InputName(file)), column: *column, models: len(s.Errs), B: opt.B, seed: opt.Seed}
 		if err := writePlots(*plots, names, cols, s.Errs, ivs, f, report); err != nil {
 			return err
 		}
 	}
-	o, err := formats.CreateOutput(*out, stdout)
-	if err != nil {
-		return err
-	}
-	o.Compression = *codec
 	prov := formats.Provenance{Producer: "bootstrap", Args: cli.Recorded(args, "o", "q", "plots")}
-	if err := formats.WriteSpaces(o, []*formats.Space{narrowed}, prov, nil); err != nil {
-		o.Abort()
-		return err
-	}
-	return o.Commit()
+	return dest.Write(stdout, func(w io.Writer) error {
+		return formats.WriteSpaces(w, []*formats.Space{narrowed}, prov, nil)
+	})
 }
 
 // writeTable prints one line per parameter: the interval, the median, and the

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"os"
 
@@ -34,7 +33,9 @@ func main() { cli.Main("evaluate", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("evaluate", synopsis, stderr)
-	codec := formats.CompressionFlag(fs.FlagSet)
+	dest := formats.DestinationFlags(fs.FlagSet)
+	devSpec := device.Flag(fs.FlagSet)
+	dopt := data.Flags(fs.FlagSet)
 	dataSpec := fs.String("data", "", "dataset spec (default: the one each model trained on)")
 	split := fs.String("split", "test", "split to evaluate: test or train")
 	subset := new(int)
@@ -42,11 +43,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	batch := new(int)
 	fs.IntIn(batch, "batch", 250, 1, formats.MaxBatch, "images per forward pass")
 	drop := fs.Bool("drop-weights", false, "leave the weights column out of the output")
-	devSpec := fs.String("device", "auto", "auto (a GPU when there is one), cpu, cuda or cuda:N")
-	cacheDir := fs.String("cache-dir", "", "folder of decoded image-folder caches (default $XDG_CACHE_HOME/dds or ~/.cache/dds)")
-	skipBad := fs.Bool("skip-bad", false, "leave out image files that do not decode, reporting how many")
 	quiet := fs.Bool("q", false, "no summary line on stderr")
-	out := fs.String("o", "-", "output file, - for stdout")
 	file, err := fs.ParseFile(args)
 	if err != nil {
 		return err
@@ -59,16 +56,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	case *batch < 1:
 		return cli.Usagef("--batch must be positive")
 	}
-	dev, err := device.Open(*devSpec)
-	if errors.Is(err, device.ErrBadSpec) {
-		return cli.Usagef("%v", err)
-	}
+	dev, err := device.OpenFlag(*devSpec)
 	if err != nil {
 		return err
 	}
 	opt := evaluator.Options{Data: *dataSpec, Split: *split, Subset: *subset, Batch: *batch, DropWeights: *drop,
 		NewEngine: func() (engine.Engine, error) { return dev.NewEngine(engine.FP32) }, Prov: formats.Provenance{Producer: "evaluate", Args: cli.Recorded(args, "o", "q", "cache-dir")}}
-	dopt := data.Options{CacheDir: *cacheDir, SkipBad: *skipBad}
 	if !*quiet {
 		opt.Log = stderr
 		dopt.Log = stderr
@@ -78,19 +71,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	}
 	opt.OpenData = dopt.Opener()
-	rd, closeIn, err := formats.OpenReader(file, stdin)
-	if err != nil {
-		return err
-	}
-	defer closeIn()
-	o, err := formats.CreateOutput(*out, stdout)
-	if err != nil {
-		return err
-	}
-	o.Compression = *codec
-	if err := evaluator.Run(rd, o, opt); err != nil {
-		o.Abort()
-		return err
-	}
-	return o.Commit()
+	return dest.Filter(file, stdin, stdout, func(rd *formats.Reader, w io.Writer) error {
+		return evaluator.Run(rd, w, opt)
+	})
 }

@@ -3,6 +3,7 @@ package formats
 import (
 	"bufio"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,17 +15,28 @@ import (
 // ErrTerminal is returned when binary output would go to a terminal.
 var ErrTerminal = errors.New("refusing to write a binary Arrow stream to a terminal; redirect it to a file (> out.arrows) or pipe it into another program (| show)")
 
-// OpenInput opens path for reading; "-" or "" is standard input.
-// It returns the reader, the name to use in messages and a close function.
-func OpenInput(path string) (io.Reader, string, func() error, error) {
+// OpenInput opens path for reading; "-" or "" is stdin, the program's standard input
+// as its caller passed it (so that a program run in process reads what it was given).
+// It returns the reader, the name to use in messages ("stdin" for stdin) and a close
+// function, which for stdin does nothing.
+func OpenInput(path string, stdin io.Reader) (io.Reader, string, func() error, error) {
 	if path == "" || path == "-" {
-		return os.Stdin, "stdin", func() error { return nil }, nil
+		return stdin, InputName(path), func() error { return nil }, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, path, nil, fmt.Errorf("cannot open input: %w", err)
 	}
 	return f, path, f.Close, nil
+}
+
+// InputName is the name messages give the input at path: "stdin" for "-" and "",
+// else path.
+func InputName(path string) string {
+	if path == "" || path == "-" {
+		return "stdin"
+	}
+	return path
 }
 
 // IsTerminal reports whether f is a terminal (it answers the terminal-attributes
@@ -46,7 +58,8 @@ type Output struct {
 }
 
 // CreateOutput opens path for a binary stream; "-" or "" is stdout, which must not
-// be a terminal and must accept an empty write.
+// be a terminal and must accept an empty write. Any other path is a file, opened as
+// CreateFile opens it.
 func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	if path == "" || path == "-" {
 		if f, ok := stdout.(*os.File); ok && IsTerminal(f) {
@@ -59,6 +72,12 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 		}
 		return &Output{Writer: bufio.NewWriterSize(stdout, 1<<16)}, nil
 	}
+	return CreateFile(path)
+}
+
+// CreateFile opens the file at path for writing atomically, as Output describes; the
+// name is always a file's ("-" too).
+func CreateFile(path string) (*Output, error) {
 	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
 		if st.IsDir() {
 			return nil, fmt.Errorf("cannot create output: %s is a folder", path)
@@ -76,6 +95,63 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 		return nil, fmt.Errorf("cannot create output: %w", err)
 	}
 	return &Output{Writer: bufio.NewWriterSize(f, 1<<16), f: f, final: path}, nil
+}
+
+// WriteOutput writes the output at path (see CreateOutput; "-" or "" is stdout) with
+// write, its streams compressed with codec (zstd when empty): the output is committed
+// when write succeeds and aborted when it fails.
+func WriteOutput(path string, stdout io.Writer, codec Compression, write func(io.Writer) error) error {
+	o, err := CreateOutput(path, stdout)
+	if err != nil {
+		return err
+	}
+	o.Compression = codec
+	return o.Finish(write)
+}
+
+// WriteFile writes the file at path atomically (see CreateFile) with write: when
+// write fails, a regular file is as it was before.
+func WriteFile(path string, write func(io.Writer) error) error {
+	o, err := CreateFile(path)
+	if err != nil {
+		return err
+	}
+	return o.Finish(write)
+}
+
+// Destination is where a program writes its stream, as its flags give it: -o PATH
+// ("-", the default, is stdout) and --compression.
+type Destination struct {
+	Path  string
+	Codec Compression
+}
+
+// compressionUsage is the help text of --compression.
+const compressionUsage = "codec of the output stream's bodies: zstd, lz4 or none"
+
+// DestinationFlags adds -o and --compression to fs and returns their values.
+func DestinationFlags(fs *flag.FlagSet) *Destination {
+	d := &Destination{Codec: Zstd}
+	fs.StringVar(&d.Path, "o", "-", "output file, - for stdout")
+	fs.Var(&d.Codec, "compression", compressionUsage)
+	return d
+}
+
+// Write writes the destination with write (see WriteOutput).
+func (d *Destination) Write(stdout io.Writer, write func(io.Writer) error) error {
+	return WriteOutput(d.Path, stdout, d.Codec, write)
+}
+
+// Filter is the shape of a program that turns one stream into another: it opens the
+// input at in (see OpenReader; "-" or "" is stdin), then the destination, and runs
+// stage on the two; the output is committed only when stage succeeds.
+func (d *Destination) Filter(in string, stdin io.Reader, stdout io.Writer, stage func(*Reader, io.Writer) error) error {
+	rd, closeIn, err := OpenReader(in, stdin)
+	if err != nil {
+		return err
+	}
+	defer closeIn()
+	return d.Write(stdout, func(w io.Writer) error { return stage(rd, w) })
 }
 
 // createTemp creates a new hidden file beside path with mode 0666 (so the umask
@@ -101,6 +177,15 @@ func createTemp(path string) (*os.File, error) {
 		return f, nil
 	}
 	return nil, fmt.Errorf("no free temporary name beside %s", path)
+}
+
+// Finish runs write on o, then commits o, or aborts it when write fails.
+func (o *Output) Finish(write func(io.Writer) error) error {
+	if err := write(o); err != nil {
+		o.Abort()
+		return err
+	}
+	return o.Commit()
 }
 
 // Commit flushes the output; a file is synced, closed and renamed into place.
@@ -150,12 +235,9 @@ func (o *Output) Abort() {
 // OpenReader opens path ("-" or "" for stdin) as a dds stream Reader; the returned
 // function closes the file.
 func OpenReader(path string, stdin io.Reader) (*Reader, func(), error) {
-	in, name, closeIn, err := OpenInput(path)
+	in, name, closeIn, err := OpenInput(path, stdin)
 	if err != nil {
 		return nil, nil, err
-	}
-	if path == "" || path == "-" {
-		in = stdin
 	}
 	rd, err := NewReader(in, name, nil)
 	if err != nil {

@@ -100,14 +100,11 @@ func LoadSpace(arg string, stdin io.Reader, warn io.Writer) (*Space, error) {
 			return LookupSpace(arg)
 		}
 	}
-	in, name, closeIn, err := OpenInput(arg)
+	in, name, closeIn, err := OpenInput(arg, stdin)
 	if err != nil {
 		return nil, err
 	}
 	defer closeIn()
-	if arg == "-" {
-		in = stdin
-	}
 	data, err := io.ReadAll(io.LimitReader(in, maxSpaceFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", name, err)

@@ -166,12 +166,9 @@ func (r *Reader) nextInput() error {
 	}
 	path := r.inputs[0]
 	r.inputs = r.inputs[1:]
-	in, name, closeIn, err := OpenInput(path)
+	in, name, closeIn, err := OpenInput(path, r.stdin)
 	if err != nil {
 		return err
-	}
-	if path == "" || path == "-" {
-		in = r.stdin
 	}
 	r.name, r.closeIn = name, closeIn
 	r.in = &framer{r: bufio.NewReaderSize(in, 1<<16), nodes: -1, buffers: -1}
@@ -252,7 +249,7 @@ func (c *Compression) Set(s string) error {
 // CompressionFlag adds --compression to fs and returns its value (zstd unless set).
 func CompressionFlag(fs *flag.FlagSet) *Compression {
 	c := Zstd
-	fs.Var(&c, "compression", "codec of the output stream's bodies: zstd, lz4 or none")
+	fs.Var(&c, "compression", compressionUsage)
 	return &c
 }
 

@@ -47,7 +47,7 @@ func main() { cli.Main("refine", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("refine", synopsis, stderr)
-	codec := formats.CompressionFlag(fs.FlagSet)
+	dest := formats.DestinationFlags(fs.FlagSet)
 	step := fs.String("step", "", "the constraint to add: "+strings.Join(refiner.Candidates, ", "))
 	auto := fs.Bool("auto", false, "add the most restrictive constraint that does not make the distribution worse")
 	column := fs.String("error", design.DefaultError, "error column")
@@ -63,7 +63,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	name := fs.String("name", "", "name of the next space (default: the space's name + \"+\" + the constraint)")
 	plot := fs.String("plot", "", "write the EDFs of all models and of each candidate's models to this PNG or SVG")
 	quiet := fs.Bool("q", false, "no evidence table on stderr")
-	out := fs.String("o", "-", "output file, - for stdout")
 	file, err := fs.ParseFile(args)
 	if err != nil {
 		return err
@@ -102,11 +101,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		writeTable(stderr, s, evs, opt, chosen)
 	}
 	if *plot != "" {
-		input := file
-		if input == "" || input == "-" {
-			input = "stdin"
-		}
-		if err := plotEvidence(*plot, m, evs, opt, chosen, filepath.Base(input)); err != nil {
+		if err := plotEvidence(*plot, m, evs, opt, chosen, filepath.Base(formats.InputName(file))); err != nil {
 			return err
 		}
 	}
@@ -129,17 +124,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	o, err := formats.CreateOutput(*out, stdout)
-	if err != nil {
-		return err
-	}
-	o.Compression = *codec
 	prov := formats.Provenance{Producer: "refine", Args: cli.Recorded(args, "o", "q", "plot")}
-	if err := formats.WriteSpaces(o, []*formats.Space{ns}, prov, nil); err != nil {
-		o.Abort()
-		return err
-	}
-	return o.Commit()
+	return dest.Write(stdout, func(w io.Writer) error {
+		return formats.WriteSpaces(w, []*formats.Space{ns}, prov, nil)
+	})
 }
 
 // writeTable prints the evidence, one line per candidate.

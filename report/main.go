@@ -85,7 +85,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var loaded []*page.Loaded
 	usedStdin := false
 	for _, in := range inputs {
-		r, name, closeIn, err := formats.OpenInput(in.Path)
+		r, name, closeIn, err := formats.OpenInput(in.Path, stdin)
 		if err != nil {
 			return err
 		}
@@ -94,7 +94,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 				closeIn()
 				return cli.Usagef("stdin (-) given twice")
 			}
-			usedStdin, r = true, stdin
+			usedStdin = true
 		}
 		l, err := page.Load(in, r, opt.Error)
 		closeIn()
@@ -107,15 +107,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	o, err := formats.CreateOutput(*out, stdout)
-	if err != nil {
-		return err
-	}
-	if err := page.Write(o, rep); err != nil {
-		o.Abort()
-		return err
-	}
-	if err := o.Commit(); err != nil {
+	if err := formats.WriteOutput(*out, stdout, "", func(w io.Writer) error { return page.Write(w, rep) }); err != nil {
 		return err
 	}
 	if *out != "-" {

@@ -43,7 +43,7 @@ func main() { cli.Main("sample", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("sample", synopsis, stderr)
-	codec := formats.CompressionFlag(fs.FlagSet)
+	dest := formats.DestinationFlags(fs.FlagSet)
 	spaceArg := fs.String("space", "", "design space: a built-in name (see --list), a space stream file, or - for stdin")
 	model := fs.String("model", "", "emit this zoo model instead of sampling (see --list)")
 	spec := fs.String("spec", "", "emit the architecture of this peer-module JSON spec (a file or inline JSON)")
@@ -65,7 +65,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	maxTries := new(int)
 	fs.IntIn(maxTries, "max-tries", sampler.DefaultMaxTries, 1, 1e12, "give up after this many rejected draws in a row")
 	shard := fs.String("shard", "", "keep only shard I of N (0-based), e.g. 2/8")
-	out := fs.String("o", "-", "output file, - for stdout")
 	list := fs.Bool("list", false, "list the built-in spaces and zoo models")
 	printSpace := fs.Bool("print-space", false, "write the space itself (after bound flags) as a space stream instead of sampling")
 	if err := fs.Parse(args); err != nil {
@@ -92,7 +91,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		c.Seed = sampler.ConfigSeed(*seed, 0)
-		return writeOutput(*out, *codec, stdout, func(w io.Writer) error {
+		return dest.Write(stdout, func(w io.Writer) error {
 			return sampler.WriteConfigs(w, []formats.Config{c}, prov, nil)
 		})
 	case *model != "" && *spaceArg != "":
@@ -120,7 +119,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return writeOutput(*out, *codec, stdout, func(w io.Writer) error {
+		return dest.Write(stdout, func(w io.Writer) error {
 			return sampler.WriteConfigs(w, []formats.Config{c}, prov, nil)
 		})
 	case *spaceArg == "":
@@ -165,27 +164,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *printSpace {
-		return writeOutput(*out, *codec, stdout, func(w io.Writer) error {
+		return dest.Write(stdout, func(w io.Writer) error {
 			return formats.WriteSpaces(w, []*formats.Space{space}, prov, nil)
 		})
 	}
-	return writeOutput(*out, *codec, stdout, func(w io.Writer) error {
+	return dest.Write(stdout, func(w io.Writer) error {
 		return sampler.WriteStream(w, space, opt, prov, nil)
 	})
-}
-
-// writeOutput opens the output, runs write on it, and commits it only on success.
-func writeOutput(path string, codec formats.Compression, stdout io.Writer, write func(io.Writer) error) error {
-	o, err := formats.CreateOutput(path, stdout)
-	if err != nil {
-		return err
-	}
-	o.Compression = codec
-	if err := write(o); err != nil {
-		o.Abort()
-		return err
-	}
-	return o.Commit()
 }
 
 // parseShard parses "I/N" with 0 ≤ I < N.

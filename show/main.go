@@ -93,16 +93,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	defer closeIn()
 	if *format == "arrows" {
-		o, err := formats.CreateOutput(*out, stdout)
-		if err != nil {
-			return err
-		}
-		o.Compression = *codec
-		if err := write(o, rd, opt); err != nil {
-			o.Abort()
-			return err
-		}
-		return o.Commit()
+		return formats.WriteOutput(*out, stdout, *codec, func(w io.Writer) error { return write(w, rd, opt) })
 	}
 	bw := bufio.NewWriter(stdout)
 	if err := write(bw, rd, opt); err != nil {
@@ -128,15 +119,11 @@ func writeWeights(files []string, stdin io.Reader, stdout, stderr io.Writer, id,
 	if err != nil {
 		return fmt.Errorf("model %s: its weights are not a safetensors file: %v", full, err)
 	}
-	o, err := formats.CreateOutput(path, stdout)
+	err = formats.WriteOutput(path, stdout, "", func(o io.Writer) error {
+		_, err := o.Write(w)
+		return err
+	})
 	if err != nil {
-		return err
-	}
-	if _, err := o.Write(w); err != nil {
-		o.Abort()
-		return err
-	}
-	if err := o.Commit(); err != nil {
 		return err
 	}
 	if path != "" && path != "-" {

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"os"
 
@@ -61,7 +60,9 @@ func main() { cli.Main("train", run) }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := cli.NewFlags("train", synopsis, stderr)
-	codec := formats.CompressionFlag(fs.FlagSet)
+	dest := formats.DestinationFlags(fs.FlagSet)
+	devSpec := device.Flag(fs.FlagSet)
+	dopt := data.Flags(fs.FlagSet)
 	def := formats.DefaultRecipe()
 	r := def
 	fs.StringVar(&r.Data, "data", def.Data, "dataset spec")
@@ -84,11 +85,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var maxMem int64
 	fs.BytesVar(&maxMem, "max-memory", "memory budget of one model, e.g. 8G (default: 90% of the GPU's free memory, or half the machine's memory on the CPU)")
 	ckpt := fs.String("checkpoint", "", "checkpoint directory: resume a killed run")
-	devSpec := fs.String("device", "auto", "auto (a GPU when there is one), cpu, cuda or cuda:N")
-	cacheDir := fs.String("cache-dir", "", "folder of decoded image-folder caches (default $XDG_CACHE_HOME/dds or ~/.cache/dds)")
-	skipBad := fs.Bool("skip-bad", false, "leave out image files that do not decode, reporting how many")
 	quiet := fs.Bool("q", false, "no summary line on stderr")
-	out := fs.String("o", "-", "output file, - for stdout")
 	file, err := fs.ParseFile(args)
 	if err != nil {
 		return err
@@ -103,10 +100,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if *jobs < 0 {
 		return cli.Usagef("--concurrency must not be negative")
 	}
-	dev, err := device.Open(*devSpec)
-	if errors.Is(err, device.ErrBadSpec) {
-		return cli.Usagef("%v", err)
-	}
+	dev, err := device.OpenFlag(*devSpec)
 	if err != nil {
 		return err
 	}
@@ -116,7 +110,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	opt := trainer.Options{Defaults: r, Jobs: *jobs, MaxMemory: maxMem, MaxMemoryNote: budgetWhy, Device: dev.Name, NewEngine: dev.NewEngine, FreeMemory: dev.FreeMemory,
 		Prov: formats.Provenance{Producer: "train", Args: cli.Recorded(args, "o", "jobs", "concurrency", "q", "checkpoint", "cache-dir")}}
-	dopt := data.Options{CacheDir: *cacheDir, SkipBad: *skipBad}
 	if !*quiet {
 		dopt.Log = stderr
 	}
@@ -133,19 +126,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	rd, closeIn, err := formats.OpenReader(file, stdin)
-	if err != nil {
-		return err
-	}
-	defer closeIn()
-	o, err := formats.CreateOutput(*out, stdout)
-	if err != nil {
-		return err
-	}
-	o.Compression = *codec
-	if err := trainer.Run(rd, o, opt); err != nil {
-		o.Abort()
-		return err
-	}
-	return o.Commit()
+	return dest.Filter(file, stdin, stdout, func(rd *formats.Reader, w io.Writer) error {
+		return trainer.Run(rd, w, opt)
+	})
 }

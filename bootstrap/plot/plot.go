@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"io"
 	"math"
 	"path/filepath"
 	"strconv"
@@ -136,7 +137,7 @@ func size(w, h vg.Length) (vg.Length, vg.Length, error) {
 // Save writes p, drawn at w×h (zero means DefaultWidth or DefaultHeight), to
 // path in the format named by its extension: ".png" (rendered at PNGDPI dots
 // per inch) or ".svg" (text kept as text; the fonts are named, not embedded).
-// The file is written as formats.CreateOutput writes: to a temporary file in the
+// The file is written as formats.CreateFile writes: to a temporary file in the
 // same directory renamed into place, so path is either left as it was or holds the
 // whole figure, with the mode a shell's > would give it.
 func Save(p *gplot.Plot, path string, w, h vg.Length) error {
@@ -158,15 +159,15 @@ func Save(p *gplot.Plot, path string, w, h vg.Length) error {
 	}
 	p.Draw(draw.New(out))
 
-	o, err := formats.CreateOutput(path, nil)
+	o, err := formats.CreateFile(path)
 	if err != nil {
 		return fmt.Errorf("plot: cannot save the figure: %w", err)
 	}
-	if _, err := out.WriteTo(o); err != nil {
-		o.Abort()
-		return fmt.Errorf("plot: cannot save the figure to %q: %w", path, err)
-	}
-	if err := o.Commit(); err != nil {
+	err = o.Finish(func(w io.Writer) error {
+		_, err := out.WriteTo(w)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("plot: cannot save the figure to %q: %w", path, err)
 	}
 	return nil

@@ -6,12 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ddstools/dds/formats"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/train/network"
 	"github.com/ddstools/dds/train/safetensors"
 )
@@ -20,8 +21,9 @@ import (
 // KEY.done, the JSON of the finished Result (weights included), and KEY.state, a
 // safetensors file with the network's state dict, its momentum (tensor
 // "__momentum__") and the partial Result as metadata, saved after every epoch.
-// Files are written to a temporary name, synced and renamed, so a run killed at any
-// moment leaves either the old file or the new one, never a torn one.
+// Files are written as formats.WriteFile writes them: to a temporary name beside
+// them, synced and renamed, so a run killed at any moment leaves either the old file
+// or the new one, never a torn one.
 type Store struct {
 	Dir string
 }
@@ -31,9 +33,13 @@ func OpenStore(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("checkpoint directory: %v", err)
 	}
-	tmps, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
-	for _, t := range tmps {
-		os.Remove(t)
+	// The temporary files of formats.WriteFile (.NAME.tmpN), and those of
+	// earlier versions (.tmp-N).
+	for _, pattern := range []string{".*.tmp[0-9]*", ".tmp-*"} {
+		tmps, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, t := range tmps {
+			os.Remove(t)
+		}
 	}
 	return &Store{Dir: dir}, nil
 }
@@ -50,26 +56,12 @@ func JobKey(id string, index int64, seed uint64, r formats.Recipe) string {
 
 func (s *Store) path(key, ext string) string { return filepath.Join(s.Dir, key+ext) }
 
-// write stores b under name atomically.
+// write stores b under name atomically (formats.WriteFile).
 func (s *Store) write(name string, b []byte) error {
-	f, err := os.CreateTemp(s.Dir, ".tmp-*")
-	if err != nil {
+	return formats.WriteFile(name, func(w io.Writer) error {
+		_, err := w.Write(b)
 		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), name)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	})
 }
 
 // LoadDone returns the finished result of key, or nil when there is none.

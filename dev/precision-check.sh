@@ -4,7 +4,7 @@
 # MNIST in each precision (--precision fp32 and bf16, the same seeds), evaluates each
 # on the 10,000 test images, and prints their test errors side by side.
 #
-# usage: pipelines/precision-check.sh        (from the repository root, with bin/ built)
+# usage: dev/precision-check.sh        (from the repository root, with bin/ built)
 # Environment: DEVICE (auto; cpu emulates bf16 exactly, slowly), EPOCHS (2), SEEDS (1:
 # model seeds per precision, to see the noise), MNIST_DIR (the four MNIST IDX files,
 # where the Go module cache is not, e.g. on a GPU machine: copy them with

@@ -3,8 +3,8 @@
 # device's limited time: the CUDA engine's conformance suite, its other tests and its
 # step benchmark next to the PyTorch peer (train/cuda/gpu-check.sh), the training
 # throughput of single models and of a concurrent sweep next to the peer
-# (pipelines/cuda-bench.sh), and the reference network's test error in fp32 and bf16
-# (pipelines/precision-check.sh). Each part runs even when an earlier one failed; the
+# (dev/cuda-bench.sh), and the reference network's test error in fp32 and bf16
+# (dev/precision-check.sh). Each part runs even when an earlier one failed; the
 # exit status is that of the first failure.
 #
 # Prepare on a machine with Go: make gpu-bundle, then carry bin/sample bin/train
@@ -19,8 +19,8 @@ status=0
 for part in $parts; do
 	case $part in
 	check) cmd=(bash train/cuda/gpu-check.sh) ;;
-	bench) cmd=(bash pipelines/cuda-bench.sh) ;;
-	precision) cmd=(env DEVICE=cuda bash pipelines/precision-check.sh) ;;
+	bench) cmd=(bash dev/cuda-bench.sh) ;;
+	precision) cmd=(env DEVICE=cuda bash dev/precision-check.sh) ;;
 	*) echo "gpu-run: unknown part $part (want check, bench, precision)" >&2; exit 2 ;;
 	esac
 	printf '\n######## %s: %s\n' "$part" "${cmd[*]}"

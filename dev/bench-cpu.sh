@@ -5,7 +5,7 @@
 # column: SGD steps including batch assembly; the peer: its fp32 step timing with
 # as many threads as this machine has cores), and their ratio.
 #
-# usage: pipelines/bench-cpu.sh [STEPS]      (default 20 steps per model)
+# usage: dev/bench-cpu.sh [STEPS]      (default 20 steps per model)
 # needs: /usr/bin/python3 with torch (Debian's python3-torch), ../shared/peer/.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -23,7 +23,7 @@
 #   mkdir -p bin/peer && cp ../shared/peer/* bin/peer/   # the PyTorch peer
 #
 # carry bin/sample, bin/train, bin/show and bin/peer, and run there: make cuda-bench
-# (or bash pipelines/cuda-bench.sh). It builds bin/libdds_cuda.so with that machine's
+# (or bash dev/cuda-bench.sh). It builds bin/libdds_cuda.so with that machine's
 # nvcc first (make cuda: nothing to do after gpu-check.sh built it). With OUT set, everything printed is also written to $OUT/cuda-bench.log
 # and the sweep's records to $OUT.
 #

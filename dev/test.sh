@@ -17,7 +17,7 @@
 #             pipelines/slurm/submit.sh (job array + dependent merge/evaluate/analyse
 #             job); its records equal the unsharded run
 #
-#   bash pipelines/test.sh [SECTION...]      (default: all; kill also runs chain)
+#   bash dev/test.sh [SECTION...]      (default: all; kill also runs chain)
 #
 # Needs GNU parallel, rsync, slurm-wlm and munge (apt-get install parallel rsync
 # slurm-wlm munge) and root for the slurm section.
@@ -40,7 +40,7 @@ want() {
 want kill && ! want chain && sections+=(chain)
 
 fail() {
-	echo "pipelines/test.sh: $*" >&2
+	echo "dev/test.sh: $*" >&2
 	exit 1
 }
 need() {
