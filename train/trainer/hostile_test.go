@@ -86,9 +86,9 @@ func TestHostileStream(t *testing.T) {
 	deep.Stages[0].D = 1_000_000_000
 	status, errs := runErrors(t, hostileConfigs(t, tinyArch, classes, deep), Options{Jobs: 1})
 	want := []struct{ status, err string }{
-		{StatusOK, ""},
-		{StatusFailed, "config: classes 1000000000 is outside [2, 1048576]"},
-		{StatusFailed, "config: stage 1: depth 1000000000 is outside [1, 1024]"},
+		{formats.StatusOK, ""},
+		{formats.StatusFailed, "config: classes 1000000000 is outside [2, 1048576]"},
+		{formats.StatusFailed, "config: stage 1: depth 1000000000 is outside [1, 1024]"},
 	}
 	if len(status) != len(want) {
 		t.Fatalf("%d records, want %d", len(status), len(want))
@@ -125,7 +125,7 @@ func TestMemoryBudget(t *testing.T) {
 	}
 	budget := (small + big) / 2
 	status, errs := runErrors(t, in, Options{Jobs: 1, MaxMemory: budget})
-	if status[0] != StatusOK || status[1] != StatusFailed {
+	if status[0] != formats.StatusOK || status[1] != formats.StatusFailed {
 		t.Fatalf("statuses %v (errors %q)", status, errs)
 	}
 	for _, s := range []string{"budget", cli.FormatBytes(big), cli.FormatBytes(budget), "--max-memory"} {
@@ -133,7 +133,7 @@ func TestMemoryBudget(t *testing.T) {
 			t.Errorf("error %q does not name %q", errs[1], s)
 		}
 	}
-	if status, errs := runErrors(t, in, Options{Jobs: 1}); status[1] != StatusOK {
+	if status, errs := runErrors(t, in, Options{Jobs: 1}); status[1] != formats.StatusOK {
 		t.Errorf("no budget: %s %q", status[1], errs[1])
 	}
 }

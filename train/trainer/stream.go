@@ -28,7 +28,7 @@ type Options struct {
 	Prov       formats.Provenance
 	Progress   io.Writer // live progress line (a terminal); nil for none
 	Log        io.Writer // one summary line at the end; nil for none
-	// OpenData loads a dataset spec; nil means data.Open.
+	// OpenData loads a dataset spec; nil means data.Open. Run opens each spec once.
 	OpenData func(spec string) (*data.Data, error)
 	// MaxMemory is the memory budget of one model in bytes: a model whose footprint
 	// (see footprint: its network by network.Footprint, per-step buffers and train
@@ -57,9 +57,6 @@ type item struct {
 // an unreadable default dataset, an input that is not a config stream or a failed
 // write is an error, and then the end-of-stream marker is not written.
 func Run(rd *formats.Reader, w io.Writer, opt Options) error {
-	if opt.OpenData == nil {
-		opt.OpenData = data.Open
-	}
 	var items []*item
 	for rd.Next() {
 		rec := rd.Record()
@@ -180,7 +177,7 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	prog.stop()
 	if opt.Log != nil {
 		fmt.Fprintf(opt.Log, "train: %d models in %s: %d ok, %d diverged, %d failed\n", len(items),
-			time.Since(start).Round(time.Second), counts[StatusOK], counts[StatusDiverged], counts[StatusFailed])
+			time.Since(start).Round(time.Second), counts[formats.StatusOK], counts[formats.StatusDiverged], counts[formats.StatusFailed])
 	}
 	return nil
 }
@@ -226,28 +223,25 @@ func ResolveAugment(r formats.Recipe) formats.Recipe {
 // is CIFAR's crop-flip rather than ImageNet's random-resized crop.
 const maxCropFlipRes = 32
 
-// openData loads every dataset the items name, once each. The default dataset
-// failing to load is an error; one named by a row's recipe fails only those rows.
+// openData gives every item the dataset it names, opened once each through one
+// data.Cache. The default dataset failing to load is an error; one named by a row's
+// recipe fails only those rows.
 func openData(items []*item, opt Options) error {
-	sets := map[string]*data.Data{}
-	errs := map[string]error{}
+	sets := data.NewCache(opt.OpenData)
 	for _, it := range items {
 		if it.bad != "" {
 			continue
 		}
 		spec := it.job.Recipe.Data
-		if _, done := sets[spec]; !done && errs[spec] == nil {
-			d, err := opt.OpenData(spec)
-			if err != nil && spec == opt.Defaults.Data {
-				return err
-			}
-			sets[spec], errs[spec] = d, err
+		d, err := sets.Get(spec)
+		if err != nil && spec == opt.Defaults.Data {
+			return err
 		}
-		if err := errs[spec]; err != nil {
+		if err != nil {
 			it.bad = "data: " + err.Error()
 			continue
 		}
-		it.data = sets[spec]
+		it.data = d
 	}
 	return nil
 }
@@ -301,7 +295,7 @@ func train(it *item, opt Options, prog *progress) (_ formats.Trained, oom bool) 
 		if res.Resumed > 0 {
 			opt.logf("train: %s (input row %d) resumed from its checkpoint after epoch %d of %d\n", it.cfg.ID, it.index, res.Resumed, it.job.Recipe.Epochs)
 		}
-		if opt.Store != nil && res.Status != StatusFailed {
+		if opt.Store != nil && res.Status != formats.StatusFailed {
 			if err := opt.Store.SaveDone(it.job.Key, res); err != nil {
 				res = failed("checkpoint: %v", err)
 			}

@@ -16,13 +16,6 @@ import (
 	"github.com/ddstools/dds/train/safetensors"
 )
 
-// Statuses of a trained record.
-const (
-	StatusOK       = "ok"
-	StatusDiverged = "diverged" // the loss became NaN or infinite
-	StatusFailed   = "failed"   // the model could not be built or trained; Error says why
-)
-
 // Job is one model to train.
 type Job struct {
 	Key    string // checkpoint key (Store.Key)
@@ -33,7 +26,7 @@ type Job struct {
 
 // Result is the outcome of training one model.
 type Result struct {
-	Status    string    `json:"status"`
+	Status    string    `json:"status"` // formats.StatusOK, StatusDiverged or StatusFailed
 	Error     string    `json:"error,omitempty"`
 	EpochLoss []float64 `json:"epoch_loss"`  // mean training loss of each completed epoch
 	EpochErr  []float64 `json:"epoch_error"` // training top-1 error of each completed epoch, percent
@@ -61,20 +54,7 @@ type Progress struct {
 
 // failed returns a failed Result with the error text.
 func failed(format string, a ...any) Result {
-	return Result{Status: StatusFailed, Error: fmt.Sprintf(format, a...)}
-}
-
-// CheckData reports why arch cannot train on d: an input shape other than the
-// dataset's images, or fewer classes than the dataset's labels.
-func CheckData(arch anynet.Net, d *data.Data) error {
-	s := d.Train
-	if s.H != arch.Res || s.W != arch.Res || s.C != arch.Channels {
-		return fmt.Errorf("network takes %dx%dx%d images, data %s has %dx%dx%d", arch.Res, arch.Res, arch.Channels, d.Name, s.H, s.W, s.C)
-	}
-	if s.Classes > arch.Classes {
-		return fmt.Errorf("data %s has %d classes, the network only %d outputs", d.Name, s.Classes, arch.Classes)
-	}
-	return nil
+	return Result{Status: formats.StatusFailed, Error: fmt.Sprintf(format, a...)}
 }
 
 // Train trains j on the train split of d with engine e and returns the result. It
@@ -93,13 +73,13 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 		if p := recover(); p != nil {
 			res = failed("internal error: %v\n%s", p, debug.Stack())
 		}
-		res.OutOfMemory = res.Status == StatusFailed && errors.Is(e.Err(), engine.ErrOutOfMemory)
+		res.OutOfMemory = res.Status == formats.StatusFailed && errors.Is(e.Err(), engine.ErrOutOfMemory)
 	}()
 	r := j.Recipe
 	if err := r.Validate(); err != nil {
 		return failed("recipe: %v", err)
 	}
-	if err := CheckData(j.Arch, d); err != nil {
+	if err := d.Fits(j.Arch); err != nil {
 		return failed("%v", err)
 	}
 	if _, ok := e.(engine.ResizedCropper); r.Augment == formats.AugmentResizedCrop && !ok {
@@ -120,7 +100,7 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 	if err != nil {
 		return failed("build: %v", err)
 	}
-	res = Result{Status: StatusOK}
+	res = Result{Status: formats.StatusOK}
 	start := 0
 	if st != nil {
 		ck, err := st.LoadState(j.Key, net)
@@ -222,7 +202,7 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 				step := read + k
 				seen += int64(r.Batch)
 				if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
-					res.Status, res.Error = StatusDiverged, fmt.Sprintf("loss %v at epoch %d step %d", st.Loss, epoch+1, step+1)
+					res.Status, res.Error = formats.StatusDiverged, fmt.Sprintf("loss %v at epoch %d step %d", st.Loss, epoch+1, step+1)
 					res.EpochLoss = append(res.EpochLoss, st.Loss)
 					res.EpochErr = append(res.EpochErr, 100*(1-float64(correct)/float64((step+1)*r.Batch)))
 					res.Steps = int64(epoch*spe + step + 1)
@@ -266,7 +246,7 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 // stepFailed ends a run whose step failed: the epochs completed so far stay in the
 // result, the weights are not kept.
 func stepFailed(res Result, why string) Result {
-	res.Status, res.Error, res.Weights = StatusFailed, why, nil
+	res.Status, res.Error, res.Weights = formats.StatusFailed, why, nil
 	return res
 }
 
