@@ -118,7 +118,7 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 		aug = data.Augment{Pad: 4, Flip: true}
 	}
 	resized := r.Augment == formats.AugmentResizedCrop
-	rc := network.Recipe{Momentum: float32(r.Momentum), WeightDecay: float32(r.WeightDecay), Nesterov: r.Nesterov, Smoothing: float32(r.Smoothing)}
+	rc := network.Hyper{Momentum: float32(r.Momentum), WeightDecay: float32(r.WeightDecay), Nesterov: r.Nesterov, Smoothing: float32(r.Smoothing)}
 	images := e.UploadImages(set.Images, set.Labels, set.H, set.W, set.C)
 	augment := aug != (data.Augment{})
 	var steps *network.Steps
