@@ -55,7 +55,10 @@ type item struct {
 // non-null fields override opt.Defaults for that row). Up to opt.Jobs models train
 // at once. A config that cannot be trained becomes a record with status failed;
 // an unreadable default dataset, an input that is not a config stream or a failed
-// write is an error, and then the end-of-stream marker is not written.
+// write is an error, and then the end-of-stream marker is not written. Run returns
+// only when all its goroutines have: on an error the models still training stop
+// before their next step (what they saved to the store stays for a later run), and
+// no model is trained, logged or stored after Run has returned.
 func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	var items []*item
 	for rd.Next() {
@@ -119,28 +122,40 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	opt.Log = prog.logTo(opt.Log)
 	queue := make(chan int)
 	quit := make(chan struct{})
-	defer close(quit)
+	// On every return the feeder stops handing out models, the running ones stop
+	// before their next step, and Run waits for all of them: nothing trains, logs or
+	// touches the store once Run has returned.
+	var workers sync.WaitGroup
+	defer func() {
+		close(quit)
+		workers.Wait()
+	}()
 	// Models train under gate's read lock. One that runs out of device memory beside
 	// others is trained again under the write lock, alone (from its last checkpoint
 	// when there is a store).
 	var gate sync.RWMutex
 	for range opt.Jobs {
-		go func() {
+		workers.Go(func() {
 			for i := range queue {
+				select {
+				case <-quit:
+					return // the feeder stops too; no result is read any more
+				default:
+				}
 				gate.RLock()
-				t, oom := train(items[i], opt, prog)
+				t, oom := trainItem(items[i], opt, prog, quit)
 				gate.RUnlock()
 				if oom && opt.Jobs > 1 {
 					opt.logf("train: %s (input row %d) ran out of device memory beside other models; training it alone\n", items[i].cfg.ID, i)
 					gate.Lock()
-					t, _ = train(items[i], opt, prog)
+					t, _ = trainItem(items[i], opt, prog, quit)
 					gate.Unlock()
 				}
 				results[i] <- t
 			}
-		}()
+		})
 	}
-	go func() {
+	workers.Go(func() {
 		defer close(queue)
 		for i := range items {
 			select {
@@ -149,7 +164,7 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 				return
 			}
 		}
-	}()
+	})
 	counts := map[string]int{}
 	start := time.Now()
 	for i, it := range items {
@@ -246,9 +261,10 @@ func openData(items []*item, opt Options) error {
 	return nil
 }
 
-// train runs one item, or takes its finished result from the store; oom reports
-// that it failed because the engine's memory ran out.
-func train(it *item, opt Options, prog *progress) (_ formats.Trained, oom bool) {
+// trainItem runs one item, or takes its finished result from the store; oom reports
+// that it failed because the engine's memory ran out. Its training stops before the
+// next step once stop is closed.
+func trainItem(it *item, opt Options, prog *progress, stop <-chan struct{}) (_ formats.Trained, oom bool) {
 	t := formats.Trained{Recipe: it.job.Recipe, Device: opt.Device}
 	counted := false // the progress line counts the model done
 	defer func() {
@@ -285,7 +301,7 @@ func train(it *item, opt Options, prog *progress) (_ formats.Trained, oom bool) 
 			break
 		}
 		slot := prog.start(it.cfg.ID)
-		res = Train(e, it.data, it.job, opt.Store, slot.update)
+		res = trainUntil(e, it.data, it.job, opt.Store, slot.update, stop)
 		res.MemBytes = e.MemUsed()
 		// Done unless it is trained again alone (Run's retry after running out of
 		// memory beside others), which counts it then.
