@@ -103,12 +103,11 @@ func trainUntil(e engine.Engine, d *data.Data, j Job, st *Store, progress func(P
 }
 
 // errInterrupted is the error of a run that trainUntil's stop ended.
-const errInterrupted = "interrupted: the stream's output failed"
+const errInterrupted = "interrupted before the model finished"
 
 // run is one training run in progress: the network, its prepared steps, the host
 // buffers each epoch's inputs are drawn into, and the result so far.
 type run struct {
-	e        engine.Engine
 	job      Job
 	recipe   formats.Recipe
 	st       *Store
@@ -147,7 +146,7 @@ func newRun(e engine.Engine, d *data.Data, j Job, st *Store) (*run, error) {
 		// Checked before anything is built or uploaded.
 		return nil, fmt.Errorf("build: the %s engine does not assemble random-resized crops yet; use --device cpu (or another augmentation)", e.Name())
 	}
-	r := &run{e: e, job: j, recipe: rc, st: st, set: d.Train.Subset(rc.TrainSubset, 0)}
+	r := &run{job: j, recipe: rc, st: st, set: d.Train.Subset(rc.TrainSubset, 0)}
 	r.spe = r.set.Len() / rc.Batch
 	if r.spe < 1 {
 		return nil, fmt.Errorf("train split of %s has %d examples, fewer than one batch of %d", d.Name, r.set.Len(), rc.Batch)
