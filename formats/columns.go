@@ -3,6 +3,7 @@ package formats
 import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // WithColumns returns rec with the given columns set: a column whose name rec already
@@ -39,4 +40,44 @@ func WithFields(s *arrow.Schema, fields []arrow.Field, md *arrow.Metadata) *arro
 		meta = *md
 	}
 	return arrow.NewSchema(outF, &meta)
+}
+
+// buildColumns returns the arrays that fill appends to builders of fields; the
+// caller releases them.
+func buildColumns(mem memory.Allocator, fields []arrow.Field, fill func(f []array.Builder)) []arrow.Array {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	b := array.NewRecordBuilder(mem, arrow.NewSchema(fields, nil))
+	defer b.Release()
+	fill(b.Fields())
+	rec := b.NewRecordBatch()
+	defer rec.Release()
+	cols := rec.Columns()
+	for _, c := range cols {
+		c.Retain()
+	}
+	return cols
+}
+
+func appendString(b *array.StringBuilder, s string) {
+	if s == "" {
+		b.AppendNull()
+		return
+	}
+	b.Append(s)
+}
+
+func appendFloats(b *array.ListBuilder, v []float64) {
+	b.Append(true)
+	vb := b.ValueBuilder().(*array.Float64Builder)
+	vb.AppendValues(v, nil)
+}
+
+func appendLast(b *array.Float64Builder, v []float64) {
+	if len(v) == 0 {
+		b.AppendNull()
+		return
+	}
+	b.Append(v[len(v)-1])
 }

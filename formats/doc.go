@@ -1,6 +1,8 @@
 // Package formats holds the records that flow between the dds programs and their
 // Arrow encoding: Config (one network to train) and Space (a design space as data),
-// the IPC stream reader and writer every program uses, and text views of any stream.
+// the columns train and evaluate add (Trained, Evaluated, the recipe column and the
+// statuses they carry), the IPC stream reader and writer every program uses, and
+// text views of any stream.
 //
 // Streams are Arrow IPC stream format with zstd-compressed bodies. The schema
 // metadata carries dds.schema_version, dds.kind, dds.producer and dds.args, and

@@ -73,3 +73,36 @@ func ProducerName(producer string) string {
 	name, _, _ := strings.Cut(producer, " ")
 	return name
 }
+
+// Derive returns the metadata of a stream that a later stage (p, writing kind)
+// derives from a stream with metadata md: every key of md is kept (the source
+// space among them), the previous producer's arguments move to
+// "dds.args.<producer>", and version, kind, producer and arguments become p's.
+func Derive(md arrow.Metadata, kind string, p Provenance) arrow.Metadata {
+	own := p.metadata(kind)
+	keys, vals := own.Keys(), own.Values()
+	have := map[string]bool{}
+	for _, k := range keys {
+		have[k] = true
+	}
+	prev, _ := md.GetValue(KeyProducer)
+	prev = ProducerName(prev)
+	for i, k := range md.Keys() {
+		switch k {
+		case KeySchemaVersion, KeyKind, KeyProducer:
+			continue
+		case KeyArgs:
+			if prev == "" {
+				continue
+			}
+			k = KeyArgs + "." + prev
+		}
+		if have[k] {
+			continue
+		}
+		have[k] = true
+		keys = append(keys, k)
+		vals = append(vals, md.Values()[i])
+	}
+	return arrow.NewMetadata(keys, vals)
+}

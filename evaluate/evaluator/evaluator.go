@@ -17,14 +17,6 @@ import (
 	"github.com/ddstools/dds/train/engine"
 	"github.com/ddstools/dds/train/network"
 	"github.com/ddstools/dds/train/safetensors"
-	"github.com/ddstools/dds/train/trainer"
-)
-
-// Statuses of an evaluation.
-const (
-	StatusOK      = "ok"
-	StatusSkipped = "skipped" // the record holds no trained network
-	StatusFailed  = "failed"
 )
 
 // Metrics are the results on one split.
@@ -109,7 +101,8 @@ type Options struct {
 	Log         io.Writer // summary line; nil for none
 	DeviceNote  string    // why the device is the CPU under --device auto; logged before the first model
 	Progress    io.Writer // live progress line (a terminal); nil for none
-	OpenData    func(spec string) (*data.Data, error)
+	// OpenData loads a dataset spec; nil means data.Open. Run opens each spec once.
+	OpenData func(spec string) (*data.Data, error)
 }
 
 // Run evaluates every record of a trained stream and writes it with the EvalFields
@@ -119,20 +112,14 @@ type Options struct {
 // loaded is an error when opt.Data names it, and otherwise (a record's own
 // recipe.data) fails the records that use it.
 func Run(rd *formats.Reader, w io.Writer, opt Options) error {
-	if opt.OpenData == nil {
-		opt.OpenData = data.Open
-	}
 	md := formats.Derive(rd.Schema().Metadata(), formats.KindEvaluated, opt.Prov)
 	schema := outSchema(rd.Schema(), &md, opt.DropWeights)
 	out := formats.NewWriter(w, schema, nil)
-	sets := map[string]*data.Data{}
-	errs := map[string]error{}
+	sets := data.NewCache(opt.OpenData)
 	if opt.Data != "" {
-		d, err := opt.OpenData(opt.Data)
-		if err != nil {
+		if _, err := sets.Get(opt.Data); err != nil {
 			return err
 		}
-		sets[opt.Data] = d
 	}
 	counts := map[string]int{}
 	prog := newProgress(opt.Progress)
@@ -155,25 +142,23 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 				ev.Data = trained[i].Recipe.Data
 			}
 			t := trained[i]
-			if t.Status != trainer.StatusOK || t.Weights == nil {
-				ev.Status, ev.Error = StatusSkipped, "not trained: status "+t.Status
+			if t.Status != formats.StatusOK || t.Weights == nil {
+				ev.Status, ev.Error = formats.StatusSkipped, "not trained: status "+t.Status
 				counts[ev.Status]++
 				continue
 			}
-			if _, ok := sets[ev.Data]; !ok && errs[ev.Data] == nil {
-				sets[ev.Data], errs[ev.Data] = opt.OpenData(ev.Data)
-			}
+			d, dataErr := sets.Get(ev.Data)
 			if opt.DeviceNote != "" && opt.Log != nil {
 				fmt.Fprintf(opt.Log, "evaluate: on the CPU (%s)\n", opt.DeviceNote)
 				opt.DeviceNote = ""
 			}
 			prog.start(c.ID)
-			m, err := evaluate(c, t, sets[ev.Data], errs[ev.Data], opt)
+			m, err := evaluate(c, t, d, dataErr, opt)
 			prog.finished(err == nil)
 			if err != nil {
-				ev.Status, ev.Error = StatusFailed, err.Error()
+				ev.Status, ev.Error = formats.StatusFailed, err.Error()
 			} else {
-				ev.Status, ev.Images, ev.Top1, ev.Top5, ev.Loss = StatusOK, m.Images, m.Top1, m.Top5, m.Loss
+				ev.Status, ev.Images, ev.Top1, ev.Top5, ev.Loss = formats.StatusOK, m.Images, m.Top1, m.Top5, m.Loss
 			}
 			counts[ev.Status]++
 		}
@@ -199,7 +184,7 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	}
 	prog.stop()
 	if opt.Log != nil {
-		fmt.Fprintf(opt.Log, "evaluate: %d ok, %d skipped, %d failed\n", counts[StatusOK], counts[StatusSkipped], counts[StatusFailed])
+		fmt.Fprintf(opt.Log, "evaluate: %d ok, %d skipped, %d failed\n", counts[formats.StatusOK], counts[formats.StatusSkipped], counts[formats.StatusFailed])
 	}
 	return nil
 }
@@ -209,7 +194,7 @@ func evaluate(c formats.Config, t formats.Trained, d *data.Data, dataErr error, 
 	if dataErr != nil {
 		return Metrics{}, fmt.Errorf("data: %v", dataErr)
 	}
-	if err := trainer.CheckData(c.Net, d); err != nil {
+	if err := d.Fits(c.Net); err != nil {
 		return Metrics{}, err
 	}
 	set := d.Test

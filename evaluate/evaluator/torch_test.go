@@ -40,7 +40,7 @@ func TestWeightsLoadInPyTorch(t *testing.T) {
 	r := formats.DefaultRecipe()
 	r.Epochs, r.TrainSubset, r.Augment = 1, 8192, formats.AugmentNone
 	res := trainer.Train(cpu.NewEngine(), d, trainer.Job{Arch: cfg.Net, Seed: 1, Recipe: r}, nil, nil)
-	if res.Status != trainer.StatusOK {
+	if res.Status != formats.StatusOK {
 		t.Fatalf("train: %s %s", res.Status, res.Error)
 	}
 	test := d.Test.Subset(1000, 0)

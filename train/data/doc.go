@@ -27,7 +27,9 @@
 //	             test): a class prototype of 4x4 constant cells per channel plus uniform
 //	             noise, learnable and cheap, for speed benchmarks and tests
 //
-// Nothing is downloaded; data is only read from local files.
+// Nothing is downloaded; data is only read from local files. A Cache opens each spec
+// once for a stream of models (train and evaluate share it), and Data.Fits tells
+// whether a network takes a dataset's images and classes.
 //
 // # Formats
 //

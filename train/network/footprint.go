@@ -55,7 +55,7 @@ func StepBytes(e engine.Engine, arch anynet.Net, batch int) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	s, err := n.NewSteps(1, nil, false, 0, nil, nil, Recipe{})
+	s, err := n.NewSteps(1, nil, false, 0, nil, nil, Hyper{})
 	if err != nil {
 		return 0, err
 	}

@@ -59,7 +59,7 @@ func writeTensors(t *testing.T, path string, ts []safetensors.Tensor) {
 func TestOracleTorch(t *testing.T) {
 	_, peer := torchpeer.Find(t)
 	const batch, steps = 8, 3
-	rc := Recipe{Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true, Smoothing: 0.1}
+	rc := Hyper{Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true, Smoothing: 0.1}
 	const lr = 0.1
 	for name, arch := range oracleNets {
 		t.Run(name, func(t *testing.T) {

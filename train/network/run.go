@@ -159,8 +159,11 @@ func (n *Net) blockBackward(b *block) {
 	e.Add(b.in.d, b.in.d, b.dShort, size)
 }
 
-// Recipe holds the optimiser settings of one step.
-type Recipe struct {
+// Hyper holds the hyperparameters of a training step other than its learning rate:
+// SGD's momentum, weight decay and Nesterov flag, and the loss's label smoothing.
+// They stay fixed over a run (the learning rate varies per step and is passed on
+// its own); the trainer takes them from a formats.Recipe.
+type Hyper struct {
 	Momentum    float32
 	WeightDecay float32
 	Nesterov    bool
@@ -170,7 +173,7 @@ type Recipe struct {
 // Step runs one training step on the batch in X and Y: Forward, Backward and SGD
 // with learning rate lr over all parameters at once. It returns the batch's loss
 // and top-1 count, read back from the engine.
-func (n *Net) Step(lr float32, r Recipe) (Stats, error) {
+func (n *Net) Step(lr float32, r Hyper) (Stats, error) {
 	n.Forward(true, r.Smoothing)
 	n.Backward()
 	n.E.SGDStep(n.P, n.G, n.V, n.NParams, lr, r.Momentum, r.WeightDecay, r.Nesterov)

@@ -19,7 +19,7 @@ type Steps struct {
 	pad     int
 	mean    []float32
 	std     []float32
-	r       Recipe
+	r       Hyper
 	augment bool
 	resized engine.ResizedCropper // the engine, when batches are random-resized crops
 
@@ -47,7 +47,7 @@ func (d direct) Close() {}
 // NewSteps prepares runs of steps on n (built for training) with batches assembled
 // from set with the normalisation mean and std and, when augment, crops padded by
 // pad; each Load holds the inputs of steps steps.
-func (n *Net) NewSteps(steps int, set engine.ImageSet, augment bool, pad int, mean, std []float32, r Recipe) (*Steps, error) {
+func (n *Net) NewSteps(steps int, set engine.ImageSet, augment bool, pad int, mean, std []float32, r Hyper) (*Steps, error) {
 	if !n.Train {
 		return nil, fmt.Errorf("network: NewSteps on a net built without train")
 	}
@@ -70,7 +70,7 @@ func (n *Net) NewSteps(steps int, set engine.ImageSet, augment bool, pad int, me
 // (engine.ResizedCropper.ResizedBatchAt): each Load's crops are then the
 // (top, left, height, width, flip) boxes of every example. An engine that does not
 // assemble such crops is an error.
-func (n *Net) NewResizedCropSteps(steps int, set engine.ImageSet, mean, std []float32, r Recipe) (*Steps, error) {
+func (n *Net) NewResizedCropSteps(steps int, set engine.ImageSet, mean, std []float32, r Hyper) (*Steps, error) {
 	rc, ok := n.E.(engine.ResizedCropper)
 	if !ok {
 		return nil, fmt.Errorf("the %s engine does not assemble random-resized crops yet; use --device cpu (or another augmentation)", n.E.Name())

@@ -34,7 +34,7 @@ func TestStepsEqualStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := Recipe{Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true, Smoothing: 0.1}
+	rc := Hyper{Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true, Smoothing: 0.1}
 	for _, augment := range []bool{false, true} {
 		for _, recorded := range []bool{false, true} {
 			arch := oracleNets["y"]
@@ -196,7 +196,7 @@ func TestStepBytes(t *testing.T) {
 // less memory and moves fewer bytes per step.
 func TestBF16Network(t *testing.T) {
 	const batch, steps = 8, 4
-	rc := Recipe{Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true}
+	rc := Hyper{Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true}
 	for name, arch := range oracleNets {
 		d, err := data.Open(fmt.Sprintf("synthetic:16x16x3:%d:64:8", arch.Classes))
 		if err != nil {

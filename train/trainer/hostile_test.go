@@ -10,7 +10,6 @@ import (
 	"github.com/ddstools/dds/formats/anynet"
 	"github.com/ddstools/dds/internal/cli"
 	"github.com/ddstools/dds/train/cpu"
-	"github.com/ddstools/dds/train/engine"
 )
 
 // hostileConfigs writes nets as a config stream without validating them, as a
@@ -42,37 +41,8 @@ func hostileConfigs(t *testing.T, nets ...anynet.Net) []byte {
 // runErrors trains in with opt and returns each record's status and error.
 func runErrors(t *testing.T, in []byte, opt Options) (status, errs []string) {
 	t.Helper()
-	rd, err := formats.NewReader(bytes.NewReader(in), "in", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Release()
-	opt.Defaults = tinyRecipe()
-	opt.Defaults.Epochs = 1
-	opt.Device = "cpu"
-	opt.NewEngine = func(engine.Precision) (engine.Engine, error) { return cpu.NewEngine(), nil }
-	var out bytes.Buffer
-	if err := Run(rd, &out, opt); err != nil {
-		t.Fatal(err)
-	}
-	ord, err := formats.NewReader(&out, "out", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ord.Release()
-	for ord.Next() {
-		rec := ord.Record()
-		st := rec.Column(rec.Schema().FieldIndices("status")[0])
-		er := rec.Column(rec.Schema().FieldIndices("error")[0])
-		for i := 0; i < st.Len(); i++ {
-			status = append(status, st.ValueStr(i))
-			errs = append(errs, er.ValueStr(i))
-		}
-	}
-	if err := ord.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return status, errs
+	c := runColumns(t, in, opt, "status", "error")
+	return c[0], c[1]
 }
 
 // TestHostileStream: a stream of a normal config, one with 10^9 classes and one with
@@ -86,9 +56,9 @@ func TestHostileStream(t *testing.T) {
 	deep.Stages[0].D = 1_000_000_000
 	status, errs := runErrors(t, hostileConfigs(t, tinyArch, classes, deep), Options{Jobs: 1})
 	want := []struct{ status, err string }{
-		{StatusOK, ""},
-		{StatusFailed, "config: classes 1000000000 is outside [2, 1048576]"},
-		{StatusFailed, "config: stage 1: depth 1000000000 is outside [1, 1024]"},
+		{formats.StatusOK, ""},
+		{formats.StatusFailed, "config: classes 1000000000 is outside [2, 1048576]"},
+		{formats.StatusFailed, "config: stage 1: depth 1000000000 is outside [1, 1024]"},
 	}
 	if len(status) != len(want) {
 		t.Fatalf("%d records, want %d", len(status), len(want))
@@ -125,7 +95,7 @@ func TestMemoryBudget(t *testing.T) {
 	}
 	budget := (small + big) / 2
 	status, errs := runErrors(t, in, Options{Jobs: 1, MaxMemory: budget})
-	if status[0] != StatusOK || status[1] != StatusFailed {
+	if status[0] != formats.StatusOK || status[1] != formats.StatusFailed {
 		t.Fatalf("statuses %v (errors %q)", status, errs)
 	}
 	for _, s := range []string{"budget", cli.FormatBytes(big), cli.FormatBytes(budget), "--max-memory"} {
@@ -133,7 +103,7 @@ func TestMemoryBudget(t *testing.T) {
 			t.Errorf("error %q does not name %q", errs[1], s)
 		}
 	}
-	if status, errs := runErrors(t, in, Options{Jobs: 1}); status[1] != StatusOK {
+	if status, errs := runErrors(t, in, Options{Jobs: 1}); status[1] != formats.StatusOK {
 		t.Errorf("no budget: %s %q", status[1], errs[1])
 	}
 }

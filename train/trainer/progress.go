@@ -177,12 +177,5 @@ func (l logWriter) Write(b []byte) (int, error) {
 
 // stop ends the display and clears the line.
 func (p *progress) stop() {
-	if p.w == nil {
-		return
-	}
-	p.loop.Stop(func() {
-		p.mu.Lock()
-		io.WriteString(p.w, term.ClearLine)
-		p.mu.Unlock()
-	})
+	p.loop.StopAndClear(p.w, &p.mu)
 }

@@ -28,7 +28,7 @@ type Options struct {
 	Prov       formats.Provenance
 	Progress   io.Writer // live progress line (a terminal); nil for none
 	Log        io.Writer // one summary line at the end; nil for none
-	// OpenData loads a dataset spec; nil means data.Open.
+	// OpenData loads a dataset spec; nil means data.Open. Run opens each spec once.
 	OpenData func(spec string) (*data.Data, error)
 	// MaxMemory is the memory budget of one model in bytes: a model whose footprint
 	// (see footprint: its network by network.Footprint, per-step buffers and train
@@ -55,11 +55,11 @@ type item struct {
 // non-null fields override opt.Defaults for that row). Up to opt.Jobs models train
 // at once. A config that cannot be trained becomes a record with status failed;
 // an unreadable default dataset, an input that is not a config stream or a failed
-// write is an error, and then the end-of-stream marker is not written.
+// write is an error, and then the end-of-stream marker is not written. Run returns
+// only when all its goroutines have: on an error the models still training stop
+// before their next step (what they saved to the store stays for a later run), and
+// no model is trained, logged or stored after Run has returned.
 func Run(rd *formats.Reader, w io.Writer, opt Options) error {
-	if opt.OpenData == nil {
-		opt.OpenData = data.Open
-	}
 	var items []*item
 	for rd.Next() {
 		rec := rd.Record()
@@ -122,28 +122,40 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	opt.Log = prog.logTo(opt.Log)
 	queue := make(chan int)
 	quit := make(chan struct{})
-	defer close(quit)
+	// On every return the feeder stops handing out models, the running ones stop
+	// before their next step, and Run waits for all of them: nothing trains, logs or
+	// touches the store once Run has returned.
+	var workers sync.WaitGroup
+	defer func() {
+		close(quit)
+		workers.Wait()
+	}()
 	// Models train under gate's read lock. One that runs out of device memory beside
 	// others is trained again under the write lock, alone (from its last checkpoint
 	// when there is a store).
 	var gate sync.RWMutex
 	for range opt.Jobs {
-		go func() {
+		workers.Go(func() {
 			for i := range queue {
+				select {
+				case <-quit:
+					return // the feeder stops too; no result is read any more
+				default:
+				}
 				gate.RLock()
-				t, oom := train(items[i], opt, prog)
+				t, oom := trainItem(items[i], opt, prog, quit)
 				gate.RUnlock()
 				if oom && opt.Jobs > 1 {
 					opt.logf("train: %s (input row %d) ran out of device memory beside other models; training it alone\n", items[i].cfg.ID, i)
 					gate.Lock()
-					t, _ = train(items[i], opt, prog)
+					t, _ = trainItem(items[i], opt, prog, quit)
 					gate.Unlock()
 				}
 				results[i] <- t
 			}
-		}()
+		})
 	}
-	go func() {
+	workers.Go(func() {
 		defer close(queue)
 		for i := range items {
 			select {
@@ -152,7 +164,7 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 				return
 			}
 		}
-	}()
+	})
 	counts := map[string]int{}
 	start := time.Now()
 	for i, it := range items {
@@ -180,7 +192,7 @@ func Run(rd *formats.Reader, w io.Writer, opt Options) error {
 	prog.stop()
 	if opt.Log != nil {
 		fmt.Fprintf(opt.Log, "train: %d models in %s: %d ok, %d diverged, %d failed\n", len(items),
-			time.Since(start).Round(time.Second), counts[StatusOK], counts[StatusDiverged], counts[StatusFailed])
+			time.Since(start).Round(time.Second), counts[formats.StatusOK], counts[formats.StatusDiverged], counts[formats.StatusFailed])
 	}
 	return nil
 }
@@ -226,35 +238,33 @@ func ResolveAugment(r formats.Recipe) formats.Recipe {
 // is CIFAR's crop-flip rather than ImageNet's random-resized crop.
 const maxCropFlipRes = 32
 
-// openData loads every dataset the items name, once each. The default dataset
-// failing to load is an error; one named by a row's recipe fails only those rows.
+// openData gives every item the dataset it names, opened once each through one
+// data.Cache. The default dataset failing to load is an error; one named by a row's
+// recipe fails only those rows.
 func openData(items []*item, opt Options) error {
-	sets := map[string]*data.Data{}
-	errs := map[string]error{}
+	sets := data.NewCache(opt.OpenData)
 	for _, it := range items {
 		if it.bad != "" {
 			continue
 		}
 		spec := it.job.Recipe.Data
-		if _, done := sets[spec]; !done && errs[spec] == nil {
-			d, err := opt.OpenData(spec)
-			if err != nil && spec == opt.Defaults.Data {
-				return err
-			}
-			sets[spec], errs[spec] = d, err
+		d, err := sets.Get(spec)
+		if err != nil && spec == opt.Defaults.Data {
+			return err
 		}
-		if err := errs[spec]; err != nil {
+		if err != nil {
 			it.bad = "data: " + err.Error()
 			continue
 		}
-		it.data = sets[spec]
+		it.data = d
 	}
 	return nil
 }
 
-// train runs one item, or takes its finished result from the store; oom reports
-// that it failed because the engine's memory ran out.
-func train(it *item, opt Options, prog *progress) (_ formats.Trained, oom bool) {
+// trainItem runs one item, or takes its finished result from the store; oom reports
+// that it failed because the engine's memory ran out. Its training stops before the
+// next step once stop is closed.
+func trainItem(it *item, opt Options, prog *progress, stop <-chan struct{}) (_ formats.Trained, oom bool) {
 	t := formats.Trained{Recipe: it.job.Recipe, Device: opt.Device}
 	counted := false // the progress line counts the model done
 	defer func() {
@@ -291,7 +301,7 @@ func train(it *item, opt Options, prog *progress) (_ formats.Trained, oom bool) 
 			break
 		}
 		slot := prog.start(it.cfg.ID)
-		res = Train(e, it.data, it.job, opt.Store, slot.update)
+		res = trainUntil(e, it.data, it.job, opt.Store, slot.update, stop)
 		res.MemBytes = e.MemUsed()
 		// Done unless it is trained again alone (Run's retry after running out of
 		// memory beside others), which counts it then.
@@ -301,7 +311,7 @@ func train(it *item, opt Options, prog *progress) (_ formats.Trained, oom bool) 
 		if res.Resumed > 0 {
 			opt.logf("train: %s (input row %d) resumed from its checkpoint after epoch %d of %d\n", it.cfg.ID, it.index, res.Resumed, it.job.Recipe.Epochs)
 		}
-		if opt.Store != nil && res.Status != StatusFailed {
+		if opt.Store != nil && res.Status != formats.StatusFailed {
 			if err := opt.Store.SaveDone(it.job.Key, res); err != nil {
 				res = failed("checkpoint: %v", err)
 			}

@@ -2,11 +2,13 @@ package trainer
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ddstools/dds/formats"
@@ -31,9 +33,10 @@ func tinyConfigs(t *testing.T) []byte {
 	return in.Bytes()
 }
 
-// runStream trains the configs in with opt (one epoch of tinyRecipe; the CPU engine
-// when opt has none) and returns the records' index, status and train_loss columns.
-func runStream(t *testing.T, in []byte, opt Options) (idx, status, losses []string) {
+// runColumns trains the configs in with opt (one epoch of tinyRecipe; the CPU
+// engine when opt has none) and returns the named columns of the records, each
+// value as its ValueStr.
+func runColumns(t *testing.T, in []byte, opt Options, names ...string) [][]string {
 	t.Helper()
 	rd, err := formats.NewReader(bytes.NewReader(in), "in", nil)
 	if err != nil {
@@ -55,22 +58,27 @@ func runStream(t *testing.T, in []byte, opt Options) (idx, status, losses []stri
 		t.Fatal(err)
 	}
 	defer ord.Release()
+	cols := make([][]string, len(names))
 	for ord.Next() {
 		rec := ord.Record()
-		for _, c := range []struct {
-			name string
-			dst  *[]string
-		}{{"index", &idx}, {"status", &status}, {"train_loss", &losses}} {
-			col := rec.Column(rec.Schema().FieldIndices(c.name)[0])
+		for k, name := range names {
+			col := rec.Column(rec.Schema().FieldIndices(name)[0])
 			for i := 0; i < col.Len(); i++ {
-				*c.dst = append(*c.dst, col.ValueStr(i))
+				cols[k] = append(cols[k], col.ValueStr(i))
 			}
 		}
 	}
 	if err := ord.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return idx, status, losses
+	return cols
+}
+
+// runStream is runColumns of the index, status and train_loss columns.
+func runStream(t *testing.T, in []byte, opt Options) (idx, status, losses []string) {
+	t.Helper()
+	c := runColumns(t, in, opt, "index", "status", "train_loss")
+	return c[0], c[1], c[2]
 }
 
 // TestRunJobsKeepOrder trains several models at once and checks that records come
@@ -207,4 +215,81 @@ func TestProgressResumeETA(t *testing.T) {
 	if line := p.line(2); !strings.Contains(line, "ETA 22s") {
 		t.Errorf("resumed: %q, want ETA 22s", line)
 	}
+}
+
+// TestRunWaitsOnWriteError: when writing a record fails, Run returns the error only
+// once every model it started has stopped: no engine is left open, and after Run
+// returns no engine is opened or stepped and nothing is logged or drawn. Once the
+// write has failed every step takes 20 ms, so that a model still training then
+// would outlive a Run that did not wait for it by far.
+func TestRunWaitsOnWriteError(t *testing.T) {
+	in := tinyConfigs(t)
+	var failed, returned atomic.Bool
+	var live, late atomic.Int32
+	after := func() {
+		if returned.Load() {
+			late.Add(1)
+		}
+	}
+	rd, err := formats.NewReader(bytes.NewReader(in), "in", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Release()
+	opt := Options{Jobs: 2, Device: "cpu", Defaults: tinyRecipe(), Log: watched(after), Progress: watched(after),
+		NewEngine: func(engine.Precision) (engine.Engine, error) {
+			after()
+			live.Add(1)
+			return &slowAfterFailure{Engine: cpu.NewEngine(), failed: &failed, live: &live, after: after}, nil
+		}}
+	err = Run(rd, failingWriter{&failed}, opt)
+	returned.Store(true)
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("Run: %v, want the write error", err)
+	}
+	if n := live.Load(); n != 0 {
+		t.Errorf("%d engines still open when Run returned", n)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := late.Load(); n != 0 {
+		t.Errorf("%d engine calls, log or progress writes after Run returned", n)
+	}
+}
+
+// failingWriter fails every write, noting that it did.
+type failingWriter struct{ failed *atomic.Bool }
+
+func (f failingWriter) Write([]byte) (int, error) {
+	f.failed.Store(true)
+	return 0, errors.New("disk full")
+}
+
+// watched is a writer that calls f on every write.
+type watched func()
+
+func (f watched) Write(p []byte) (int, error) {
+	f()
+	return len(p), nil
+}
+
+// slowAfterFailure is a CPU engine that counts itself open, calls after on every
+// step, and sleeps 20 ms in each step once failed is set.
+type slowAfterFailure struct {
+	*cpu.Engine
+	failed *atomic.Bool
+	live   *atomic.Int32
+	after  func()
+}
+
+func (s *slowAfterFailure) Count(counter engine.Ints) {
+	s.after()
+	if s.failed.Load() {
+		time.Sleep(20 * time.Millisecond)
+	}
+	s.Engine.Count(counter)
+}
+
+func (s *slowAfterFailure) Close() {
+	s.live.Add(-1)
+	s.Engine.Close()
 }

@@ -16,13 +16,6 @@ import (
 	"github.com/ddstools/dds/train/safetensors"
 )
 
-// Statuses of a trained record.
-const (
-	StatusOK       = "ok"
-	StatusDiverged = "diverged" // the loss became NaN or infinite
-	StatusFailed   = "failed"   // the model could not be built or trained; Error says why
-)
-
 // Job is one model to train.
 type Job struct {
 	Key    string // checkpoint key (Store.Key)
@@ -33,7 +26,7 @@ type Job struct {
 
 // Result is the outcome of training one model.
 type Result struct {
-	Status    string    `json:"status"`
+	Status    string    `json:"status"` // formats.StatusOK, StatusDiverged or StatusFailed
 	Error     string    `json:"error,omitempty"`
 	EpochLoss []float64 `json:"epoch_loss"`  // mean training loss of each completed epoch
 	EpochErr  []float64 `json:"epoch_error"` // training top-1 error of each completed epoch, percent
@@ -61,20 +54,7 @@ type Progress struct {
 
 // failed returns a failed Result with the error text.
 func failed(format string, a ...any) Result {
-	return Result{Status: StatusFailed, Error: fmt.Sprintf(format, a...)}
-}
-
-// CheckData reports why arch cannot train on d: an input shape other than the
-// dataset's images, or fewer classes than the dataset's labels.
-func CheckData(arch anynet.Net, d *data.Data) error {
-	s := d.Train
-	if s.H != arch.Res || s.W != arch.Res || s.C != arch.Channels {
-		return fmt.Errorf("network takes %dx%dx%d images, data %s has %dx%dx%d", arch.Res, arch.Res, arch.Channels, d.Name, s.H, s.W, s.C)
-	}
-	if s.Classes > arch.Classes {
-		return fmt.Errorf("data %s has %d classes, the network only %d outputs", d.Name, s.Classes, arch.Classes)
-	}
-	return nil
+	return Result{Status: formats.StatusFailed, Error: fmt.Sprintf(format, a...)}
 }
 
 // Train trains j on the train split of d with engine e and returns the result. It
@@ -85,175 +65,267 @@ func CheckData(arch anynet.Net, d *data.Data) error {
 // in the order data.Permutation(n, seed, k), in batches of Recipe.Batch (the last
 // partial batch is dropped), with augmentation drawn from a PCG generator seeded by
 // (seed, k) (crop-flip: data.Augment{Pad: 4, Flip: true}; resized-crop-flip:
-// data.ImageNetCrop, which needs an engine.ResizedCropper); the learning rate follows Recipe.LRAt per step. With a store, the state
-// is saved after every epoch and a run resumes from the last saved epoch, giving the
-// result of an uninterrupted run.
-func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progress)) (res Result) {
+// data.ImageNetCrop, which needs an engine.ResizedCropper); the learning rate
+// follows Recipe.LRAt per step. With a store, the state is saved after every epoch
+// and a run resumes from the last saved epoch, giving the result of an
+// uninterrupted run.
+func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progress)) Result {
+	return trainUntil(e, d, j, st, progress, nil)
+}
+
+// trainUntil is Train that also ends, failed with errInterrupted, before the first
+// step that starts after stop is closed (a nil stop never does). The epochs saved to
+// the store by then stay there, so a later run resumes from them.
+func trainUntil(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progress), stop <-chan struct{}) (res Result) {
 	defer func() {
 		if p := recover(); p != nil {
 			res = failed("internal error: %v\n%s", p, debug.Stack())
 		}
-		res.OutOfMemory = res.Status == StatusFailed && errors.Is(e.Err(), engine.ErrOutOfMemory)
+		res.OutOfMemory = res.Status == formats.StatusFailed && errors.Is(e.Err(), engine.ErrOutOfMemory)
 	}()
-	r := j.Recipe
-	if err := r.Validate(); err != nil {
-		return failed("recipe: %v", err)
-	}
-	if err := CheckData(j.Arch, d); err != nil {
+	r, err := newRun(e, d, j, st)
+	if err != nil {
 		return failed("%v", err)
 	}
-	if _, ok := e.(engine.ResizedCropper); r.Augment == formats.AugmentResizedCrop && !ok {
+	defer r.steps.Close()
+	r.progress, r.stop = progress, stop
+	r.t0 = time.Now()
+	for epoch := r.start; epoch < r.recipe.Epochs; epoch++ {
+		r.load(epoch)
+		if ended := r.runEpoch(epoch); ended {
+			return r.res
+		}
+		if err := r.checkpoint(epoch); err != nil {
+			return failed("checkpoint: %v", err)
+		}
+	}
+	return r.finish()
+}
+
+// errInterrupted is the error of a run that trainUntil's stop ended.
+const errInterrupted = "interrupted before the model finished"
+
+// run is one training run in progress: the network, its prepared steps, the host
+// buffers each epoch's inputs are drawn into, and the result so far.
+type run struct {
+	job      Job
+	recipe   formats.Recipe
+	st       *Store
+	set      *data.Set // the train split, or its Recipe.TrainSubset
+	spe      int       // steps per epoch
+	net      *network.Net
+	steps    *network.Steps
+	res      Result // the epochs completed, those resumed from the store first
+	start    int    // the first epoch to train (after those resumed)
+	progress func(Progress)
+	stop     <-chan struct{}
+
+	aug              data.Augment // crop-flip's crops; zero for none
+	augment, resized bool         // crop-flip, random-resized crop
+	readEvery        int          // steps between reads of the loss statistics
+	idx, crops32     []int32      // one epoch's example indices and crops, as Steps.Load takes them
+	crops            []data.Crop
+	boxes            []data.Box
+	lrs              []float32
+	t0               time.Time // when this process started training
+	seen             int64     // images trained on by this process
+}
+
+// newRun checks j against d and e, builds the network and its steps on e with the
+// train images uploaded, and restores the state and the completed epochs from the
+// store when it holds a checkpoint of j. Its errors are the failed result's text.
+func newRun(e engine.Engine, d *data.Data, j Job, st *Store) (*run, error) {
+	rc := j.Recipe
+	if err := rc.Validate(); err != nil {
+		return nil, fmt.Errorf("recipe: %v", err)
+	}
+	if err := d.Fits(j.Arch); err != nil {
+		return nil, err
+	}
+	if _, ok := e.(engine.ResizedCropper); rc.Augment == formats.AugmentResizedCrop && !ok {
 		// Checked before anything is built or uploaded.
-		return failed("build: the %s engine does not assemble random-resized crops yet; use --device cpu (or another augmentation)", e.Name())
+		return nil, fmt.Errorf("build: the %s engine does not assemble random-resized crops yet; use --device cpu (or another augmentation)", e.Name())
 	}
-	set := d.Train.Subset(r.TrainSubset, 0)
-	spe := set.Len() / r.Batch
-	if spe < 1 {
-		return failed("train split of %s has %d examples, fewer than one batch of %d", d.Name, set.Len(), r.Batch)
+	r := &run{job: j, recipe: rc, st: st, set: d.Train.Subset(rc.TrainSubset, 0)}
+	r.spe = r.set.Len() / rc.Batch
+	if r.spe < 1 {
+		return nil, fmt.Errorf("train split of %s has %d examples, fewer than one batch of %d", d.Name, r.set.Len(), rc.Batch)
 	}
-	net, err := network.New(e, j.Arch, r.Batch, true)
+	net, err := network.New(e, j.Arch, rc.Batch, true)
 	if err != nil {
-		return failed("build: %v", err)
+		return nil, fmt.Errorf("build: %v", err)
 	}
 	net.Init(j.Seed)
-	stepBytes, err := network.StepBytes(e, j.Arch, r.Batch)
+	r.net = net
+	stepBytes, err := network.StepBytes(e, j.Arch, rc.Batch)
 	if err != nil {
-		return failed("build: %v", err)
+		return nil, fmt.Errorf("build: %v", err)
 	}
-	res = Result{Status: StatusOK}
-	start := 0
+	r.res = Result{Status: formats.StatusOK}
 	if st != nil {
 		ck, err := st.LoadState(j.Key, net)
 		if err != nil {
-			return failed("checkpoint: %v", err)
+			return nil, fmt.Errorf("checkpoint: %v", err)
 		}
 		if ck != nil {
-			res, start = *ck, len(ck.EpochLoss)
-			res.Resumed = start
+			r.res, r.start = *ck, len(ck.EpochLoss)
+			r.res.Resumed = r.start
 		}
 	}
-	res.StepBytes = stepBytes
-	aug := data.Augment{}
-	if r.Augment == formats.AugmentCropFlip {
-		aug = data.Augment{Pad: 4, Flip: true}
+	r.res.StepBytes = stepBytes
+	if rc.Augment == formats.AugmentCropFlip {
+		r.aug = data.Augment{Pad: 4, Flip: true}
 	}
-	resized := r.Augment == formats.AugmentResizedCrop
-	rc := network.Recipe{Momentum: float32(r.Momentum), WeightDecay: float32(r.WeightDecay), Nesterov: r.Nesterov, Smoothing: float32(r.Smoothing)}
+	r.resized = rc.Augment == formats.AugmentResizedCrop
+	hyper := network.Hyper{Momentum: float32(rc.Momentum), WeightDecay: float32(rc.WeightDecay), Nesterov: rc.Nesterov, Smoothing: float32(rc.Smoothing)}
+	set := r.set
 	images := e.UploadImages(set.Images, set.Labels, set.H, set.W, set.C)
-	augment := aug != (data.Augment{})
-	var steps *network.Steps
-	if resized {
-		steps, err = net.NewResizedCropSteps(spe, images, d.Mean, d.Std, rc)
+	r.augment = r.aug != (data.Augment{})
+	if r.resized {
+		r.steps, err = net.NewResizedCropSteps(r.spe, images, d.Mean, d.Std, hyper)
 	} else {
-		steps, err = net.NewSteps(spe, images, augment, aug.Pad, d.Mean, d.Std, rc)
+		r.steps, err = net.NewSteps(r.spe, images, r.augment, r.aug.Pad, d.Mean, d.Std, hyper)
 	}
 	if err != nil {
-		return failed("build: %v", err)
+		return nil, fmt.Errorf("build: %v", err)
 	}
-	defer steps.Close()
 	// An engine that records steps runs them asynchronously: read the statistics
 	// back every readEvery steps, not after each one.
-	readEvery := 1
+	r.readEvery = 1
 	if _, ok := e.(engine.Recorder); ok {
-		readEvery = asyncReadEvery
+		r.readEvery = asyncReadEvery
 	}
-	idx := make([]int32, spe*r.Batch)
-	crops := make([]data.Crop, r.Batch)
-	var crops32 []int32
-	var boxes []data.Box
+	r.idx = make([]int32, r.spe*rc.Batch)
+	r.crops = make([]data.Crop, rc.Batch)
 	switch {
-	case resized:
-		crops32 = make([]int32, 5*spe*r.Batch)
-		boxes = make([]data.Box, r.Batch)
-	case augment:
-		crops32 = make([]int32, 3*spe*r.Batch)
+	case r.resized:
+		r.crops32 = make([]int32, 5*r.spe*rc.Batch)
+		r.boxes = make([]data.Box, rc.Batch)
+	case r.augment:
+		r.crops32 = make([]int32, 3*r.spe*rc.Batch)
 	}
-	lrs := make([]float32, spe)
-	total := r.Epochs * spe
-	t0 := time.Now()
-	var seen int64
-	for epoch := start; epoch < r.Epochs; epoch++ {
-		perm := data.Permutation(set.Len(), j.Seed, epoch)
-		rng := rand.NewPCG(j.Seed, uint64(epoch)+augmentStream)
-		for i, v := range perm[:spe*r.Batch] {
-			idx[i] = int32(v)
+	r.lrs = make([]float32, r.spe)
+	return r, nil
+}
+
+// load draws the inputs of every step of epoch, all from (seed, epoch): the example
+// order, the crops (from the augmentation generator, step by step) and the learning
+// rates, and loads them into the steps.
+func (r *run) load(epoch int) {
+	rc, seed, spe := r.recipe, r.job.Seed, r.spe
+	perm := data.Permutation(r.set.Len(), seed, epoch)
+	rng := rand.NewPCG(seed, uint64(epoch)+augmentStream)
+	for i, v := range perm[:spe*rc.Batch] {
+		r.idx[i] = int32(v)
+	}
+	total := rc.Epochs * spe
+	for s := range spe {
+		r.lrs[s] = float32(rc.LRAt(epoch*spe+s, total, spe))
+		if r.resized {
+			data.ImageNetCrop.Draw(rng, r.set.H, r.set.W, r.boxes)
+			for i, b := range r.boxes {
+				k := 5 * (s*rc.Batch + i)
+				r.crops32[k], r.crops32[k+1], r.crops32[k+2], r.crops32[k+3], r.crops32[k+4] = b.Top, b.Left, b.Height, b.Width, 0
+				if b.Flip {
+					r.crops32[k+4] = 1
+				}
+			}
+			continue
 		}
-		for s := range spe {
-			lrs[s] = float32(r.LRAt(epoch*spe+s, total, spe))
-			if resized {
-				data.ImageNetCrop.Draw(rng, set.H, set.W, boxes)
-				for i, b := range boxes {
-					k := 5 * (s*r.Batch + i)
-					crops32[k], crops32[k+1], crops32[k+2], crops32[k+3], crops32[k+4] = b.Top, b.Left, b.Height, b.Width, 0
-					if b.Flip {
-						crops32[k+4] = 1
-					}
-				}
-				continue
-			}
-			if !augment {
-				continue
-			}
-			aug.Draw(rng, crops)
-			for i, c := range crops {
-				k := 3 * (s*r.Batch + i)
-				crops32[k], crops32[k+1], crops32[k+2] = int32(c.DY), int32(c.DX), 0
-				if c.Flip {
-					crops32[k+2] = 1
-				}
-			}
+		if !r.augment {
+			continue
 		}
-		steps.Load(idx, crops32, lrs)
-		var lossSum float64
-		var correct int
-		read := 0 // steps of this epoch whose statistics have been read
-		for s := range spe {
-			if err := steps.Run(); err != nil {
-				return stepFailed(res, fmt.Sprintf("epoch %d step %d: %v", epoch+1, s+1, err))
-			}
-			if s+1 < spe && s+1-read < readEvery {
-				continue
-			}
-			stats, err := steps.Stats(read, s+1)
-			if err != nil {
-				return stepFailed(res, fmt.Sprintf("epoch %d steps %d-%d: %v", epoch+1, read+1, s+1, err))
-			}
-			for k, st := range stats {
-				step := read + k
-				seen += int64(r.Batch)
-				if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
-					res.Status, res.Error = StatusDiverged, fmt.Sprintf("loss %v at epoch %d step %d", st.Loss, epoch+1, step+1)
-					res.EpochLoss = append(res.EpochLoss, st.Loss)
-					res.EpochErr = append(res.EpochErr, 100*(1-float64(correct)/float64((step+1)*r.Batch)))
-					res.Steps = int64(epoch*spe + step + 1)
-					res.Wall += time.Since(t0).Seconds()
-					res.Images += seen
-					return res
-				}
-				lossSum += st.Loss
-				correct += st.Correct
-				if progress != nil {
-					progress(Progress{Epoch: epoch, Epochs: r.Epochs, Step: step, Steps: spe, Loss: st.Loss,
-						Images: seen, Elapsed: time.Since(t0).Seconds()})
-				}
-			}
-			read = s + 1
-		}
-		res.EpochLoss = append(res.EpochLoss, lossSum/float64(spe))
-		res.EpochErr = append(res.EpochErr, 100*(1-float64(correct)/float64(spe*r.Batch)))
-		res.Steps = net.Steps
-		if st != nil && epoch+1 < r.Epochs {
-			part := res
-			part.Wall += time.Since(t0).Seconds()
-			part.Images += seen
-			if err := st.SaveState(j.Key, net, part); err != nil {
-				return failed("checkpoint: %v", err)
+		r.aug.Draw(rng, r.crops)
+		for i, c := range r.crops {
+			k := 3 * (s*rc.Batch + i)
+			r.crops32[k], r.crops32[k+1], r.crops32[k+2] = int32(c.DY), int32(c.DX), 0
+			if c.Flip {
+				r.crops32[k+2] = 1
 			}
 		}
 	}
-	res.Wall += time.Since(t0).Seconds()
-	res.Images += seen
-	state, err := net.State()
+	r.steps.Load(r.idx, r.crops32, r.lrs)
+}
+
+// runEpoch runs the loaded steps of epoch, reading their loss statistics back every
+// readEvery steps (and after the last) and reporting each step to the progress
+// callback, then appends the epoch's mean loss and training error to the result.
+// It reports ended when the run ends within the epoch: a step failed or was
+// stopped (r.res failed), or the loss became NaN or infinite (r.res diverged, with
+// the partial epoch's values up to that step).
+func (r *run) runEpoch(epoch int) (ended bool) {
+	rc, spe := r.recipe, r.spe
+	var lossSum float64
+	var correct int
+	read := 0 // steps of this epoch whose statistics have been read
+	for s := range spe {
+		select {
+		case <-r.stop:
+			r.res = stepFailed(r.res, errInterrupted)
+			return true
+		default:
+		}
+		if err := r.steps.Run(); err != nil {
+			r.res = stepFailed(r.res, fmt.Sprintf("epoch %d step %d: %v", epoch+1, s+1, err))
+			return true
+		}
+		if s+1 < spe && s+1-read < r.readEvery {
+			continue
+		}
+		stats, err := r.steps.Stats(read, s+1)
+		if err != nil {
+			r.res = stepFailed(r.res, fmt.Sprintf("epoch %d steps %d-%d: %v", epoch+1, read+1, s+1, err))
+			return true
+		}
+		for k, st := range stats {
+			step := read + k
+			r.seen += int64(rc.Batch)
+			if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
+				res := &r.res
+				res.Status, res.Error = formats.StatusDiverged, fmt.Sprintf("loss %v at epoch %d step %d", st.Loss, epoch+1, step+1)
+				res.EpochLoss = append(res.EpochLoss, st.Loss)
+				res.EpochErr = append(res.EpochErr, 100*(1-float64(correct)/float64((step+1)*rc.Batch)))
+				res.Steps = int64(epoch*spe + step + 1)
+				res.Wall += time.Since(r.t0).Seconds()
+				res.Images += r.seen
+				return true
+			}
+			lossSum += st.Loss
+			correct += st.Correct
+			if r.progress != nil {
+				r.progress(Progress{Epoch: epoch, Epochs: rc.Epochs, Step: step, Steps: spe, Loss: st.Loss,
+					Images: r.seen, Elapsed: time.Since(r.t0).Seconds()})
+			}
+		}
+		read = s + 1
+	}
+	r.res.EpochLoss = append(r.res.EpochLoss, lossSum/float64(spe))
+	r.res.EpochErr = append(r.res.EpochErr, 100*(1-float64(correct)/float64(spe*rc.Batch)))
+	r.res.Steps = r.net.Steps
+	return false
+}
+
+// checkpoint saves the network's state and the result so far (its wall time and
+// images counting this process's work) to the store after every epoch but the
+// last, whose result the caller stores as done. Without a store it does nothing.
+func (r *run) checkpoint(epoch int) error {
+	if r.st == nil || epoch+1 >= r.recipe.Epochs {
+		return nil
+	}
+	part := r.res
+	part.Wall += time.Since(r.t0).Seconds()
+	part.Images += r.seen
+	return r.st.SaveState(r.job.Key, r.net, part)
+}
+
+// finish completes the result of a run that trained every epoch: this process's
+// wall time and images are added, and the weights are the network's final state as
+// a safetensors file.
+func (r *run) finish() Result {
+	res := r.res
+	res.Wall += time.Since(r.t0).Seconds()
+	res.Images += r.seen
+	state, err := r.net.State()
 	if err != nil {
 		return failed("weights: %v", err)
 	}
@@ -266,7 +338,7 @@ func Train(e engine.Engine, d *data.Data, j Job, st *Store, progress func(Progre
 // stepFailed ends a run whose step failed: the epochs completed so far stay in the
 // result, the weights are not kept.
 func stepFailed(res Result, why string) Result {
-	res.Status, res.Error, res.Weights = StatusFailed, why, nil
+	res.Status, res.Error, res.Weights = formats.StatusFailed, why, nil
 	return res
 }
 

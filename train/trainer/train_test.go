@@ -38,7 +38,7 @@ func TestTrainLearnsAndIsDeterministic(t *testing.T) {
 	d := tinyData(t)
 	j := Job{Key: "k", Arch: tinyArch, Seed: 3, Recipe: tinyRecipe()}
 	a := Train(cpu.NewEngine(), d, j, nil, nil)
-	if a.Status != StatusOK {
+	if a.Status != formats.StatusOK {
 		t.Fatalf("status %s: %s", a.Status, a.Error)
 	}
 	if len(a.EpochLoss) != 3 || !(a.EpochLoss[2] < a.EpochLoss[0]) {
@@ -73,12 +73,12 @@ func TestTrainResume(t *testing.T) {
 			panic("interrupted")
 		}
 	})
-	if cut.Status != StatusFailed {
+	if cut.Status != formats.StatusFailed {
 		t.Fatalf("interrupted run: status %s", cut.Status)
 	}
 	epochs := 0
 	got := Train(cpu.NewEngine(), d, j, st, func(p Progress) { epochs = max(epochs, p.Epoch+1-2) })
-	if got.Status != StatusOK || !bytes.Equal(got.Weights, want.Weights) || !equalFloats(got.EpochLoss, want.EpochLoss) || got.Steps != want.Steps {
+	if got.Status != formats.StatusOK || !bytes.Equal(got.Weights, want.Weights) || !equalFloats(got.EpochLoss, want.EpochLoss) || got.Steps != want.Steps {
 		t.Errorf("resumed run differs: %s %v vs %v", got.Status, got.EpochLoss, want.EpochLoss)
 	}
 	if epochs != 1 {
@@ -90,7 +90,7 @@ func TestTrainDiverges(t *testing.T) {
 	j := Job{Key: "nan", Arch: tinyArch, Seed: 1, Recipe: tinyRecipe()}
 	j.Recipe.LR = formats.MaxLR
 	r := Train(cpu.NewEngine(), tinyData(t), j, nil, nil)
-	if r.Status != StatusDiverged || r.Weights != nil {
+	if r.Status != formats.StatusDiverged || r.Weights != nil {
 		t.Fatalf("status %s (%s), weights %d bytes; want diverged without weights", r.Status, r.Error, len(r.Weights))
 	}
 }
@@ -117,7 +117,7 @@ func TestTrainFailures(t *testing.T) {
 		{"batch", tinyArch, bigBatch, "fewer than one batch of 1000"},
 	} {
 		r := Train(cpu.NewEngine(), d, Job{Arch: c.arch, Seed: 1, Recipe: c.r}, nil, nil)
-		if r.Status != StatusFailed || !bytes.Contains([]byte(r.Error), []byte(c.want)) {
+		if r.Status != formats.StatusFailed || !bytes.Contains([]byte(r.Error), []byte(c.want)) {
 			t.Errorf("%s: status %s error %q, want failed with %q", c.name, r.Status, r.Error, c.want)
 		}
 	}
@@ -182,10 +182,10 @@ func TestTrainRecorderEqualsDirect(t *testing.T) {
 		if fmt.Sprint(a) != fmt.Sprint(b) {
 			t.Errorf("lr %g: recorded run %+v\nwant %+v", lr, b, a)
 		}
-		if lr < 1 && (a.Status != StatusOK || len(steps) != 128 || !slices.IsSorted(steps)) {
+		if lr < 1 && (a.Status != formats.StatusOK || len(steps) != 128 || !slices.IsSorted(steps)) {
 			t.Errorf("lr %g: status %s, progress after %d steps (want 128, in order)", lr, a.Status, len(steps))
 		}
-		if lr > 1 && a.Status != StatusDiverged {
+		if lr > 1 && a.Status != formats.StatusDiverged {
 			t.Errorf("lr %g: status %s, want diverged", lr, a.Status)
 		}
 	}
@@ -203,7 +203,7 @@ func TestTrainBF16(t *testing.T) {
 	a := Train(cpu.NewEngineWith(engine.BF16), d, j16, nil, nil)
 	b := Train(cpu.NewEngineWith(engine.BF16), d, j16, nil, nil)
 	c := Train(cpu.NewEngine(), d, j32, nil, nil)
-	if a.Status != StatusOK || !(a.EpochLoss[2] < a.EpochLoss[0]) {
+	if a.Status != formats.StatusOK || !(a.EpochLoss[2] < a.EpochLoss[0]) {
 		t.Fatalf("status %s (%s), losses %v", a.Status, a.Error, a.EpochLoss)
 	}
 	if !bytes.Equal(a.Weights, b.Weights) {
@@ -233,7 +233,7 @@ func TestTrainResizedCrop(t *testing.T) {
 	r.Augment = formats.AugmentResizedCrop
 	j := Job{Key: "rrc", Arch: tinyArch, Seed: 3, Recipe: r}
 	a := Train(cpu.NewEngine(), d, j, nil, nil)
-	if a.Status != StatusOK || len(a.EpochLoss) != 3 || !(a.EpochLoss[2] < a.EpochLoss[0]) {
+	if a.Status != formats.StatusOK || len(a.EpochLoss) != 3 || !(a.EpochLoss[2] < a.EpochLoss[0]) {
 		t.Fatalf("status %s (%s), epoch losses %v; want ok and falling", a.Status, a.Error, a.EpochLoss)
 	}
 	b := Train(cpu.NewEngine(), d, j, nil, nil)
@@ -246,7 +246,7 @@ func TestTrainResizedCrop(t *testing.T) {
 		t.Errorf("random-resized crops trained the same weights as crop-flip")
 	}
 	f := Train(plainEngine{cpu.NewEngine()}, d, j, nil, nil)
-	if f.Status != StatusFailed || f.Error != "build: the plain engine does not assemble random-resized crops yet; use --device cpu (or another augmentation)" {
+	if f.Status != formats.StatusFailed || f.Error != "build: the plain engine does not assemble random-resized crops yet; use --device cpu (or another augmentation)" {
 		t.Errorf("engine without resized crops: status %s, error %q", f.Status, f.Error)
 	}
 }

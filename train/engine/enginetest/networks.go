@@ -57,7 +57,7 @@ const steps10 = 10
 // are chaotic (a 1e-7 perturbation of the initial parameters moves the parameters
 // after ten steps by percents), so no tolerance could tell an engine's error from its
 // rounding.
-var Recipe = network.Recipe{Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true, Smoothing: 0.1}
+var Recipe = network.Hyper{Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true, Smoothing: 0.1}
 
 // LR is the learning rate of the network cases.
 const LR = 0.01

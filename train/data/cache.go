@@ -1,0 +1,61 @@
+package data
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/ddstools/dds/formats/anynet"
+)
+
+// Fits reports why the network arch cannot take d's images: an input shape other
+// than the images of d's train split, or fewer outputs than d's classes. Train and
+// evaluate check it before building a network for d.
+func (d *Data) Fits(arch anynet.Net) error {
+	s := d.Train
+	if s.H != arch.Res || s.W != arch.Res || s.C != arch.Channels {
+		return fmt.Errorf("network takes %dx%dx%d images, data %s has %dx%dx%d", arch.Res, arch.Res, arch.Channels, d.Name, s.H, s.W, s.C)
+	}
+	if s.Classes > arch.Classes {
+		return fmt.Errorf("data %s has %d classes, the network only %d outputs", d.Name, s.Classes, arch.Classes)
+	}
+	return nil
+}
+
+// Cache opens each dataset spec once, on its first Get, and answers every later Get
+// of the spec with the same Data or the same error: a stream of many models on one
+// dataset loads it once, and a spec that does not load is not tried again. It is
+// safe for concurrent use: Gets of one spec wait for its single open, Gets of
+// different specs open them at the same time.
+type Cache struct {
+	open func(spec string) (*Data, error)
+	mu   sync.Mutex
+	sets map[string]*cached
+}
+
+// cached is one spec's entry: filled once, by the first Get.
+type cached struct {
+	once sync.Once
+	d    *Data
+	err  error
+}
+
+// NewCache returns an empty cache that opens specs with open (Open when nil).
+func NewCache(open func(spec string) (*Data, error)) *Cache {
+	if open == nil {
+		open = Open
+	}
+	return &Cache{open: open, sets: map[string]*cached{}}
+}
+
+// Get returns the dataset spec names, opening it on the first call for spec.
+func (c *Cache) Get(spec string) (*Data, error) {
+	c.mu.Lock()
+	e := c.sets[spec]
+	if e == nil {
+		e = &cached{}
+		c.sets[spec] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.d, e.err = c.open(spec) })
+	return e.d, e.err
+}
