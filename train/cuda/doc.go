@@ -2,8 +2,8 @@
 // NVIDIA GPU through the kernel library libdds_cuda.so (its C ABI is lib/dds_cuda.h,
 // its sources lib/*.cu). The library is not linked: Open loads it at run time with
 // dlopen and resolves every function of the ABI into a table of function pointers,
-// and each engine operation is one cgo call into a small static C trampoline that
-// calls through that table. So a binary built with this package runs on machines
+// and each engine operation is one cgo call into a small C trampoline
+// (trampolines.c) that calls through that table. So a binary built with this package runs on machines
 // without CUDA (Open then reports what is missing), and builds without a C compiler
 // (CGO_ENABLED=0: Open reports that the binary was built without cgo).
 //
@@ -18,7 +18,7 @@
 //
 // # Memory and errors
 //
-// Buffers (Buf, Labels, ImageSet) hold device addresses and lengths; they are plain
+// Buffers (Buf, Ints, ImageSet) hold device addresses and lengths; they are plain
 // values, valid until their engine's Close, which frees all of an engine's memory at
 // once (the library frees memory only in dds_destroy). Operations never return
 // errors: the library records the first failure of a context and turns later
@@ -77,13 +77,25 @@
 //
 // # Files
 //
-//	doc.go        this comment
-//	paths.go      DefaultPaths, the library's file name
-//	errors.go     Error, ErrOutOfMemory, status codes
-//	buffers.go    Buf, Labels, ImageSet
-//	binding.go    (cgo) the C side: function table, dlopen/dlsym, trampolines; Open, Library, Engine, Replay
-//	nocgo.go      (!cgo) Open reporting a build without cgo
-//	gpu-check.sh  the GPU machine's one-command check (library build, tests, memcheck, benchmark next to PyTorch)
+//	doc.go             this comment
+//	paths.go           DefaultPaths, the library's file name
+//	errors.go          Error, ErrOutOfMemory, status codes
+//	buffers.go         Buf, Ints, ImageSet
+//	trampolines.h, .c  (cgo) the C side: function table, dlopen/dlsym, one trampoline per operation
+//	binding.go         (cgo) the cgo flags; Open, load, probe, Library
+//	engine.go          (cgo) NewEngine, Engine: lifecycle, errors, allocation, slices
+//	transfer.go        (cgo) Upload, Download (bfloat16 staging), UploadInts, DownloadInts
+//	checks.go          (cgo) the argument checks every operation makes before its cgo call
+//	ops_conv.go        (cgo) the convolutions and their scratch
+//	ops_bn.go          (cgo) batch normalization
+//	ops_elementwise.go (cgo) ReLU, Add, sigmoid, channel scaling, average pooling
+//	ops_linear.go      (cgo) the linear layer
+//	ops_loss_sgd.go    (cgo) softmax cross-entropy, SGD
+//	ops_batch.go       (cgo) UploadImages, Batch
+//	ops_step.go        (cgo) the step-indexed operations
+//	record.go          (cgo) Record, Replay
+//	nocgo.go           (!cgo) Open reporting a build without cgo
+//	gpu-check.sh       the GPU machine's one-command check (library build, tests, memcheck, benchmark next to PyTorch)
 //
 // Tests: compare_test.go (the GPU test setup and the op-comparison helper, with its
 // BF16 tolerances), ops_test.go (every operation against the CPU engine, in FP32 and
