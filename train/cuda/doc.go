@@ -97,15 +97,15 @@
 //	nocgo.go           (!cgo) Open reporting a build without cgo
 //	gpu-check.sh       the GPU machine's one-command check (library build, tests, memcheck, benchmark next to PyTorch)
 //
-// Tests: compare_test.go (the GPU test setup and the op-comparison helper, with its
-// BF16 tolerances), ops_test.go (every operation against the CPU engine, in FP32 and
-// against its bfloat16 emulation in BF16), batch_test.go (UploadImages, Batch, and the
-// step-indexed operations against Batch and SGDStep, both precisions),
-// network_test.go (whole networks, in BF16 against the CPU's emulation too, recorded
-// steps replayed against direct ones, memory release, BenchmarkStepGPU and
-// BenchmarkStepGraphGPU with fp32 and bf16 sub-benchmarks), fake_test.go (the binding
-// against a host-memory stand-in library, built by the test where a C compiler
-// exists, bfloat16 storage included), open_test.go, paths_test.go, arch_test.go,
-// nocgo_test.go.
+// Tests: compare_test.go (the GPU test setup, TestConformance: the engine
+// conformance suite against the CPU engine, FP32 and BF16, and Batch's staging),
+// network_test.go (memory release over many networks, Record and Replay,
+// BenchmarkStepGPU and BenchmarkStepGraphGPU with fp32 and bf16 sub-benchmarks),
+// fake_test.go (the binding against a host-memory stand-in library,
+// testdata/fake/fake.c, built by the test where a C compiler exists: loading, its
+// messages, the conformance families the fake implements), fake_bf16_test.go
+// (bfloat16 storage and conversion on the fake), fake_binding_test.go (buffers,
+// errors, argument checks, allocations and the cost of a call on the fake),
+// open_test.go, paths_test.go, arch_test.go, nocgo_test.go.
 // The GPU tests skip where Open fails, unless DDS_REQUIRE_GPU=1.
 package cuda
