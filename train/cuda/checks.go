@@ -85,6 +85,7 @@ func short(b interface{ Len() int }, n int, op, arg string) string {
 	return fmt.Sprintf("cuda: %s: %s is %T, not a CUDA engine buffer", op, arg, b)
 }
 
+// cbool returns b as a C flag: 1 or 0.
 func cbool(b bool) C.int {
 	if b {
 		return 1

@@ -12,8 +12,30 @@ import (
 	"github.com/ddstools/dds/train/engine"
 )
 
+// maxBatchChannels is the most channels dds_batch normalises (its mean and std
 // arrays travel by value).
 const maxBatchChannels = 16
+
+// imageSet returns set as an *ImageSet, panicking when it is nil or another
+// engine's.
+func imageSet(set engine.ImageSet, op string) *ImageSet {
+	s, ok := set.(*ImageSet)
+	if !ok || s == nil {
+		panic(fmt.Sprintf("cuda: %s: set is %T, not a CUDA engine image set", op, set))
+	}
+	return s
+}
+
+// checkNorm panics unless s has at most maxBatchChannels channels and mean and std
+// a value for each.
+func (s *ImageSet) checkNorm(op string, mean, std []float32) {
+	switch {
+	case s.c > maxBatchChannels:
+		panic(fmt.Sprintf("cuda: %s: %d channels, at most %d", op, s.c, maxBatchChannels))
+	case len(mean) < s.c || len(std) < s.c:
+		panic(fmt.Sprintf("cuda: %s: len(mean) = %d, len(std) = %d, want at least C = %d", op, len(mean), len(std), s.c))
+	}
+}
 
 // UploadImages copies n = len(labels) images [h][w][c] (uint8) and their labels to
 // device memory once (dds_alloc, dds_upload) and returns them as an *ImageSet for
@@ -42,17 +64,11 @@ func (e *Engine) UploadImages(images []uint8, lab []int32, h, w, c int) engine.I
 // offset outside [0, 2·pad] or pad outside [0, 63].
 func (e *Engine) Batch(x engine.Buf, y engine.Ints, set engine.ImageSet, idx []int32, crops []int8, pad int, mean, std []float32) {
 	const op = "Batch"
-	s, ok := set.(*ImageSet)
-	if !ok || s == nil {
-		panic(fmt.Sprintf("cuda: Batch: set is %T, not a CUDA engine image set", set))
-	}
+	s := imageSet(set, op)
 	n := len(idx)
 	xp, yp := e.act(x, n*s.h*s.w*s.c, op, "x"), ints(y, n, op, "y")
+	s.checkNorm(op, mean, std)
 	switch {
-	case s.c > maxBatchChannels:
-		panic(fmt.Sprintf("cuda: Batch: %d channels, at most %d", s.c, maxBatchChannels))
-	case len(mean) < s.c || len(std) < s.c:
-		panic(fmt.Sprintf("cuda: Batch: len(mean) = %d, len(std) = %d, want at least C = %d", len(mean), len(std), s.c))
 	case crops != nil && len(crops) < 3*n:
 		panic(fmt.Sprintf("cuda: Batch: len(crops) = %d, want at least %d", len(crops), 3*n))
 	case crops != nil && (pad < 0 || pad > 63):

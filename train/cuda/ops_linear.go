@@ -23,5 +23,3 @@ func (e *Engine) LinearBackward(dx, dw, dbias, dy, x, w engine.Buf, n, in, out i
 	C.go_linear_backward(e.t, e.c(), e.optAct(dx, n*in, op, "dx"), need(dw, out*in, op, "dw"), opt(dbias, out, op, "dbias"),
 		e.act(dy, n*out, op, "dy"), e.act(x, n*in, op, "x"), need(w, out*in, op, "w"), C.int(n), C.int(in), C.int(out))
 }
-
-// SoftmaxCrossEntropy is dds_softmax_xent: dlogits (nil: skipped) and stats = {mean

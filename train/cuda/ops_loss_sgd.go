@@ -9,6 +9,7 @@ import (
 	"github.com/ddstools/dds/train/engine"
 )
 
+// SoftmaxCrossEntropy is dds_softmax_xent: dlogits (nil: skipped) and stats = {mean
 // loss, rows whose argmax is the label, labels outside [0, c)}.
 func (e *Engine) SoftmaxCrossEntropy(dlogits, logits engine.Buf, lab engine.Ints, n, c int, smoothing float32, stats engine.Buf) {
 	const op = "SoftmaxCrossEntropy"
@@ -23,5 +24,3 @@ func (e *Engine) SGDStep(p, g, v engine.Buf, n int, lr, momentum, weightDecay fl
 	C.go_sgd_step(e.t, e.c(), need(p, n, op, "p"), need(g, n, op, "g"), need(v, n, op, "v"), C.int64_t(n),
 		C.float(lr), C.float(momentum), C.float(weightDecay), cbool(nesterov))
 }
-
-// maxBatchChannels is the most channels dds_batch normalises (its mean and std

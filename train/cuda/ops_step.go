@@ -32,10 +32,7 @@ func steps(l, n int) C.int {
 // reads as padding.
 func (e *Engine) BatchAt(x engine.Buf, y engine.Ints, set engine.ImageSet, idxs, crops, counter engine.Ints, n, pad int, mean, std []float32) {
 	const op = "BatchAt"
-	s, ok := set.(*ImageSet)
-	if !ok || s == nil {
-		panic(fmt.Sprintf("cuda: BatchAt: set is %T, not a CUDA engine image set", set))
-	}
+	s := imageSet(set, op)
 	if n < 0 {
 		panic(fmt.Sprintf("cuda: BatchAt: n = %d", n))
 	}
@@ -46,11 +43,8 @@ func (e *Engine) BatchAt(x engine.Buf, y engine.Ints, set engine.ImageSet, idxs,
 		cp = ints(crops, 3*int(st)*n, op, "crops")
 	}
 	xp, yp, ctr := e.act(x, n*s.h*s.w*s.c, op, "x"), ints(y, n, op, "y"), ints(counter, 1, op, "counter")
+	s.checkNorm(op, mean, std)
 	switch {
-	case s.c > maxBatchChannels:
-		panic(fmt.Sprintf("cuda: BatchAt: %d channels, at most %d", s.c, maxBatchChannels))
-	case len(mean) < s.c || len(std) < s.c:
-		panic(fmt.Sprintf("cuda: BatchAt: len(mean) = %d, len(std) = %d, want at least C = %d", len(mean), len(std), s.c))
 	case crops != nil && (pad < 0 || pad > 63):
 		panic(fmt.Sprintf("cuda: BatchAt: pad = %d, want [0, 63]", pad))
 	}
@@ -77,10 +71,7 @@ var _ engine.ResizedCropper = (*Engine)(nil)
 // data.Set.ResizedBatch would panic.
 func (e *Engine) ResizedBatchAt(x engine.Buf, y engine.Ints, set engine.ImageSet, idxs, boxes, counter engine.Ints, n int, mean, std []float32) {
 	const op = "ResizedBatchAt"
-	s, ok := set.(*ImageSet)
-	if !ok || s == nil {
-		panic(fmt.Sprintf("cuda: ResizedBatchAt: set is %T, not a CUDA engine image set", set))
-	}
+	s := imageSet(set, op)
 	if n < 0 {
 		panic(fmt.Sprintf("cuda: ResizedBatchAt: n = %d", n))
 	}
@@ -88,12 +79,7 @@ func (e *Engine) ResizedBatchAt(x engine.Buf, y engine.Ints, set engine.ImageSet
 	st := steps(idxs.Len(), n)
 	bp := ints(boxes, 5*int(st)*n, op, "boxes")
 	xp, yp, ctr := e.act(x, n*s.h*s.w*s.c, op, "x"), ints(y, n, op, "y"), ints(counter, 1, op, "counter")
-	switch {
-	case s.c > maxBatchChannels:
-		panic(fmt.Sprintf("cuda: ResizedBatchAt: %d channels, at most %d", s.c, maxBatchChannels))
-	case len(mean) < s.c || len(std) < s.c:
-		panic(fmt.Sprintf("cuda: ResizedBatchAt: len(mean) = %d, len(std) = %d, want at least C = %d", len(mean), len(std), s.c))
-	}
+	s.checkNorm(op, mean, std)
 	if n == 0 || st == 0 {
 		return
 	}
