@@ -23,6 +23,16 @@ func steps(l, n int) C.int {
 	return C.int(min(l/n, math.MaxInt32))
 }
 
+// stepIdxs returns the address of idxs, the examples of the steps of n examples
+// each, and the number of steps it holds, panicking when n < 0 or idxs holds less
+// than one step.
+func stepIdxs(idxs engine.Ints, n int, op string) (C.uintptr_t, C.int) {
+	if n < 0 {
+		panic(fmt.Sprintf("cuda: %s: n = %d", op, n))
+	}
+	return ints(idxs, n, op, "idxs"), steps(idxs.Len(), n)
+}
+
 // BatchAt is dds_batch_at: Batch of the n examples idxs[t·n : (t+1)·n] with the
 // crops crops[3·t·n : 3·(t+1)·n] (int32 DY, DX, flip triples; nil: no augmentation)
 // of step t = counter[0], read on the device when the operation runs; nothing when t
@@ -33,11 +43,7 @@ func steps(l, n int) C.int {
 func (e *Engine) BatchAt(x engine.Buf, y engine.Ints, set engine.ImageSet, idxs, crops, counter engine.Ints, n, pad int, mean, std []float32) {
 	const op = "BatchAt"
 	s := imageSet(set, op)
-	if n < 0 {
-		panic(fmt.Sprintf("cuda: BatchAt: n = %d", n))
-	}
-	ip := ints(idxs, n, op, "idxs")
-	st := steps(idxs.Len(), n)
+	ip, st := stepIdxs(idxs, n, op)
 	var cp C.uintptr_t
 	if crops != nil {
 		cp = ints(crops, 3*int(st)*n, op, "crops")
@@ -72,11 +78,7 @@ var _ engine.ResizedCropper = (*Engine)(nil)
 func (e *Engine) ResizedBatchAt(x engine.Buf, y engine.Ints, set engine.ImageSet, idxs, boxes, counter engine.Ints, n int, mean, std []float32) {
 	const op = "ResizedBatchAt"
 	s := imageSet(set, op)
-	if n < 0 {
-		panic(fmt.Sprintf("cuda: ResizedBatchAt: n = %d", n))
-	}
-	ip := ints(idxs, n, op, "idxs")
-	st := steps(idxs.Len(), n)
+	ip, st := stepIdxs(idxs, n, op)
 	bp := ints(boxes, 5*int(st)*n, op, "boxes")
 	xp, yp, ctr := e.act(x, n*s.h*s.w*s.c, op, "x"), ints(y, n, op, "y"), ints(counter, 1, op, "counter")
 	s.checkNorm(op, mean, std)
