@@ -1,6 +1,11 @@
 package cpu
 
-import "math"
+import (
+	"math"
+
+	"github.com/ddstools/dds/train/engine"
+	"github.com/ddstools/dds/train/engine/enginetest"
+)
 
 // Naive float64 references, straight from the definitions, that the kernels are tested against.
 
@@ -32,51 +37,21 @@ func refGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda i
 	return out
 }
 
-// convTaps calls fn(xi, yi, wi) once for every term y[yi] += w[wi]·x[xi] of the
-// convolution sum, skipping the taps that fall on the zero padding.
-func convTaps(s ConvShape, fn func(xi, yi, wi int)) {
-	cg, og := s.Cin/s.Groups, s.Cout/s.Groups
-	oh, ow, p := s.OutH(), s.OutW(), s.K/2
-	for n := 0; n < s.N; n++ {
-		for oy := 0; oy < oh; oy++ {
-			for ox := 0; ox < ow; ox++ {
-				for o := 0; o < s.Cout; o++ {
-					g := o / og
-					for i := 0; i < s.K; i++ {
-						for j := 0; j < s.K; j++ {
-							iy, ix := oy*s.Stride+i-p, ox*s.Stride+j-p
-							if iy < 0 || iy >= s.H || ix < 0 || ix >= s.W {
-								continue
-							}
-							for c := 0; c < cg; c++ {
-								xi := ((n*s.H+iy)*s.W+ix)*s.Cin + g*cg + c
-								yi := ((n*oh+oy)*ow+ox)*s.Cout + o
-								wi := ((o*s.K+i)*s.K+j)*cg + c
-								fn(xi, yi, wi)
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-}
-
 func refConvForward(x, w []float32, s ConvShape) []float64 {
 	y := make([]float64, s.OutLen())
-	convTaps(s, func(xi, yi, wi int) { y[yi] += float64(w[wi]) * float64(x[xi]) })
+	enginetest.ConvTaps(engine.Conv(s), func(xi, yi, wi int) { y[yi] += float64(w[wi]) * float64(x[xi]) })
 	return y
 }
 
 func refConvBackwardData(dy, w []float32, s ConvShape) []float64 {
 	dx := make([]float64, s.InLen())
-	convTaps(s, func(xi, yi, wi int) { dx[xi] += float64(w[wi]) * float64(dy[yi]) })
+	enginetest.ConvTaps(engine.Conv(s), func(xi, yi, wi int) { dx[xi] += float64(w[wi]) * float64(dy[yi]) })
 	return dx
 }
 
 func refConvBackwardWeight(dy, x []float32, s ConvShape) []float64 {
 	dw := make([]float64, s.WeightLen())
-	convTaps(s, func(xi, yi, wi int) { dw[wi] += float64(dy[yi]) * float64(x[xi]) })
+	enginetest.ConvTaps(engine.Conv(s), func(xi, yi, wi int) { dw[wi] += float64(dy[yi]) * float64(x[xi]) })
 	return dw
 }
 

@@ -2,8 +2,8 @@
 // NVIDIA GPU through the kernel library libdds_cuda.so (its C ABI is lib/dds_cuda.h,
 // its sources lib/*.cu). The library is not linked: Open loads it at run time with
 // dlopen and resolves every function of the ABI into a table of function pointers,
-// and each engine operation is one cgo call into a small static C trampoline that
-// calls through that table. So a binary built with this package runs on machines
+// and each engine operation is one cgo call into a small C trampoline
+// (trampolines.c) that calls through that table. So a binary built with this package runs on machines
 // without CUDA (Open then reports what is missing), and builds without a C compiler
 // (CGO_ENABLED=0: Open reports that the binary was built without cgo).
 //
@@ -18,7 +18,7 @@
 //
 // # Memory and errors
 //
-// Buffers (Buf, Labels, ImageSet) hold device addresses and lengths; they are plain
+// Buffers (Buf, Ints, ImageSet) hold device addresses and lengths; they are plain
 // values, valid until their engine's Close, which frees all of an engine's memory at
 // once (the library frees memory only in dds_destroy). Operations never return
 // errors: the library records the first failure of a context and turns later
@@ -77,23 +77,35 @@
 //
 // # Files
 //
-//	doc.go        this comment
-//	paths.go      DefaultPaths, the library's file name
-//	errors.go     Error, ErrOutOfMemory, status codes
-//	buffers.go    Buf, Labels, ImageSet
-//	binding.go    (cgo) the C side: function table, dlopen/dlsym, trampolines; Open, Library, Engine, Replay
-//	nocgo.go      (!cgo) Open reporting a build without cgo
-//	gpu-check.sh  the GPU machine's one-command check (library build, tests, memcheck, benchmark next to PyTorch)
+//	doc.go             this comment
+//	paths.go           DefaultPaths, the library's file name
+//	errors.go          Error, ErrOutOfMemory, status codes
+//	buffers.go         Buf, Ints, ImageSet
+//	trampolines.h, .c  (cgo) the C side: function table, dlopen/dlsym, one trampoline per operation
+//	binding.go         (cgo) the cgo flags; Open, load, probe, Library
+//	engine.go          (cgo) NewEngine, Engine: lifecycle, errors, allocation, slices
+//	transfer.go        (cgo) Upload, Download (bfloat16 staging), UploadInts, DownloadInts
+//	checks.go          (cgo) the argument checks every operation makes before its cgo call
+//	ops_conv.go        (cgo) the convolutions and their scratch
+//	ops_bn.go          (cgo) batch normalization
+//	ops_elementwise.go (cgo) ReLU, Add, sigmoid, channel scaling, average pooling
+//	ops_linear.go      (cgo) the linear layer
+//	ops_loss_sgd.go    (cgo) softmax cross-entropy, SGD
+//	ops_batch.go       (cgo) UploadImages, Batch
+//	ops_step.go        (cgo) the step-indexed operations
+//	record.go          (cgo) Record, Replay
+//	nocgo.go           (!cgo) Open reporting a build without cgo
+//	gpu-check.sh       the GPU machine's one-command check (library build, tests, memcheck, benchmark next to PyTorch)
 //
-// Tests: compare_test.go (the GPU test setup and the op-comparison helper, with its
-// BF16 tolerances), ops_test.go (every operation against the CPU engine, in FP32 and
-// against its bfloat16 emulation in BF16), batch_test.go (UploadImages, Batch, and the
-// step-indexed operations against Batch and SGDStep, both precisions),
-// network_test.go (whole networks, in BF16 against the CPU's emulation too, recorded
-// steps replayed against direct ones, memory release, BenchmarkStepGPU and
-// BenchmarkStepGraphGPU with fp32 and bf16 sub-benchmarks), fake_test.go (the binding
-// against a host-memory stand-in library, built by the test where a C compiler
-// exists, bfloat16 storage included), open_test.go, paths_test.go, arch_test.go,
-// nocgo_test.go.
+// Tests: compare_test.go (the GPU test setup, TestConformance: the engine
+// conformance suite against the CPU engine, FP32 and BF16, and Batch's staging),
+// network_test.go (memory release over many networks, Record and Replay,
+// BenchmarkStepGPU and BenchmarkStepGraphGPU with fp32 and bf16 sub-benchmarks),
+// fake_test.go (the binding against a host-memory stand-in library,
+// testdata/fake/fake.c, built by the test where a C compiler exists: loading, its
+// messages, the conformance families the fake implements), fake_bf16_test.go
+// (bfloat16 storage and conversion on the fake), fake_binding_test.go (buffers,
+// errors, argument checks, allocations and the cost of a call on the fake),
+// open_test.go, paths_test.go, arch_test.go, nocgo_test.go.
 // The GPU tests skip where Open fails, unless DDS_REQUIRE_GPU=1.
 package cuda

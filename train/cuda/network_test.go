@@ -9,45 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ddstools/dds/formats/anynet"
-	"github.com/ddstools/dds/train/engine"
 	"github.com/ddstools/dds/train/engine/enginetest"
-	"github.com/ddstools/dds/train/network"
 )
-
-// netRun is a network training on one engine, for the memory test and the benchmarks
-// (the conformance suite compares networks between engines).
-type netRun struct {
-	e   engine.Engine
-	net *network.Net
-	set engine.ImageSet
-	d   *enginetest.Data
-}
-
-func newNetRun(t testing.TB, e engine.Engine, arch anynet.Net, batch int, d *enginetest.Data) *netRun {
-	t.Helper()
-	net, err := network.New(e, arch, batch, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	net.Init(7)
-	r := &netRun{e: e, net: net, d: d, set: e.UploadImages(d.Images, d.Labels, d.H, d.W, d.C)}
-	if err := e.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// step assembles batch i and takes one training step.
-func (r *netRun) step(t testing.TB, i int) network.Stats {
-	t.Helper()
-	r.e.Batch(r.net.X, r.net.Y, r.set, r.d.Idx[i], r.d.Crops[i], r.d.Pad, r.d.Mean, r.d.Std)
-	st, err := r.net.Step(enginetest.LR, enginetest.Recipe)
-	if err != nil {
-		t.Fatalf("%s: step %d: %v", r.e.Name(), i+1, err)
-	}
-	return st
-}
 
 // TestMemoryReleased builds, trains one step and closes 16 networks in a row and
 // checks that the device memory is all free again, as Library.MemInfo reports it
@@ -64,8 +27,8 @@ func TestMemoryReleased(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := enginetest.NewData(arch, 64, 1, 1)
-		r := newNetRun(t, e, arch, 64, d)
-		r.step(t, 0)
+		r := enginetest.NewNetRun(t, e, arch, 64, d)
+		r.Step(t, 0)
 		used := e.MemUsed()
 		e.Close()
 		if e.MemUsed() != 0 || e.Err() != nil {
@@ -126,36 +89,43 @@ func freeChunks(t *testing.T, lib *Library) int {
 // shapes at batch 128 and 256, with float32 and bfloat16 activations (sub-benchmarks
 // fp32/batch=N, bf16/batch=N), as ../shared/peer/torch_anynet.py measures its
 // modes: compare img/s with it in the same run on the same machine.
-func BenchmarkStepGPU(b *testing.B) {
+func BenchmarkStepGPU(b *testing.B) { benchSteps(b, benchStep) }
+
+// benchSteps runs bench as the sub-benchmarks fp32/batch=N and bf16/batch=N, N 128
+// and 256, each on a new engine of the GPU library in that precision, and reports
+// img/s and the engine's device memory after it.
+func benchSteps(b *testing.B, bench func(b *testing.B, e *Engine, batch int)) {
 	lib := gpuLibrary(b)
 	for _, p := range precisions {
 		for _, batch := range []int{128, 256} {
-			b.Run(fmt.Sprintf("%v/batch=%d", p, batch), func(b *testing.B) { benchStep(b, lib, p, batch) })
+			b.Run(fmt.Sprintf("%v/batch=%d", p, batch), func(b *testing.B) {
+				e, err := lib.NewEngineWith(0, p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer e.Close()
+				bench(b, e, batch)
+				b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
+				b.ReportMetric(float64(e.MemUsed())/(1<<20), "MiB")
+			})
 		}
 	}
 }
 
-func benchStep(b *testing.B, lib *Library, p engine.Precision, batch int) {
-	e, err := lib.NewEngineWith(0, p)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
+func benchStep(b *testing.B, e *Engine, batch int) {
 	d := enginetest.NewData(x200mf, batch, 1, 1)
-	r := newNetRun(b, e, x200mf, batch, d)
-	r.step(b, 0) // Batch once; the steps reuse X and Y
+	r := enginetest.NewNetRun(b, e, x200mf, batch, d)
+	r.Step(b, 0) // Batch once; the steps reuse X and Y
 	for range 5 {
-		if _, err := r.net.Step(enginetest.LR, enginetest.Recipe); err != nil {
+		if _, err := r.Net().Step(enginetest.LR, enginetest.Recipe); err != nil {
 			b.Fatal(err)
 		}
 	}
 	for b.Loop() {
-		if _, err := r.net.Step(enginetest.LR, enginetest.Recipe); err != nil {
+		if _, err := r.Net().Step(enginetest.LR, enginetest.Recipe); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
-	b.ReportMetric(float64(e.MemUsed())/(1<<20), "MiB")
 }
 
 // TestRecordGPU checks Record and Replay on small operations: replays run what was
@@ -217,25 +187,13 @@ func TestRecordGPU(t *testing.T) {
 // (network.Steps: the step recorded once as a CUDA graph and replayed, its inputs in
 // device memory, the loss statistics read back once per 64 steps), with the batch
 // sizes, precisions and recipe of BenchmarkStepGPU, which waits after every step. Sub-benchmarks fp32/batch=N and bf16/batch=N.
-func BenchmarkStepGraphGPU(b *testing.B) {
-	lib := gpuLibrary(b)
-	for _, p := range precisions {
-		for _, batch := range []int{128, 256} {
-			b.Run(fmt.Sprintf("%v/batch=%d", p, batch), func(b *testing.B) { benchStepGraph(b, lib, p, batch) })
-		}
-	}
-}
+func BenchmarkStepGraphGPU(b *testing.B) { benchSteps(b, benchStepGraph) }
 
-func benchStepGraph(b *testing.B, lib *Library, p engine.Precision, batch int) {
+func benchStepGraph(b *testing.B, e *Engine, batch int) {
 	const group = 64
-	e, err := lib.NewEngineWith(0, p)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer e.Close()
 	d := enginetest.NewData(x200mf, batch, group, 1)
-	r := newNetRun(b, e, x200mf, batch, d)
-	steps, err := r.net.NewSteps(group, r.set, false, 0, d.Mean, d.Std, enginetest.Recipe)
+	r := enginetest.NewNetRun(b, e, x200mf, batch, d)
+	steps, err := r.Net().NewSteps(group, r.Set(), false, 0, d.Mean, d.Std, enginetest.Recipe)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -267,6 +225,4 @@ func benchStepGraph(b *testing.B, lib *Library, p engine.Precision, batch int) {
 	b.ResetTimer()
 	run(b.N)
 	b.StopTimer()
-	b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "img/s")
-	b.ReportMetric(float64(e.MemUsed())/(1<<20), "MiB")
 }

@@ -102,28 +102,37 @@ func NewData(arch anynet.Net, batch, steps int, seed uint64) *Data {
 	return d
 }
 
-// netRun is a network training on one engine.
-type netRun struct {
+// NetRun is a network training on one engine, on a data set uploaded to it.
+type NetRun struct {
 	e   engine.Engine
 	net *network.Net
 	set engine.ImageSet
 	d   *Data
 }
 
-func newNetRun(t testing.TB, e engine.Engine, arch anynet.Net, batch int, d *Data) *netRun {
+// NewNetRun makes the network arch with batch size batch on e (network.New, Init(7))
+// and uploads d's images to e; it fails t on an error of either.
+func NewNetRun(t testing.TB, e engine.Engine, arch anynet.Net, batch int, d *Data) *NetRun {
 	t.Helper()
 	net, err := network.New(e, arch, batch, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	net.Init(7)
-	r := &netRun{e: e, net: net, d: d, set: e.UploadImages(d.Images, d.Labels, d.H, d.W, d.C)}
+	r := &NetRun{e: e, net: net, d: d, set: e.UploadImages(d.Images, d.Labels, d.H, d.W, d.C)}
 	checkErr(t, e, "network")
 	return r
 }
 
-// step assembles batch i and takes one training step.
-func (r *netRun) step(t testing.TB, i int) network.Stats {
+// Net returns the network.
+func (r *NetRun) Net() *network.Net { return r.net }
+
+// Set returns the data set's images on the engine.
+func (r *NetRun) Set() engine.ImageSet { return r.set }
+
+// Step assembles batch i of the data set (Batch) and takes one training step at
+// learning rate LR with Recipe, failing t on an error.
+func (r *NetRun) Step(t testing.TB, i int) network.Stats {
 	t.Helper()
 	r.e.Batch(r.net.X, r.net.Y, r.set, r.d.Idx[i], r.d.Crops[i], r.d.Pad, r.d.Mean, r.d.Std)
 	st, err := r.net.Step(LR, Recipe)
@@ -133,7 +142,7 @@ func (r *netRun) step(t testing.TB, i int) network.Stats {
 	return st
 }
 
-func (r *netRun) download(t testing.TB, b engine.Buf) []float32 {
+func (r *NetRun) download(t testing.TB, b engine.Buf) []float32 {
 	t.Helper()
 	v := make([]float32, b.Len())
 	r.e.Download(v, b)
@@ -223,10 +232,10 @@ func (r trainErrors) ten() float64   { return max(r.loss, r.params, r.running, r
 // compareRuns trains got and want in step on the same batches and measures how far
 // apart they are after one step and after steps10; tol1 is the per-tensor tolerance of
 // the first step (a failing tensor is reported with t.Errorf, after at).
-func compareRuns(t *testing.T, at string, got, want *netRun, tol1 float64) trainErrors {
+func compareRuns(t *testing.T, at string, got, want *NetRun, tol1 float64) trainErrors {
 	t.Helper()
 	var r trainErrors
-	ws, gs := want.step(t, 0), got.step(t, 0)
+	ws, gs := want.Step(t, 0), got.Step(t, 0)
 	r.loss1 = relErr([]float32{float32(gs.Loss)}, []float32{float32(ws.Loss)}, 0)
 	r.logits1 = relErr(got.download(t, got.net.Logits), want.download(t, want.net.Logits), 0)
 	gg, err := got.net.Gradients()
@@ -237,7 +246,7 @@ func compareRuns(t *testing.T, at string, got, want *netRun, tol1 float64) train
 	r.grad1, r.grad1Name = compareTensors(t, at+": step 1 gradients", gg, wg, tol1, gradFloorFrac)
 	r.state1, r.state1Name = compareTensors(t, at+": state after 1 step", state(t, got.net), state(t, want.net), tol1, 0)
 	for i := 1; i < steps10; i++ {
-		ws, gs := want.step(t, i), got.step(t, i)
+		ws, gs := want.Step(t, i), got.Step(t, i)
 		r.loss = max(r.loss, relErr([]float32{float32(gs.Loss)}, []float32{float32(ws.Loss)}, 0))
 	}
 	r.params = relErr(got.download(t, got.net.P), want.download(t, want.net.P), 0)
@@ -277,7 +286,7 @@ func (c *suite) networks(t *testing.T) {
 		t.Run(a.Name, func(t *testing.T) {
 			e, ref := c.newEngine(t, c.s), c.newEngine(t, c.ref)
 			d := NewData(a.Arch, netBatch, steps10, a.Seed)
-			want, got := newNetRun(t, ref, a.Arch, netBatch, d), newNetRun(t, e, a.Arch, netBatch, d)
+			want, got := NewNetRun(t, ref, a.Arch, netBatch, d), NewNetRun(t, e, a.Arch, netBatch, d)
 			if c.p == engine.BF16 {
 				c.networkBF16(t, a, got, want)
 				return
@@ -304,11 +313,11 @@ func (c *suite) networks(t *testing.T) {
 
 // networkBF16 requires the loss of each of ten steps to agree within bf16LossTol;
 // it logs how far the parameters and evaluation logits are apart.
-func (c *suite) networkBF16(t *testing.T, a Net, got, want *netRun) {
+func (c *suite) networkBF16(t *testing.T, a Net, got, want *NetRun) {
 	var losses []string
 	first, worstLoss := 0.0, 0.0
 	for i := range steps10 {
-		ws, gs := want.step(t, i), got.step(t, i)
+		ws, gs := want.Step(t, i), got.Step(t, i)
 		re := relErr([]float32{float32(gs.Loss)}, []float32{float32(ws.Loss)}, 0)
 		losses = append(losses, fmt.Sprintf("%.4f/%.4f", gs.Loss, ws.Loss))
 		if i == 0 {
@@ -363,7 +372,7 @@ func margin(t *testing.T, s Subject, a Net) trainErrors {
 			t.Fatal(err)
 		}
 		defer e2.Close()
-		want, got := newNetRun(t, e1, a.Arch, netBatch, d), newNetRun(t, e2, a.Arch, netBatch, d)
+		want, got := NewNetRun(t, e1, a.Arch, netBatch, d), NewNetRun(t, e2, a.Arch, netBatch, d)
 		p := got.download(t, got.net.P)
 		r := rand.New(rand.NewPCG(draw, 0x70))
 		for i := range p {

@@ -41,7 +41,7 @@ func newStepInputs(t testing.TB, e engine.Engine, d *Data, batch, classes int, l
 // issue enqueues one training step of r on the inputs of step counter[0]: BatchAt,
 // Forward, Backward, SGDStepAt, the logits kept with CopyAt (in FP32 only: CopyAt
 // copies float32 values, and in BF16 the logits are bfloat16 activations), Count.
-func (s *stepInputs) issue(r *netRun) {
+func (s *stepInputs) issue(r *NetRun) {
 	e, n := r.e, r.net
 	e.BatchAt(n.X, n.Y, r.set, s.idxs, s.crops, s.counter, n.Batch, r.d.Pad, r.d.Mean, r.d.Std)
 	n.Forward(true, Recipe.Smoothing)
@@ -75,7 +75,7 @@ func (c *suite) record(t *testing.T) {
 			direct := c.newEngine(t, c.s)
 			at := fmt.Sprintf("record_replay %s network %s", c.p, a.Name)
 			d := NewData(a.Arch, netBatch, steps, a.Seed)
-			rr, rd := newNetRun(t, rec, a.Arch, netBatch, d), newNetRun(t, direct, a.Arch, netBatch, d)
+			rr, rd := NewNetRun(t, rec, a.Arch, netBatch, d), NewNetRun(t, direct, a.Arch, netBatch, d)
 			sr, sd := newStepInputs(t, rec, d, netBatch, a.Arch.Classes, lrs), newStepInputs(t, direct, d, netBatch, a.Arch.Classes, lrs)
 			p0 := rr.download(t, rr.net.P)
 			rep, err := rec.Record(func() { sr.issue(rr) })

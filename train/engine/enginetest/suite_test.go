@@ -15,7 +15,7 @@ type groupShift struct{ *naive }
 func (e groupShift) ConvForward(y, x, w engine.Buf, s engine.Conv, _ engine.Buf) {
 	xv, wv := in64(x, s.InLen()), e.weights(w, s.WeightLen())
 	out := make([]float64, s.OutLen())
-	convTaps(s, func(xi, yi, wi int) {
+	ConvTaps(s, func(xi, yi, wi int) {
 		if s.Groups > 1 {
 			pix := xi / s.Cin
 			xi = pix*s.Cin + (xi%s.Cin+1)%s.Cin
