@@ -11,4 +11,6 @@
 // stages never lose data. Several streams written one after another (shard outputs
 // joined with cat) read as one input. A stream without its end-of-stream marker is
 // rejected as truncated, and a writer that fails part-way never writes that marker.
+//
+// Used by every dds program and the libraries under them.
 package formats

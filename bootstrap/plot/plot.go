@@ -16,6 +16,8 @@
 // inside the plotting area where it does not cover the data, with the axis
 // ranges widened when needed; that placement is computed for the figure size
 // given in the options, so save the figure at that size (or larger).
+//
+// Used by bootstrap, compare and refine.
 package plot
 
 import (

@@ -9,4 +9,8 @@
 // first block carries stride S. A block is the X block (residual bottleneck with
 // group convolution) or the Y block (X plus squeeze-excitation). The head is a
 // global average pool and a fully connected layer with bias.
+//
+// Used by formats (the config columns), sample (sample/sampler), train and
+// evaluate (train/network, train/trainer, train/data, evaluate/evaluator) and bootstrap
+// (bootstrap/design).
 package anynet

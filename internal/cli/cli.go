@@ -1,6 +1,9 @@
 // Package cli holds what every dds program's main does the same way: flag parsing
 // with usage errors, and mapping an error to one line on stderr and an exit code
 // (0 ok, 1 failure, 2 usage).
+//
+// Used by every program's main, by train/device (its usage error) and train/trainer
+// (byte sizes in messages).
 package cli
 
 import (

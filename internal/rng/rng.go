@@ -1,6 +1,9 @@
 // Package rng holds the small random-number helpers dds writes out itself, so that
 // every seeded result depends only on the PCG and SplitMix64 algorithms, not on
 // library helpers that may change between Go releases.
+//
+// Used by sample (sample/sampler), bootstrap (bootstrap/stats) and train
+// (train/data's augmentation and subsets).
 package rng
 
 import (

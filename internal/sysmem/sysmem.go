@@ -1,4 +1,6 @@
 // Package sysmem reports the machine's physical memory.
+//
+// Used by train (the --max-memory default).
 package sysmem
 
 import "errors"

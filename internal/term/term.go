@@ -1,4 +1,6 @@
 // Package term sizes the one-line progress displays the programs keep on a terminal.
+//
+// Used by train and evaluate (train/trainer, evaluate/evaluator).
 package term
 
 import (

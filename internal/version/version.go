@@ -1,5 +1,7 @@
 // Package version names the build of the dds programs, for --version and for the
 // dds.producer key of the streams they write.
+//
+// Used by internal/cli (--version) and formats (dds.producer).
 package version
 
 import (

@@ -57,4 +57,6 @@
 // definition (ref_test.go), check gradients against finite differences, and guard the
 // end of every output against stray writes; bench_test.go and step_bench_test.go
 // measure single layers and whole training steps.
+//
+// Used by train and evaluate through train/device.
 package cpu

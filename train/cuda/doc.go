@@ -108,4 +108,6 @@
 // errors, argument checks, allocations and the cost of a call on the fake),
 // open_test.go, paths_test.go, arch_test.go, nocgo_test.go.
 // The GPU tests skip where Open fails, unless DDS_REQUIRE_GPU=1.
+//
+// Used by train and evaluate through train/device.
 package cuda

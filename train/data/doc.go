@@ -65,4 +65,7 @@
 // each epoch's example order and Set.Subset a seeded subset. All randomness comes from
 // math/rand/v2's PCG and internal/rng's SplitMix64 and Lemire's method, so every seeded
 // result is the same on every platform and Go release.
+//
+// Used by train and evaluate (train/trainer, evaluate/evaluator, and train/cpu's
+// batch assembly).
 package data

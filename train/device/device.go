@@ -7,6 +7,8 @@
 //	cuda:N   the CUDA engine on GPU N
 //	auto     cuda when the library loads and sees a GPU, else cpu (and the reason
 //	         the GPU was not used, a missing library among them, is kept in Note)
+//
+// Used by train and evaluate.
 package device
 
 import (

@@ -12,6 +12,9 @@
 // engine that can fail (a GPU) records the first failure, turns the rest of the
 // operations into no-ops, and reports it from Err, which callers check after each
 // step and after every transfer.
+//
+// Used by train and evaluate: train/cpu and train/cuda implement it, train/network
+// and train/device build on it.
 package engine
 
 import (

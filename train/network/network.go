@@ -40,6 +40,8 @@
 // k = 1); BN γ = 1, β = 0, running mean 0, running variance 1; linear weight ~
 // N(0, 0.01); all biases 0. Values are drawn in parameter order from a PCG generator
 // seeded with the model's seed, so the same seed gives the same network.
+//
+// Used by train (train/trainer) and evaluate (evaluate/evaluator).
 package network
 
 import (

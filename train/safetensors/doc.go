@@ -50,4 +50,7 @@
 //
 // Encode(f.Tensors, f.Metadata) of a decoded file f gives a file that decodes to the
 // same tensors and metadata, and encoding that again gives the same bytes.
+//
+// Used by train (the weights column and checkpoints), evaluate (reading the
+// weights) and show (--weights).
 package safetensors
