@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gpu-run.sh — everything a GPU machine checks and measures, in one run, for the
 # device's limited time: the CUDA engine's conformance suite, its other tests and its
-# step benchmark next to the PyTorch peer (train/cuda/gpu-check.sh), the training
+# step benchmark next to the PyTorch peer (dev/gpu-check.sh), the training
 # throughput of single models and of a concurrent sweep next to the peer
 # (dev/cuda-bench.sh), and the reference network's test error in fp32 and bf16
 # (dev/precision-check.sh). Each part runs even when an earlier one failed; the
@@ -18,7 +18,7 @@ parts=${PARTS:-check bench precision}
 status=0
 for part in $parts; do
 	case $part in
-	check) cmd=(bash train/cuda/gpu-check.sh) ;;
+	check) cmd=(bash dev/gpu-check.sh) ;;
 	bench) cmd=(bash dev/cuda-bench.sh) ;;
 	precision) cmd=(env DEVICE=cuda bash dev/precision-check.sh) ;;
 	*) echo "gpu-run: unknown part $part (want check, bench, precision)" >&2; exit 2 ;;

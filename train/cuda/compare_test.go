@@ -16,7 +16,7 @@ import (
 
 // The GPU tests open the library from DefaultPaths (so $DDS_CUDA_LIB) once per test
 // binary. Where that fails they skip with Open's error, unless DDS_REQUIRE_GPU=1,
-// which the GPU machine's check (gpu-check.sh, make cuda-test) sets so that a missing
+// which the GPU machine's check (dev/gpu-check.sh, make cuda-test) sets so that a missing
 // GPU or library fails there instead of passing silently. The emulated library
 // (make cuda-emu) is opened the same way, through $DDS_CUDA_LIB.
 var gpu struct {

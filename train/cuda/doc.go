@@ -95,7 +95,6 @@
 //	ops_step.go        (cgo) the step-indexed operations
 //	record.go          (cgo) Record, Replay
 //	nocgo.go           (!cgo) Open reporting a build without cgo
-//	gpu-check.sh       the GPU machine's one-command check (library build, tests, memcheck, benchmark next to PyTorch)
 //
 // Tests: compare_test.go (the GPU test setup, TestConformance: the engine
 // conformance suite against the CPU engine, FP32 and BF16, and Batch's staging),

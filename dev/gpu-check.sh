@@ -19,13 +19,13 @@
 # then carry bin/cuda.test and bin/peer (and any programs wanted) to the GPU machine,
 # beside this checkout, and run there, from anywhere:
 #
-#   bash train/cuda/gpu-check.sh
+#   bash dev/gpu-check.sh
 #
 # Environment: OUT (a folder: everything printed is also written to $OUT/gpu-check.log),
 # DDS_PEER_DIR (where torch_anynet.py and x200mf-cifar.json are; default: the first of
 # ../shared/peer and bin/peer that has them), NVCC (passed to make).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 if [[ -n "${OUT:-}" ]]; then
