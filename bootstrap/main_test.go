@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/ddstools/dds/internal/clitest"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -9,16 +10,14 @@ import (
 
 	"github.com/ddstools/dds/bootstrap/design/designtest"
 	"github.com/ddstools/dds/formats"
-	"github.com/ddstools/dds/internal/cli"
 	"github.com/ddstools/dds/sample/sampler"
 )
 
-func call(t *testing.T, stdin []byte, args ...string) ([]byte, string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := cli.Code("bootstrap", run(args, bytes.NewReader(stdin), &out, &errb), &errb)
-	return out.Bytes(), errb.String(), code
-}
+// prog is bootstrap, run in process.
+var prog = clitest.Program{Name: "bootstrap", Run: run}
+
+// call runs bootstrap in process and returns its stdout, its stderr and its exit status.
+var call = prog.Call
 
 // depthError plants a best total depth of 8 blocks: error = 5 + |depth − 8| + noise.
 func depthError(c formats.Config) float64 {
@@ -32,7 +31,7 @@ func depthError(c formats.Config) float64 {
 func TestRoundTrip(t *testing.T) {
 	space, _ := formats.LookupSpace("anynetx-e-mnist")
 	in := designtest.Stream(t, space, 300, 1, depthError)
-	out, stderr, code := call(t, in, "-B", "2000")
+	out, stderr, code := call(in, "-B", "2000")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -90,7 +89,7 @@ func TestRoundTrip(t *testing.T) {
 func TestNarrowsWithN(t *testing.T) {
 	space, _ := formats.LookupSpace("anynetx-e-mnist")
 	width := func(n int) float64 {
-		out, stderr, code := call(t, designtest.Stream(t, space, n, 2, depthError), "-B", "2000", "--params", "depth")
+		out, stderr, code := call(designtest.Stream(t, space, n, 2, depthError), "-B", "2000", "--params", "depth")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
@@ -133,7 +132,7 @@ func TestBadInput(t *testing.T) {
 		{"mixed spaces", mixed, nil, 1, "the records come from 2 spaces"},
 		{"bad params", good, []string{"--params", "depth,zz"}, 2, `"zz" is not a parameter`},
 	} {
-		_, stderr, code := call(t, c.stdin, c.args...)
+		_, stderr, code := call(c.stdin, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%s: exit %d, stderr %q; want exit %d with %q", c.name, code, stderr, c.code, c.want)
 		}

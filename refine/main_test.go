@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/ddstools/dds/internal/clitest"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -10,16 +11,14 @@ import (
 
 	"github.com/ddstools/dds/bootstrap/design/designtest"
 	"github.com/ddstools/dds/formats"
-	"github.com/ddstools/dds/internal/cli"
 	"github.com/ddstools/dds/sample/sampler"
 )
 
-func call(t *testing.T, stdin []byte, args ...string) ([]byte, string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := cli.Code("refine", run(args, bytes.NewReader(stdin), &out, &errb), &errb)
-	return out.Bytes(), errb.String(), code
-}
+// prog is refine, run in process.
+var prog = clitest.Program{Name: "refine", Run: run}
+
+// call runs refine in process and returns its stdout, its stderr and its exit status.
+var call = prog.Call
 
 // plantedSpace is an AnyNet space whose models often share their group width (g ∈
 // {8, 16}), always share b = 1, and have 1 or 2 blocks per stage.
@@ -65,7 +64,7 @@ func plantedError(c formats.Config) float64 {
 
 func TestAutoPicksPlantedHelp(t *testing.T) {
 	in := designtest.Stream(t, plantedSpace(), 600, 1, plantedError)
-	out, stderr, code := call(t, in, "--auto", "--normalize", "none")
+	out, stderr, code := call(in, "--auto", "--normalize", "none")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -122,7 +121,7 @@ func TestStepToRegNet(t *testing.T) {
 		r := rand.New(rand.NewPCG(uint64(c.Seed), 3))
 		return 10 + 20*f.EFit + 0.5*r.NormFloat64()
 	})
-	out, stderr, code := call(t, in, "--step", "quantized_linear", "--max-efit", "0.15", "--min-models", "5")
+	out, stderr, code := call(in, "--step", "quantized_linear", "--max-efit", "0.15", "--min-models", "5")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -166,7 +165,7 @@ func TestBadInput(t *testing.T) {
 		{"few", designtest.Stream(t, plantedSpace(), 6, 1, plantedError), []string{"--auto"}, 1, "at least 10 evaluated models"},
 		{"not ready", in, []string{"--step", "quantized_linear"}, 1, "add shared_b and shared_g first"},
 	} {
-		_, stderr, code := call(t, c.stdin, c.args...)
+		_, stderr, code := call(c.stdin, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%s: exit %d, stderr %q; want exit %d with %q", c.name, code, stderr, c.code, c.want)
 		}
@@ -182,7 +181,7 @@ func TestRegNetSpaceGuarantees(t *testing.T) {
 	in := designtest.Stream(t, rs, 60, 1, func(c formats.Config) float64 {
 		return 10 + 0.5*rand.New(rand.NewPCG(uint64(c.Seed), 3)).NormFloat64()
 	})
-	_, stderr, _ := call(t, in, "--auto", "--normalize", "none", "--min-models", "5")
+	_, stderr, _ := call(in, "--auto", "--normalize", "none", "--min-models", "5")
 	t.Logf("evidence:\n%s", stderr)
 	capped := 0
 	for _, c := range configsOf(t, in) {
@@ -240,7 +239,7 @@ func TestStepPlotNoneSatisfy(t *testing.T) {
 		}
 	}
 	plot := filepath.Join(t.TempDir(), "refine.png")
-	_, stderr, code := call(t, in, "--step", "shared_b", "--min-models", "2", "--plot", plot)
+	_, stderr, code := call(in, "--step", "shared_b", "--min-models", "2", "--plot", plot)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -257,7 +256,7 @@ func TestAutoNoStep(t *testing.T) {
 	in := designtest.Stream(t, rs, 30, 1, func(c formats.Config) float64 {
 		return 10 + 0.5*rand.New(rand.NewPCG(uint64(c.Seed), 3)).NormFloat64()
 	})
-	out, stderr, code := call(t, in, "--auto", "--normalize", "none", "--min-models", "30")
+	out, stderr, code := call(in, "--auto", "--normalize", "none", "--min-models", "30")
 	if code != ExitNoStep || len(out) != 0 {
 		t.Fatalf("exit %d with %d bytes written, want exit %d and nothing; stderr:\n%s", code, len(out), ExitNoStep, stderr)
 	}

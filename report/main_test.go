@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/ddstools/dds/internal/clitest"
 	"image/png"
 	"math"
 	"math/rand/v2"
@@ -19,7 +20,6 @@ import (
 	"github.com/ddstools/dds/bootstrap/design"
 	"github.com/ddstools/dds/bootstrap/design/designtest"
 	"github.com/ddstools/dds/formats"
-	"github.com/ddstools/dds/internal/cli"
 	"golang.org/x/sys/unix"
 )
 
@@ -75,12 +75,11 @@ func writeChain(t testing.TB, dir string, n, spaces, epochs int) {
 	}
 }
 
-func call(t *testing.T, args ...string) (string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := cli.Code("report", run(args, nil, &out, &errb), &errb)
-	return errb.String(), code
-}
+// prog is report, run in process.
+var prog = clitest.Program{Name: "report", Run: run}
+
+// call runs report in process and returns its stdout, its stderr and its exit status.
+var call = prog.Call
 
 // external returns every reference of the page to something outside itself: a src
 // or href that is not a fragment (#...) or a data: URL, an @import, or a url()
@@ -128,7 +127,7 @@ func TestChainReport(t *testing.T) {
 	dir := t.TempDir()
 	writeChain(t, dir, n, spaces, epochs)
 	out := filepath.Join(t.TempDir(), "report.html")
-	stderr, code := call(t, "-B", "500", "--min-models", "5", "--max-efit", "100", "-o", out, dir)
+	_, stderr, code := call(nil, "-B", "500", "--min-models", "5", "--max-efit", "100", "-o", out, dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -386,7 +385,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-o", out, t.TempDir()}, 1, "no *.eval.arrows"},
 		{[]string{"-o", out, "--labels", "a,b", junk}, 2, "2 labels for 1 spaces"},
 	} {
-		stderr, code := call(t, c.args...)
+		_, stderr, code := call(nil, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.msg) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and one line with %q", c.args, code, stderr, c.code, c.msg)
 		}

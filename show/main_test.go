@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/ddstools/dds/internal/clitest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,16 +16,15 @@ import (
 
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/formats/anynet"
-	"github.com/ddstools/dds/internal/cli"
 	"github.com/ddstools/dds/sample/sampler"
 	"github.com/ddstools/dds/train/safetensors"
 )
 
-func call(stdin []byte, args ...string) (string, string, int) {
-	var out, errb bytes.Buffer
-	code := cli.Code("show", run(args, bytes.NewReader(stdin), &out, &errb), &errb)
-	return out.String(), errb.String(), code
-}
+// prog is show, run in process.
+var prog = clitest.Program{Name: "show", Run: run}
+
+// call runs show in process and returns its stdout, its stderr and its exit status.
+var call = prog.Call
 
 func zooStream(t *testing.T) []byte {
 	m, _ := anynet.LookupModel("RegNetY-200MF")
@@ -43,7 +43,7 @@ func TestShow(t *testing.T) {
 	data := zooStream(t)
 	two := append(append([]byte{}, data...), data...)
 	out, stderr, code := call(two, "-c", "space,block,stages")
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[1], "zoo:RegNetY-200MF  y") {
 		t.Fatalf("exit %d %s\n%s", code, stderr, out)
 	}
@@ -51,7 +51,7 @@ func TestShow(t *testing.T) {
 	os.WriteFile(path, data, 0o644)
 	out, _, code = call(nil, "-f", "jsonl", path)
 	var row map[string]any
-	if err := json.Unmarshal([]byte(out), &row); err != nil || code != 0 || row["block"] != "y" {
+	if err := json.Unmarshal(out, &row); err != nil || code != 0 || row["block"] != "y" {
 		t.Fatalf("jsonl %q: %v", out, err)
 	}
 }
@@ -131,7 +131,7 @@ func TestShowMerge(t *testing.T) {
 		t.Errorf("sizes %v: --compression made no difference", sizes)
 	}
 	out, _, code := call(nil, "-f", "arrows", "-c", "id,flops", "--limit", "3", a, b)
-	if n, _ := firstStreamRows(t, []byte(out)); code != 0 || n != 3 {
+	if n, _ := firstStreamRows(t, out); code != 0 || n != 3 {
 		t.Errorf("-c id,flops --limit 3: exit %d, %d rows", code, n)
 	}
 }
@@ -148,7 +148,7 @@ func mustRead(t *testing.T, path string) string {
 func TestShowCSVAndInt64(t *testing.T) {
 	data := zooStream(t)
 	out, stderr, code := call(data, "-f", "csv", "-c", "id,seed,stages,regnet_w0")
-	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	recs, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
 	if code != 0 || err != nil || len(recs) != 2 {
 		t.Fatalf("exit %d %s, %v:\n%s", code, stderr, err, out)
 	}
@@ -165,14 +165,14 @@ func TestShowCSVAndInt64(t *testing.T) {
 	for _, mode := range []string{"number", "string"} {
 		out, _, _ := call(data, "-f", "jsonl", "--int64", mode, "-c", "seed,flops")
 		var row map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(out), &row); err != nil {
+		if err := json.Unmarshal(out, &row); err != nil {
 			t.Fatal(err)
 		}
 		quoted := row["seed"][0] == '"'
 		if quoted != (mode == "string") || strings.Trim(string(row["seed"]), `"`) != recs[1][1] {
 			t.Errorf("--int64 %s: seed %s (CSV %s)", mode, row["seed"], recs[1][1])
 		}
-		if !strings.HasPrefix(out, `{"seed":`) {
+		if !strings.HasPrefix(string(out), `{"seed":`) {
 			t.Errorf("keys not in the order asked: %s", out)
 		}
 	}
@@ -182,7 +182,7 @@ func TestShowFlagsAfterFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.arrows")
 	os.WriteFile(path, zooStream(t), 0o644)
 	out, stderr, code := call(nil, path, "-f", "jsonl", "-c", "id")
-	if code != 0 || !strings.HasPrefix(out, `{"id":"`) {
+	if code != 0 || !strings.HasPrefix(string(out), `{"id":"`) {
 		t.Errorf("show FILE -f jsonl -c id: exit %d %s %q", code, stderr, out)
 	}
 }
@@ -253,5 +253,5 @@ func TestShowWeights(t *testing.T) {
 
 func zooID(t *testing.T) string {
 	out, _, _ := call(zooStream(t), "-f", "csv", "-c", "id")
-	return strings.Split(out, "\n")[1]
+	return strings.Split(string(out), "\n")[1]
 }

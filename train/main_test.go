@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/ddstools/dds/internal/clitest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,17 +16,14 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/formats/anynet"
-	"github.com/ddstools/dds/internal/cli"
 	"github.com/ddstools/dds/sample/sampler"
 )
 
-// call runs train in-process and returns stdout, stderr and the exit code.
-func call(t *testing.T, stdin []byte, args ...string) ([]byte, string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := cli.Code("train", run(args, bytes.NewReader(stdin), &out, &errb), &errb)
-	return out.Bytes(), errb.String(), code
-}
+// prog is train, run in process.
+var prog = clitest.Program{Name: "train", Run: run}
+
+// call runs train in process and returns its stdout, its stderr and its exit status.
+var call = prog.Call
 
 // configs encodes small X networks for 8x8x3 images as a config stream.
 func configs(t *testing.T, nets ...anynet.Net) []byte {
@@ -110,7 +108,7 @@ func sameRecords(t *testing.T, a, b []byte) {
 
 func TestTrainStream(t *testing.T) {
 	in := configs(t, tiny(8, 16, 4), tiny(16, 16, 8), tiny(12, 16, 8))
-	out, stderr, code := call(t, in, "--data", synth, "--epochs", "2", "--batch", "32")
+	out, stderr, code := call(in, "--data", synth, "--epochs", "2", "--batch", "32")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -128,7 +126,7 @@ func TestTrainStream(t *testing.T) {
 	if !strings.Contains(stderr, "3 models") || !strings.Contains(stderr, "2 ok, 0 diverged, 1 failed") {
 		t.Errorf("summary: %q", stderr)
 	}
-	again, _, _ := call(t, in, "--data", synth, "--epochs", "2", "--batch", "32")
+	again, _, _ := call(in, "--data", synth, "--epochs", "2", "--batch", "32")
 	sameRecords(t, out, again)
 }
 
@@ -159,7 +157,7 @@ func TestBadInput(t *testing.T) {
 		{"cuda", nil, []string{"--device", "cuda"}, 1, "cuda: CUDA library not found"},
 		{"bad device", nil, []string{"--device", "gpu"}, 2, `--device "gpu": want cpu, cuda, cuda:N or auto`},
 	} {
-		_, stderr, code := call(t, c.stdin, c.args...)
+		_, stderr, code := call(c.stdin, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
 			t.Errorf("%s: exit %d, stderr %q; want exit %d and one line with %q", c.name, code, stderr, c.code, c.want)
 		}
@@ -167,7 +165,7 @@ func TestBadInput(t *testing.T) {
 	// Labels beyond the network's outputs: a failed record, not a crash.
 	few := tiny(8, 16, 4)
 	few.Classes = 2
-	out, stderr, code := call(t, configs(t, few, tiny(8, 16, 4)), "--data", synth, "--epochs", "1", "--batch", "64")
+	out, stderr, code := call(configs(t, few, tiny(8, 16, 4)), "--data", synth, "--epochs", "1", "--batch", "64")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -281,7 +279,7 @@ func TestRecipeOverrides(t *testing.T) {
 	}
 	w.Close()
 
-	out, stderr, code := call(t, buf.Bytes(), "--data", synth, "--epochs", "1", "--batch", "64", "--lr", "0.1")
+	out, stderr, code := call(buf.Bytes(), "--data", synth, "--epochs", "1", "--batch", "64", "--lr", "0.1")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
