@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"github.com/ddstools/dds/internal/clitest"
 	"strings"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/formats/anynet"
+	"github.com/ddstools/dds/internal/clitest"
 	"github.com/ddstools/dds/sample/sampler"
 	"github.com/ddstools/dds/train/cpu"
 	"github.com/ddstools/dds/train/engine"

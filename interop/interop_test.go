@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/testenv"
 )
 
 // jsFiles are copied from this folder into the directory where npm installs.
@@ -146,18 +147,12 @@ func TestJSReadsSampleStreams(t *testing.T) {
 }
 
 // needTool returns the path of a program the test needs. Without it the test is
-// skipped, or fails when the environment variable CI is set: CI must run it.
+// skipped, or fails under CI (testenv.Require).
 func needTool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s not found (%v) and CI is set: this acceptance test must run in CI; install nodejs and npm (apt-get install -y nodejs npm)", name, err)
-	}
-	t.Skipf("%s not found (%v): skipping the JavaScript interop test; install nodejs and npm to run it (with CI set it fails instead)", name, err)
-	return ""
+	testenv.Require(t, name+" for the JavaScript interop test (apt-get install -y nodejs npm)", err)
+	return p
 }
 
 // run runs a command and returns its stdout and stderr, failing the test on error.

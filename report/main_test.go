@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"github.com/ddstools/dds/internal/clitest"
 	"image/png"
 	"math"
 	"math/rand/v2"
@@ -20,6 +19,8 @@ import (
 	"github.com/ddstools/dds/bootstrap/design"
 	"github.com/ddstools/dds/bootstrap/design/designtest"
 	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/clitest"
+	"github.com/ddstools/dds/internal/testenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -168,12 +169,7 @@ func TestChainReport(t *testing.T) {
 // table row for every model.
 func chromium(t *testing.T, page string, figures int, ids [][]string) {
 	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("chromium not found (%v) and CI is set: this test must run in CI (apt-get install -y chromium)", err)
-		}
-		t.Skipf("chromium not found (%v): skipping the rendering check; install Debian's chromium to run it (with CI set it fails instead)", err)
-	}
+	testenv.Require(t, "chromium for the rendering check (apt-get install -y chromium)", err)
 	tmp := t.TempDir()
 	shot := filepath.Join(tmp, "report.png")
 	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

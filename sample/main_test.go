@@ -2,13 +2,13 @@ package main
 
 import (
 	"bytes"
-	"github.com/ddstools/dds/internal/clitest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/clitest"
 )
 
 // prog is sample, run in process.

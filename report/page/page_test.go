@@ -13,7 +13,6 @@ import (
 	"github.com/ddstools/dds/bootstrap/design/designtest"
 	"github.com/ddstools/dds/bootstrap/stats"
 	"github.com/ddstools/dds/formats"
-
 	"github.com/ddstools/dds/internal/approx"
 )
 
