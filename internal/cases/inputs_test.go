@@ -1,0 +1,69 @@
+package cases
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/ddstools/dds/bootstrap/design/designtest"
+	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/golden"
+	"github.com/ddstools/dds/sample/sampler"
+)
+
+// inputs is the folder of the streams the regression cases read.
+var inputs = filepath.Join("..", "..", "testdata", "cases", "inputs")
+
+// TestInputs checks that the committed input streams of the cases are what their
+// makers below write (go test -update rewrites them): configs.arrows, 6 configs
+// of anynetx-a-mnist; evaluated.arrows, 6 of them trained and evaluated for 3
+// epochs with a planted error; a.arrows and e.arrows, 200 models of anynetx-a-mnist
+// and anynetx-e-mnist whose errors are unit noise around 10 and 8; depth.arrows,
+// 300 of anynetx-e-mnist whose best total depth is 8; refine.arrows, 400 of
+// anynetx-a-mnist where a shared group width helps by 3 points and non-decreasing
+// widths hurt by 4.
+func TestInputs(t *testing.T) {
+	a, _ := formats.LookupSpace("anynetx-a-mnist")
+	e, _ := formats.LookupSpace("anynetx-e-mnist")
+	var configs bytes.Buffer
+	if err := sampler.WriteStream(&configs, a, sampler.Options{N: 6, Seed: 1}, formats.Provenance{Producer: "test"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	noise := func(mean float64) func(formats.Config) float64 {
+		return func(c formats.Config) float64 {
+			return mean + rand.New(rand.NewPCG(uint64(c.Seed), 9)).NormFloat64()
+		}
+	}
+	depth := func(c formats.Config) float64 {
+		r := rand.New(rand.NewPCG(uint64(c.Seed), 1))
+		return 5 + math.Abs(float64(c.Net.Depth())-8) + 0.3*r.NormFloat64()
+	}
+	planted := func(c formats.Config) float64 {
+		e := 20 + rand.New(rand.NewPCG(uint64(c.Seed), 2)).NormFloat64()
+		st := c.Net.Stages
+		shared, nondec := true, true
+		for i := 1; i < len(st); i++ {
+			shared = shared && st[i].G == st[0].G
+			nondec = nondec && st[i].W >= st[i-1].W
+		}
+		if shared {
+			e -= 3
+		}
+		if nondec {
+			e += 4
+		}
+		return e
+	}
+	for name, b := range map[string][]byte{
+		"configs.arrows":   configs.Bytes(),
+		"evaluated.arrows": designtest.Evaluated(t, a, 6, 1, 3, noise(10)),
+		"a.arrows":         designtest.Stream(t, a, 200, 1, noise(10)),
+		"e.arrows":         designtest.Stream(t, e, 200, 1, noise(8)),
+		"depth.arrows":     designtest.Stream(t, e, 300, 1, depth),
+		"refine.arrows":    designtest.Stream(t, a, 400, 1, planted),
+	} {
+		golden.Check(t, filepath.Join(inputs, name), b)
+	}
+}
