@@ -19,14 +19,14 @@ var inputs = filepath.Join("..", "..", "testdata", "cases", "inputs")
 // TestInputs checks that the committed input streams of the cases are what their
 // makers below write (go test -update rewrites them): configs.arrows, 6 configs
 // of anynetx-a-mnist; evaluated.arrows, 6 of them trained and evaluated for 3
-// epochs with a planted error; a.arrows and e.arrows, 200 models of anynetx-a-mnist
-// and anynetx-e-mnist whose errors are unit noise around 10 and 8; depth.arrows,
-// 300 of anynetx-e-mnist whose best total depth is 8; refine.arrows, 400 of
+// epochs with a planted error; a.arrows and c.arrows, 200 models of anynetx-a-mnist
+// and anynetx-c-mnist whose errors are unit noise around 10 and 8; depth.arrows,
+// 300 of anynetx-a-mnist whose best total depth is 8; refine.arrows, 400 of
 // anynetx-a-mnist where a shared group width helps by 3 points and non-decreasing
 // widths hurt by 4.
 func TestInputs(t *testing.T) {
 	a, _ := formats.LookupSpace("anynetx-a-mnist")
-	e, _ := formats.LookupSpace("anynetx-e-mnist")
+	c, _ := formats.LookupSpace("anynetx-c-mnist")
 	var configs bytes.Buffer
 	if err := sampler.WriteStream(&configs, a, sampler.Options{N: 6, Seed: 1}, formats.Provenance{Producer: "test"}, nil); err != nil {
 		t.Fatal(err)
@@ -60,8 +60,8 @@ func TestInputs(t *testing.T) {
 		"configs.arrows":   configs.Bytes(),
 		"evaluated.arrows": designtest.Evaluated(t, a, 6, 1, 3, noise(10)),
 		"a.arrows":         designtest.Stream(t, a, 200, 1, noise(10)),
-		"e.arrows":         designtest.Stream(t, e, 200, 1, noise(8)),
-		"depth.arrows":     designtest.Stream(t, e, 300, 1, depth),
+		"c.arrows":         designtest.Stream(t, c, 200, 1, noise(8)),
+		"depth.arrows":     designtest.Stream(t, a, 300, 1, depth),
 		"refine.arrows":    designtest.Stream(t, a, 400, 1, planted),
 	} {
 		golden.Check(t, filepath.Join(inputs, name), b)
