@@ -13,11 +13,8 @@ import (
 	"github.com/ddstools/dds/internal/clitest"
 )
 
-// prog is compare, run in process.
+// prog runs compare in process; prog.Call returns its stdout, stderr and exit status.
 var prog = clitest.Program{Name: "compare", Run: run}
-
-// call runs compare in process and returns its stdout, its stderr and its exit status.
-var call = prog.Call
 
 func TestCompare(t *testing.T) {
 	dir := t.TempDir()
@@ -40,7 +37,7 @@ func TestCompare(t *testing.T) {
 		args = append(args, p)
 	}
 	png := filepath.Join(dir, "edf.png")
-	stdout, stderr, code := call(nil, append([]string{"--plot", png, "--labels", "A,A again,E"}, args...)...)
+	stdout, stderr, code := prog.Call(nil, append([]string{"--plot", png, "--labels", "A,A again,E"}, args...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -17,11 +17,8 @@ import (
 	"github.com/ddstools/dds/train/trainer"
 )
 
-// prog is evaluate, run in process.
+// prog runs evaluate in process; prog.Call returns its stdout, stderr and exit status.
 var prog = clitest.Program{Name: "evaluate", Run: run}
-
-// call runs evaluate in process and returns its stdout, its stderr and its exit status.
-var call = prog.Call
 
 const synth = "synthetic:8x8x3:4:256:64"
 
@@ -80,7 +77,7 @@ func trained(t *testing.T) []byte {
 
 func TestEvaluate(t *testing.T) {
 	in := trained(t)
-	out, stderr, code := call(in, "--drop-weights")
+	out, stderr, code := prog.Call(in, "--drop-weights")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -110,7 +107,7 @@ func TestEvaluate(t *testing.T) {
 	if !strings.Contains(stderr, "1 ok, 1 skipped, 1 failed") {
 		t.Errorf("summary %q", stderr)
 	}
-	again, _, _ := call(in, "--drop-weights")
+	again, _, _ := prog.Call(in, "--drop-weights")
 	if !bytes.Equal(out, again) {
 		t.Errorf("two evaluations differ")
 	}
@@ -120,20 +117,9 @@ func TestBadInput(t *testing.T) {
 	var cfgs bytes.Buffer
 	space, _ := formats.LookupSpace("regnetx-mnist")
 	sampler.WriteStream(&cfgs, space, sampler.Options{N: 2, Seed: 1}, formats.Provenance{Producer: "test"}, nil)
-	for _, c := range []struct {
-		name  string
-		stdin []byte
-		args  []string
-		code  int
-		want  string
-	}{
+	prog.CheckFailures(t, []clitest.Failure{
 		{"config stream", cfgs.Bytes(), nil, 1, "input is not a trained stream"},
 		{"bad split", nil, []string{"--split", "val"}, 2, `--split "val"`},
 		{"bad data", trained(t), []string{"--data", "cifar10:/nonexistent"}, 1, "/nonexistent"},
-	} {
-		_, stderr, code := call(c.stdin, c.args...)
-		if code != c.code || !strings.Contains(stderr, c.want) {
-			t.Errorf("%s: exit %d, stderr %q; want exit %d with %q", c.name, code, stderr, c.code, c.want)
-		}
-	}
+	})
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/clitest"
 	"github.com/ddstools/dds/internal/testenv"
 )
 
@@ -238,15 +239,14 @@ func installJS(t *testing.T, npm, dir string) string {
 	return dir
 }
 
-// readGo decodes a config stream with our own reader.
+// readGo decodes a config stream with our own reader: its metadata and configs.
 func readGo(t *testing.T, file string) (map[string]string, []formats.Config) {
 	t.Helper()
-	f, err := os.Open(file)
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rd, err := formats.NewReader(f, file, nil)
+	rd, err := formats.NewReader(bytes.NewReader(b), file, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,18 +259,7 @@ func readGo(t *testing.T, file string) (map[string]string, []formats.Config) {
 	for i, k := range m.Keys() {
 		md[k] = m.Values()[i]
 	}
-	var cs []formats.Config
-	for rd.Next() {
-		got, err := formats.DecodeConfigs(rd.Record())
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs = append(cs, got...)
-	}
-	if err := rd.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return md, cs
+	return md, clitest.Configs(t, b)
 }
 
 // parseJS splits read_arrow.mjs output into the metadata line and the rows.

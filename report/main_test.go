@@ -76,11 +76,8 @@ func writeChain(t testing.TB, dir string, n, spaces, epochs int) {
 	}
 }
 
-// prog is report, run in process.
+// prog runs report in process; prog.Call returns its stdout, stderr and exit status.
 var prog = clitest.Program{Name: "report", Run: run}
-
-// call runs report in process and returns its stdout, its stderr and its exit status.
-var call = prog.Call
 
 // external returns every reference of the page to something outside itself: a src
 // or href that is not a fragment (#...) or a data: URL, an @import, or a url()
@@ -128,7 +125,7 @@ func TestChainReport(t *testing.T) {
 	dir := t.TempDir()
 	writeChain(t, dir, n, spaces, epochs)
 	out := filepath.Join(t.TempDir(), "report.html")
-	_, stderr, code := call(nil, "-B", "500", "--min-models", "5", "--max-efit", "100", "-o", out, dir)
+	_, stderr, code := prog.Call(nil, "-B", "500", "--min-models", "5", "--max-efit", "100", "-o", out, dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -381,7 +378,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-o", out, t.TempDir()}, 1, "no *.eval.arrows"},
 		{[]string{"-o", out, "--labels", "a,b", junk}, 2, "2 labels for 1 spaces"},
 	} {
-		_, stderr, code := call(nil, c.args...)
+		_, stderr, code := prog.Call(nil, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.msg) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and one line with %q", c.args, code, stderr, c.code, c.msg)
 		}

@@ -11,14 +11,11 @@ import (
 	"github.com/ddstools/dds/internal/clitest"
 )
 
-// prog is sample, run in process.
+// prog runs sample in process; prog.Call returns its stdout, stderr and exit status.
 var prog = clitest.Program{Name: "sample", Run: run}
 
-// call runs sample in process and returns its stdout, its stderr and its exit status.
-var call = prog.Call
-
 func TestModel(t *testing.T) {
-	out, stderr, code := call(nil, "--model", "RegNetX-200MF")
+	out, stderr, code := prog.Call(nil, "--model", "RegNetX-200MF")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -54,11 +51,11 @@ func TestFileOutputIsByteIdentical(t *testing.T) {
 		return []string{"--space", "regnetx", "-n", "100", "--flops", "360M:400M", "--seed", "1", "-o", filepath.Join(dir, name)}
 	}
 	for _, name := range []string{"a.arrows", "b.arrows"} {
-		if _, stderr, code := call(nil, args(name)...); code != 0 {
+		if _, stderr, code := prog.Call(nil, args(name)...); code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
 	}
-	stdout, _, _ := call(nil, args("-")...)
+	stdout, _, _ := prog.Call(nil, args("-")...)
 	a, _ := os.ReadFile(filepath.Join(dir, "a.arrows"))
 	b, _ := os.ReadFile(filepath.Join(dir, "b.arrows"))
 	if len(a) == 0 || !bytes.Equal(a, b) || !bytes.Equal(a, stdout) {
@@ -72,32 +69,16 @@ func TestFileOutputIsByteIdentical(t *testing.T) {
 
 // TestSpaceRoundTrip feeds --print-space output back through --space - and a file.
 func TestSpaceRoundTrip(t *testing.T) {
-	sp, stderr, code := call(nil, "--space", "anynetx-e-mnist", "--print-space", "--params", ":200K")
+	sp, stderr, code := prog.Call(nil, "--space", "anynetx-e-mnist", "--print-space", "--params", ":200K")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	fromStdin, stderr, code := call(sp, "--space", "-", "-n", "12", "--seed", "4")
+	fromStdin, stderr, code := prog.Call(sp, "--space", "-", "-n", "12", "--seed", "4")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	direct, _, _ := call(nil, "--space", "anynetx-e-mnist", "--params", ":200K", "-n", "12", "--seed", "4")
-	decode := func(b []byte) []formats.Config {
-		rd, err := formats.NewReader(bytes.NewReader(b), "x", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rd.Release()
-		var all []formats.Config
-		for rd.Next() {
-			cs, err := formats.DecodeConfigs(rd.Record())
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, cs...)
-		}
-		return all
-	}
-	a, b := decode(fromStdin), decode(direct)
+	direct, _, _ := prog.Call(nil, "--space", "anynetx-e-mnist", "--params", ":200K", "-n", "12", "--seed", "4")
+	a, b := clitest.Configs(t, fromStdin), clitest.Configs(t, direct)
 	if len(a) != 12 || len(b) != 12 {
 		t.Fatalf("got %d and %d configs", len(a), len(b))
 	}
@@ -113,10 +94,10 @@ func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.arrows")
 	os.WriteFile(garbage, []byte("this is not arrow"), 0o644)
-	sp, _, _ := call(nil, "--space", "regnetx", "--print-space")
+	sp, _, _ := prog.Call(nil, "--space", "regnetx", "--print-space")
 	truncated := filepath.Join(dir, "cut.arrows")
 	os.WriteFile(truncated, sp[:len(sp)-8], 0o644)
-	configs, _, _ := call(nil, "--space", "regnetx-mnist", "-n", "2")
+	configs, _, _ := prog.Call(nil, "--space", "regnetx-mnist", "-n", "2")
 	cases := []struct {
 		name  string
 		stdin []byte
@@ -147,7 +128,7 @@ func TestBadInput(t *testing.T) {
 		{"too many classes", nil, []string{"--model", "RegNetX-200MF", "--classes", "1000000000"}, 2, "-classes: 1000000000 is outside [0, 1048576]"},
 	}
 	for _, c := range cases {
-		out, stderr, code := call(c.stdin, c.args...)
+		out, stderr, code := prog.Call(c.stdin, c.args...)
 		if code != c.code {
 			t.Errorf("%s: exit %d, want %d (stderr %q)", c.name, code, c.code, stderr)
 		}
@@ -161,7 +142,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	out, _, code := call(nil, "--list")
+	out, _, code := prog.Call(nil, "--list")
 	s := string(out)
 	if code != 0 || !strings.Contains(s, "regnety-cifar10") || !strings.Contains(s, "RegNetY-32GF") || !strings.Contains(s, "360M:400M") {
 		t.Errorf("list:\n%s", s)
@@ -172,28 +153,11 @@ func TestList(t *testing.T) {
 // config is built for it, with the strides and the flops bounds of the rule, and an
 // explicit --flops replaces the scaled bounds.
 func TestRetargetedSpace(t *testing.T) {
-	decode := func(out []byte) []formats.Config {
-		t.Helper()
-		rd, err := formats.NewReader(bytes.NewReader(out), "out", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rd.Release()
-		var cs []formats.Config
-		for rd.Next() {
-			c, err := formats.DecodeConfigs(rd.Record())
-			if err != nil {
-				t.Fatal(err)
-			}
-			cs = append(cs, c...)
-		}
-		return cs
-	}
-	out, stderr, code := call(nil, "--space", "regnetx", "--res", "32", "--channels", "1", "--classes", "5", "-n", "4")
+	out, stderr, code := prog.Call(nil, "--space", "regnetx", "--res", "32", "--channels", "1", "--classes", "5", "-n", "4")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	cs := decode(out)
+	cs := clitest.Configs(t, out)
 	if len(cs) != 4 {
 		t.Fatalf("%d configs, want 4", len(cs))
 	}
@@ -207,11 +171,11 @@ func TestRetargetedSpace(t *testing.T) {
 			t.Errorf("config %s: %d flops outside the scaled bounds 117551020:130612245", c.ID, f)
 		}
 	}
-	out, stderr, code = call(nil, "--space", "regnetx", "--res", "32", "--stem-stride", "2", "--flops", "1M:3M", "-n", "2")
+	out, stderr, code = prog.Call(nil, "--space", "regnetx", "--res", "32", "--stem-stride", "2", "--flops", "1M:3M", "-n", "2")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, c := range decode(out) {
+	for _, c := range clitest.Configs(t, out) {
 		if c.Net.StemS != 2 || c.Complexity.Flops < 1e6 || c.Complexity.Flops > 3e6 {
 			t.Errorf("config %s: stem %d, %d flops; want stem 2 and 1M:3M", c.ID, c.Net.StemS, c.Complexity.Flops)
 		}

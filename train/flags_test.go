@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/formats/anynet"
+	"github.com/ddstools/dds/internal/clitest"
 	"github.com/ddstools/dds/sample/sampler"
 )
 
@@ -48,12 +49,12 @@ func TestHostileStreamExit0(t *testing.T) {
 	}
 	check := func(args []string, want [][2]string) {
 		t.Helper()
-		out, stderr, code := call(in.Bytes(), append([]string{"--data", synth, "--epochs", "1", "--batch", "32", "--jobs", "1"}, args...)...)
+		out, stderr, code := prog.Call(in.Bytes(), append([]string{"--data", synth, "--epochs", "1", "--batch", "32", "--jobs", "1"}, args...)...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, stderr)
 		}
 		var got [][2]string
-		for _, rec := range readAll(t, out) {
+		for _, rec := range clitest.Records(t, out) {
 			st := rec.Column(rec.Schema().FieldIndices("status")[0]).(*array.String)
 			er := rec.Column(rec.Schema().FieldIndices("error")[0]).(*array.String)
 			for i := 0; i < st.Len(); i++ {

@@ -40,3 +40,38 @@ func (p Program) CheckUsageErrors(t *testing.T, before, after []string, cases []
 		}
 	}
 }
+
+// Failure is a run of a program that must fail: Name names it in messages, Stdin
+// and Args are its input, Code its exit status and Want a part of its message.
+type Failure = struct {
+	Name  string
+	Stdin []byte
+	Args  []string
+	Code  int
+	Want  string
+}
+
+// CheckFailures runs p once per case and fails t for each run whose exit status
+// is not the case's Code or whose stderr does not hold its Want.
+func (p Program) CheckFailures(t *testing.T, cases []Failure) {
+	t.Helper()
+	p.checkFailures(t, cases, false)
+}
+
+// CheckOneLineFailures is CheckFailures for a program whose failures print only
+// their error: the stderr of each run must also be one line.
+func (p Program) CheckOneLineFailures(t *testing.T, cases []Failure) {
+	t.Helper()
+	p.checkFailures(t, cases, true)
+}
+
+func (p Program) checkFailures(t *testing.T, cases []Failure, oneLine bool) {
+	t.Helper()
+	for _, c := range cases {
+		_, stderr, code := p.Call(c.Stdin, c.Args...)
+		lines := strings.Count(strings.TrimSpace(stderr), "\n") + 1
+		if code != c.Code || !strings.Contains(stderr, c.Want) || oneLine && lines > 1 {
+			t.Errorf("%s: exit %d, stderr %q; want exit %d with %q", c.Name, code, stderr, c.Code, c.Want)
+		}
+	}
+}
