@@ -1,8 +1,18 @@
 // Package golden reads and writes the golden files of tests (under a package's
 // testdata folder): a test compares with them, and `go test -update` rewrites them
-// from what generates them (PyTorch for the oracle tests, the program itself for
-// the regression cases), so that a change to them shows in git diff. Users: the
-// PyTorch oracle tests and internal/cases.
+// from what generates them, so that a change to them shows in git diff. Users: the
+// PyTorch oracle tests, whose golden files hold PyTorch's side so that they run
+// without PyTorch, and internal/cases.
+//
+// -update is a flag only of the test binaries that import this package, so name
+// those packages (with ./... the others refuse the flag):
+//
+//	go test ./train/network ./evaluate/evaluator ./train/safetensors -run Torch -update
+//	go test ./internal/cases ./show ./sample ./compare ./bootstrap ./refine -run 'TestCases|TestInputs' -update
+//
+// The first needs Debian's python3-torch and the peer module ../shared/peer
+// (internal/torchpeer), and the evaluator's also the MNIST data set (train/data);
+// both regenerate byte-identical files.
 package golden
 
 import (
