@@ -9,16 +9,12 @@ import (
 
 	"github.com/ddstools/dds/bootstrap/design/designtest"
 	"github.com/ddstools/dds/formats"
-	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/internal/clitest"
 	"github.com/ddstools/dds/sample/sampler"
 )
 
-func call(t *testing.T, stdin []byte, args ...string) ([]byte, string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := cli.Code("bootstrap", run(args, bytes.NewReader(stdin), &out, &errb), &errb)
-	return out.Bytes(), errb.String(), code
-}
+// prog runs bootstrap in process; prog.Call returns its stdout, stderr and exit status.
+var prog = clitest.Program{Name: "bootstrap", Run: run}
 
 // depthError plants a best total depth of 8 blocks: error = 5 + |depth − 8| + noise.
 func depthError(c formats.Config) float64 {
@@ -32,19 +28,11 @@ func depthError(c formats.Config) float64 {
 func TestRoundTrip(t *testing.T) {
 	space, _ := formats.LookupSpace("anynetx-e-mnist")
 	in := designtest.Stream(t, space, 300, 1, depthError)
-	out, stderr, code := call(t, in, "-B", "2000")
+	out, stderr, code := prog.Call(in, "-B", "2000")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	rd, err := formats.NewReader(bytes.NewReader(out), "out", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spaces, err := formats.ReadSpaces(rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns := spaces[0]
+	ns := clitest.Spaces(t, out)[0]
 	if ns.Parent != "anynetx-e-mnist" || ns.Name != "anynetx-e-mnist+boot" || !strings.Contains(ns.NarrowedBy, "300 models") {
 		t.Errorf("provenance: name %q parent %q narrowed by %q", ns.Name, ns.Parent, ns.NarrowedBy)
 	}
@@ -60,7 +48,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Errorf("table on stderr:\n%s", stderr)
 	}
 	n := 0
-	err = sampler.Run(ns, sampler.Options{N: 50, Seed: 3}, func(c formats.Config) error {
+	err := sampler.Run(ns, sampler.Options{N: 50, Seed: 3}, func(c formats.Config) error {
 		n++
 		if d := float64(c.Net.Depth()); d < depth.Lo || d > depth.Hi {
 			t.Errorf("sampled depth %g outside [%g, %g]", d, depth.Lo, depth.Hi)
@@ -90,13 +78,11 @@ func TestRoundTrip(t *testing.T) {
 func TestNarrowsWithN(t *testing.T) {
 	space, _ := formats.LookupSpace("anynetx-e-mnist")
 	width := func(n int) float64 {
-		out, stderr, code := call(t, designtest.Stream(t, space, n, 2, depthError), "-B", "2000", "--params", "depth")
+		out, stderr, code := prog.Call(designtest.Stream(t, space, n, 2, depthError), "-B", "2000", "--params", "depth")
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
-		rd, _ := formats.NewReader(bytes.NewReader(out), "out", nil)
-		ss, _ := formats.ReadSpaces(rd)
-		d := ss[0].Var("depth")
+		d := clitest.Spaces(t, out)[0].Var("depth")
 		return d.Hi - d.Lo
 	}
 	small, large := width(40), width(600)
@@ -119,23 +105,12 @@ func TestBadInput(t *testing.T) {
 	var cfgs bytes.Buffer
 	sampler.WriteStream(&cfgs, space, sampler.Options{N: 20, Seed: 1}, formats.Provenance{Producer: "test"}, nil)
 	mixed := append(append([]byte{}, good...), designtest.Stream(t, other, 20, 1, depthError)...)
-	for _, c := range []struct {
-		name  string
-		stdin []byte
-		args  []string
-		code  int
-		want  string
-	}{
+	prog.CheckFailures(t, []clitest.Failure{
 		{"no error column", cfgs.Bytes(), nil, 1, `no column "test_error"`},
 		{"other column", good, []string{"--error", "top9"}, 1, `no column "top9"`},
 		{"few models", designtest.Stream(t, space, 5, 1, depthError), nil, 1, "at least 10 evaluated models, the input has 5"},
 		{"nan", nan, nil, 1, "test_error is NaN"},
 		{"mixed spaces", mixed, nil, 1, "the records come from 2 spaces"},
 		{"bad params", good, []string{"--params", "depth,zz"}, 2, `"zz" is not a parameter`},
-	} {
-		_, stderr, code := call(t, c.stdin, c.args...)
-		if code != c.code || !strings.Contains(stderr, c.want) {
-			t.Errorf("%s: exit %d, stderr %q; want exit %d with %q", c.name, code, stderr, c.code, c.want)
-		}
-	}
+	})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -11,8 +10,11 @@ import (
 
 	"github.com/ddstools/dds/bootstrap/design/designtest"
 	"github.com/ddstools/dds/formats"
-	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/internal/clitest"
 )
+
+// prog runs compare in process; prog.Call returns its stdout, stderr and exit status.
+var prog = clitest.Program{Name: "compare", Run: run}
 
 func TestCompare(t *testing.T) {
 	dir := t.TempDir()
@@ -35,21 +37,21 @@ func TestCompare(t *testing.T) {
 		args = append(args, p)
 	}
 	png := filepath.Join(dir, "edf.png")
-	var out, errb bytes.Buffer
-	code := cli.Code("compare", run(append([]string{"--plot", png, "--labels", "A,A again,E"}, args...), nil, &out, &errb), &errb)
+	stdout, stderr, code := prog.Call(nil, append([]string{"--plot", png, "--labels", "A,A again,E"}, args...)...)
 	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errb.String())
+		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(out.String(), "A again") {
-		t.Errorf("labels missing:\n%s", out.String())
+	out := string(stdout)
+	if !strings.Contains(out, "A again") {
+		t.Errorf("labels missing:\n%s", out)
 	}
 	if st, err := os.Stat(png); err != nil || st.Size() == 0 {
 		t.Errorf("figure not written: %v", err)
 	}
-	t.Logf("\n%s", out.String())
+	t.Logf("\n%s", out)
 	// Same distribution: small KS distance; shifted by two standard deviations: large.
 	dSelf, dAgain, dE := -1.0, -1.0, -1.0
-	for _, l := range strings.Split(out.String(), "\n") {
+	for _, l := range strings.Split(out, "\n") {
 		f := strings.Fields(l)
 		switch {
 		case strings.HasPrefix(l, "A  "):

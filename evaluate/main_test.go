@@ -10,19 +10,15 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/formats/anynet"
-	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/internal/clitest"
 	"github.com/ddstools/dds/sample/sampler"
 	"github.com/ddstools/dds/train/cpu"
 	"github.com/ddstools/dds/train/engine"
 	"github.com/ddstools/dds/train/trainer"
 )
 
-func call(t *testing.T, stdin []byte, args ...string) ([]byte, string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := cli.Code("evaluate", run(args, bytes.NewReader(stdin), &out, &errb), &errb)
-	return out.Bytes(), errb.String(), code
-}
+// prog runs evaluate in process; prog.Call returns its stdout, stderr and exit status.
+var prog = clitest.Program{Name: "evaluate", Run: run}
 
 const synth = "synthetic:8x8x3:4:256:64"
 
@@ -81,7 +77,7 @@ func trained(t *testing.T) []byte {
 
 func TestEvaluate(t *testing.T) {
 	in := trained(t)
-	out, stderr, code := call(t, in, "--drop-weights")
+	out, stderr, code := prog.Call(in, "--drop-weights")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -111,7 +107,7 @@ func TestEvaluate(t *testing.T) {
 	if !strings.Contains(stderr, "1 ok, 1 skipped, 1 failed") {
 		t.Errorf("summary %q", stderr)
 	}
-	again, _, _ := call(t, in, "--drop-weights")
+	again, _, _ := prog.Call(in, "--drop-weights")
 	if !bytes.Equal(out, again) {
 		t.Errorf("two evaluations differ")
 	}
@@ -121,20 +117,9 @@ func TestBadInput(t *testing.T) {
 	var cfgs bytes.Buffer
 	space, _ := formats.LookupSpace("regnetx-mnist")
 	sampler.WriteStream(&cfgs, space, sampler.Options{N: 2, Seed: 1}, formats.Provenance{Producer: "test"}, nil)
-	for _, c := range []struct {
-		name  string
-		stdin []byte
-		args  []string
-		code  int
-		want  string
-	}{
+	prog.CheckFailures(t, []clitest.Failure{
 		{"config stream", cfgs.Bytes(), nil, 1, "input is not a trained stream"},
 		{"bad split", nil, []string{"--split", "val"}, 2, `--split "val"`},
 		{"bad data", trained(t), []string{"--data", "cifar10:/nonexistent"}, 1, "/nonexistent"},
-	} {
-		_, stderr, code := call(t, c.stdin, c.args...)
-		if code != c.code || !strings.Contains(stderr, c.want) {
-			t.Errorf("%s: exit %d, stderr %q; want exit %d with %q", c.name, code, stderr, c.code, c.want)
-		}
-	}
+	})
 }

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/clitest"
+	"github.com/ddstools/dds/internal/testenv"
 )
 
 // jsFiles are copied from this folder into the directory where npm installs.
@@ -146,18 +148,12 @@ func TestJSReadsSampleStreams(t *testing.T) {
 }
 
 // needTool returns the path of a program the test needs. Without it the test is
-// skipped, or fails when the environment variable CI is set: CI must run it.
+// skipped, or fails under CI (testenv.Require).
 func needTool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s not found (%v) and CI is set: this acceptance test must run in CI; install nodejs and npm (apt-get install -y nodejs npm)", name, err)
-	}
-	t.Skipf("%s not found (%v): skipping the JavaScript interop test; install nodejs and npm to run it (with CI set it fails instead)", name, err)
-	return ""
+	testenv.Require(t, name+" for the JavaScript interop test (apt-get install -y nodejs npm)", err)
+	return p
 }
 
 // run runs a command and returns its stdout and stderr, failing the test on error.
@@ -243,15 +239,14 @@ func installJS(t *testing.T, npm, dir string) string {
 	return dir
 }
 
-// readGo decodes a config stream with our own reader.
+// readGo decodes a config stream with our own reader: its metadata and configs.
 func readGo(t *testing.T, file string) (map[string]string, []formats.Config) {
 	t.Helper()
-	f, err := os.Open(file)
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rd, err := formats.NewReader(f, file, nil)
+	rd, err := formats.NewReader(bytes.NewReader(b), file, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,18 +259,7 @@ func readGo(t *testing.T, file string) (map[string]string, []formats.Config) {
 	for i, k := range m.Keys() {
 		md[k] = m.Values()[i]
 	}
-	var cs []formats.Config
-	for rd.Next() {
-		got, err := formats.DecodeConfigs(rd.Record())
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs = append(cs, got...)
-	}
-	if err := rd.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return md, cs
+	return md, clitest.Configs(t, b)
 }
 
 // parseJS splits read_arrow.mjs output into the metadata line and the rows.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -10,16 +9,12 @@ import (
 
 	"github.com/ddstools/dds/bootstrap/design/designtest"
 	"github.com/ddstools/dds/formats"
-	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/internal/clitest"
 	"github.com/ddstools/dds/sample/sampler"
 )
 
-func call(t *testing.T, stdin []byte, args ...string) ([]byte, string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := cli.Code("refine", run(args, bytes.NewReader(stdin), &out, &errb), &errb)
-	return out.Bytes(), errb.String(), code
-}
+// prog runs refine in process; prog.Call returns its stdout, stderr and exit status.
+var prog = clitest.Program{Name: "refine", Run: run}
 
 // plantedSpace is an AnyNet space whose models often share their group width (g ∈
 // {8, 16}), always share b = 1, and have 1 or 2 blocks per stage.
@@ -65,7 +60,7 @@ func plantedError(c formats.Config) float64 {
 
 func TestAutoPicksPlantedHelp(t *testing.T) {
 	in := designtest.Stream(t, plantedSpace(), 600, 1, plantedError)
-	out, stderr, code := call(t, in, "--auto", "--normalize", "none")
+	out, stderr, code := prog.Call(in, "--auto", "--normalize", "none")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -85,19 +80,11 @@ func TestAutoPicksPlantedHelp(t *testing.T) {
 	if !strings.Contains(lines["quantized_linear"], "needs b,g") {
 		t.Errorf("quantized_linear offered before shared b and g:\n%s", stderr)
 	}
-	rd, err := formats.NewReader(bytes.NewReader(out), "out", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := formats.ReadSpaces(rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns := ss[0]
+	ns := clitest.Spaces(t, out)[0]
 	if !ns.Has(formats.SharedG) || ns.Var("g") == nil || ns.Var("g1") != nil || ns.Parent != "planted" || ns.Name != "planted+shared_g" {
 		t.Fatalf("next space: %+v", ns)
 	}
-	err = sampler.Run(ns, sampler.Options{N: 30, Seed: 4}, func(c formats.Config) error {
+	err := sampler.Run(ns, sampler.Options{N: 30, Seed: 4}, func(c formats.Config) error {
 		for _, st := range c.Net.Stages {
 			if st.G != c.Net.Stages[0].G {
 				t.Errorf("sampled config does not share g: %+v", c.Net.Stages)
@@ -122,24 +109,16 @@ func TestStepToRegNet(t *testing.T) {
 		r := rand.New(rand.NewPCG(uint64(c.Seed), 3))
 		return 10 + 20*f.EFit + 0.5*r.NormFloat64()
 	})
-	out, stderr, code := call(t, in, "--step", "quantized_linear", "--max-efit", "0.15", "--min-models", "5")
+	out, stderr, code := prog.Call(in, "--step", "quantized_linear", "--max-efit", "0.15", "--min-models", "5")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	rd, err := formats.NewReader(bytes.NewReader(out), "out", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ss, err := formats.ReadSpaces(rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns := ss[0]
+	ns := clitest.Spaces(t, out)[0]
 	if ns.Family != formats.FamilyRegNet || !ns.Has(formats.QuantizedLinear) || ns.Var("w0") == nil || ns.Parent != "anynetx-e-mnist" {
 		t.Fatalf("next space: %+v", ns)
 	}
 	n := 0
-	err = sampler.Run(ns, sampler.Options{N: 10, Seed: 5}, func(c formats.Config) error {
+	err := sampler.Run(ns, sampler.Options{N: 10, Seed: 5}, func(c formats.Config) error {
 		n++
 		if c.RegNet == nil {
 			t.Errorf("config from the RegNet space has no RegNet parameters")
@@ -153,24 +132,13 @@ func TestStepToRegNet(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	in := designtest.Stream(t, plantedSpace(), 30, 1, plantedError)
-	for _, c := range []struct {
-		name  string
-		stdin []byte
-		args  []string
-		code  int
-		want  string
-	}{
+	prog.CheckFailures(t, []clitest.Failure{
 		{"no step", in, nil, 2, "give --step CONSTRAINT or --auto"},
 		{"both", in, []string{"--auto", "--step", "shared_b"}, 2, "give --step CONSTRAINT or --auto"},
 		{"unknown step", in, []string{"--step", "shared_x"}, 2, `--step "shared_x"`},
 		{"few", designtest.Stream(t, plantedSpace(), 6, 1, plantedError), []string{"--auto"}, 1, "at least 10 evaluated models"},
 		{"not ready", in, []string{"--step", "quantized_linear"}, 1, "add shared_b and shared_g first"},
-	} {
-		_, stderr, code := call(t, c.stdin, c.args...)
-		if code != c.code || !strings.Contains(stderr, c.want) {
-			t.Errorf("%s: exit %d, stderr %q; want exit %d with %q", c.name, code, stderr, c.code, c.want)
-		}
-	}
+	})
 }
 
 // TestRegNetSpaceGuarantees runs --auto on a RegNet sweep. Every RegNet has
@@ -182,10 +150,10 @@ func TestRegNetSpaceGuarantees(t *testing.T) {
 	in := designtest.Stream(t, rs, 60, 1, func(c formats.Config) float64 {
 		return 10 + 0.5*rand.New(rand.NewPCG(uint64(c.Seed), 3)).NormFloat64()
 	})
-	_, stderr, _ := call(t, in, "--auto", "--normalize", "none", "--min-models", "5")
+	_, stderr, _ := prog.Call(in, "--auto", "--normalize", "none", "--min-models", "5")
 	t.Logf("evidence:\n%s", stderr)
 	capped := 0
-	for _, c := range configsOf(t, in) {
+	for _, c := range clitest.Configs(t, in) {
 		for _, s := range c.Net.Stages {
 			if s.G != c.Net.Stages[len(c.Net.Stages)-1].G {
 				capped++
@@ -207,30 +175,12 @@ func TestRegNetSpaceGuarantees(t *testing.T) {
 	}
 }
 
-func configsOf(t *testing.T, stream []byte) []formats.Config {
-	t.Helper()
-	rd, err := formats.NewReader(bytes.NewReader(stream), "in", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Release()
-	var cs []formats.Config
-	for rd.Next() {
-		got, err := formats.DecodeConfigs(rd.Record())
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs = append(cs, got...)
-	}
-	return cs
-}
-
 // TestStepPlotNoneSatisfy draws the figure of a --step that no model satisfies
 // (none of these AnyNetX_A models shares b): the step's own curve is left out.
 func TestStepPlotNoneSatisfy(t *testing.T) {
 	as, _ := formats.LookupSpace("anynetx-a-mnist")
 	in := designtest.Stream(t, as, 4, 1, func(c formats.Config) float64 { return 10 + float64(c.Index) })
-	for _, c := range configsOf(t, in) {
+	for _, c := range clitest.Configs(t, in) {
 		shared := true
 		for _, s := range c.Net.Stages {
 			shared = shared && s.B == c.Net.Stages[0].B
@@ -240,7 +190,7 @@ func TestStepPlotNoneSatisfy(t *testing.T) {
 		}
 	}
 	plot := filepath.Join(t.TempDir(), "refine.png")
-	_, stderr, code := call(t, in, "--step", "shared_b", "--min-models", "2", "--plot", plot)
+	_, stderr, code := prog.Call(in, "--step", "shared_b", "--min-models", "2", "--plot", plot)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -257,7 +207,7 @@ func TestAutoNoStep(t *testing.T) {
 	in := designtest.Stream(t, rs, 30, 1, func(c formats.Config) float64 {
 		return 10 + 0.5*rand.New(rand.NewPCG(uint64(c.Seed), 3)).NormFloat64()
 	})
-	out, stderr, code := call(t, in, "--auto", "--normalize", "none", "--min-models", "30")
+	out, stderr, code := prog.Call(in, "--auto", "--normalize", "none", "--min-models", "30")
 	if code != ExitNoStep || len(out) != 0 {
 		t.Fatalf("exit %d with %d bytes written, want exit %d and nothing; stderr:\n%s", code, len(out), ExitNoStep, stderr)
 	}

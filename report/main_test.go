@@ -19,7 +19,8 @@ import (
 	"github.com/ddstools/dds/bootstrap/design"
 	"github.com/ddstools/dds/bootstrap/design/designtest"
 	"github.com/ddstools/dds/formats"
-	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/internal/clitest"
+	"github.com/ddstools/dds/internal/testenv"
 	"github.com/ddstools/dds/refine/refiner"
 	"golang.org/x/sys/unix"
 )
@@ -76,12 +77,8 @@ func writeChain(t testing.TB, dir string, n, spaces, epochs int) {
 	}
 }
 
-func call(t *testing.T, args ...string) (string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := cli.Code("report", run(args, nil, &out, &errb), &errb)
-	return errb.String(), code
-}
+// prog runs report in process; prog.Call returns its stdout, stderr and exit status.
+var prog = clitest.Program{Name: "report", Run: run}
 
 // external returns every reference of the page to something outside itself: a src
 // or href that is not a fragment (#...) or a data: URL, an @import, or a url()
@@ -129,7 +126,7 @@ func TestChainReport(t *testing.T) {
 	dir := t.TempDir()
 	writeChain(t, dir, n, spaces, epochs)
 	out := filepath.Join(t.TempDir(), "report.html")
-	stderr, code := call(t, "-B", "500", "--min-models", "5", "--max-efit", "100", "-o", out, dir)
+	_, stderr, code := prog.Call(nil, "-B", "500", "--min-models", "5", "--max-efit", "100", "-o", out, dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -170,12 +167,7 @@ func TestChainReport(t *testing.T) {
 // table row for every model.
 func chromium(t *testing.T, page string, figures int, ids [][]string) {
 	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("chromium not found (%v) and CI is set: this test must run in CI (apt-get install -y chromium)", err)
-		}
-		t.Skipf("chromium not found (%v): skipping the rendering check; install Debian's chromium to run it (with CI set it fails instead)", err)
-	}
+	testenv.Require(t, "chromium for the rendering check (apt-get install -y chromium)", err)
 	tmp := t.TempDir()
 	shot := filepath.Join(tmp, "report.png")
 	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -387,7 +379,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"-o", out, t.TempDir()}, 1, "no *.eval.arrows"},
 		{[]string{"-o", out, "--labels", "a,b", junk}, 2, "2 labels for 1 spaces"},
 	} {
-		stderr, code := call(t, c.args...)
+		_, stderr, code := prog.Call(nil, c.args...)
 		if code != c.code || !strings.Contains(stderr, c.msg) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d and one line with %q", c.args, code, stderr, c.code, c.msg)
 		}

@@ -8,19 +8,14 @@ import (
 	"testing"
 
 	"github.com/ddstools/dds/formats"
-	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/internal/clitest"
 )
 
-// call runs sample in-process and returns stdout, stderr and the exit code.
-func call(t *testing.T, stdin []byte, args ...string) ([]byte, string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := cli.Code("sample", run(args, bytes.NewReader(stdin), &out, &errb), &errb)
-	return out.Bytes(), errb.String(), code
-}
+// prog runs sample in process; prog.Call returns its stdout, stderr and exit status.
+var prog = clitest.Program{Name: "sample", Run: run}
 
 func TestModel(t *testing.T) {
-	out, stderr, code := call(t, nil, "--model", "RegNetX-200MF")
+	out, stderr, code := prog.Call(nil, "--model", "RegNetX-200MF")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -56,11 +51,11 @@ func TestFileOutputIsByteIdentical(t *testing.T) {
 		return []string{"--space", "regnetx", "-n", "100", "--flops", "360M:400M", "--seed", "1", "-o", filepath.Join(dir, name)}
 	}
 	for _, name := range []string{"a.arrows", "b.arrows"} {
-		if _, stderr, code := call(t, nil, args(name)...); code != 0 {
+		if _, stderr, code := prog.Call(nil, args(name)...); code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
 	}
-	stdout, _, _ := call(t, nil, args("-")...)
+	stdout, _, _ := prog.Call(nil, args("-")...)
 	a, _ := os.ReadFile(filepath.Join(dir, "a.arrows"))
 	b, _ := os.ReadFile(filepath.Join(dir, "b.arrows"))
 	if len(a) == 0 || !bytes.Equal(a, b) || !bytes.Equal(a, stdout) {
@@ -74,32 +69,16 @@ func TestFileOutputIsByteIdentical(t *testing.T) {
 
 // TestSpaceRoundTrip feeds --print-space output back through --space - and a file.
 func TestSpaceRoundTrip(t *testing.T) {
-	sp, stderr, code := call(t, nil, "--space", "anynetx-e-mnist", "--print-space", "--params", ":200K")
+	sp, stderr, code := prog.Call(nil, "--space", "anynetx-e-mnist", "--print-space", "--params", ":200K")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	fromStdin, stderr, code := call(t, sp, "--space", "-", "-n", "12", "--seed", "4")
+	fromStdin, stderr, code := prog.Call(sp, "--space", "-", "-n", "12", "--seed", "4")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	direct, _, _ := call(t, nil, "--space", "anynetx-e-mnist", "--params", ":200K", "-n", "12", "--seed", "4")
-	decode := func(b []byte) []formats.Config {
-		rd, err := formats.NewReader(bytes.NewReader(b), "x", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rd.Release()
-		var all []formats.Config
-		for rd.Next() {
-			cs, err := formats.DecodeConfigs(rd.Record())
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, cs...)
-		}
-		return all
-	}
-	a, b := decode(fromStdin), decode(direct)
+	direct, _, _ := prog.Call(nil, "--space", "anynetx-e-mnist", "--params", ":200K", "-n", "12", "--seed", "4")
+	a, b := clitest.Configs(t, fromStdin), clitest.Configs(t, direct)
 	if len(a) != 12 || len(b) != 12 {
 		t.Fatalf("got %d and %d configs", len(a), len(b))
 	}
@@ -115,10 +94,10 @@ func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.arrows")
 	os.WriteFile(garbage, []byte("this is not arrow"), 0o644)
-	sp, _, _ := call(t, nil, "--space", "regnetx", "--print-space")
+	sp, _, _ := prog.Call(nil, "--space", "regnetx", "--print-space")
 	truncated := filepath.Join(dir, "cut.arrows")
 	os.WriteFile(truncated, sp[:len(sp)-8], 0o644)
-	configs, _, _ := call(t, nil, "--space", "regnetx-mnist", "-n", "2")
+	configs, _, _ := prog.Call(nil, "--space", "regnetx-mnist", "-n", "2")
 	cases := []struct {
 		name  string
 		stdin []byte
@@ -149,7 +128,7 @@ func TestBadInput(t *testing.T) {
 		{"too many classes", nil, []string{"--model", "RegNetX-200MF", "--classes", "1000000000"}, 2, "-classes: 1000000000 is outside [0, 1048576]"},
 	}
 	for _, c := range cases {
-		out, stderr, code := call(t, c.stdin, c.args...)
+		out, stderr, code := prog.Call(c.stdin, c.args...)
 		if code != c.code {
 			t.Errorf("%s: exit %d, want %d (stderr %q)", c.name, code, c.code, stderr)
 		}
@@ -163,7 +142,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestList(t *testing.T) {
-	out, _, code := call(t, nil, "--list")
+	out, _, code := prog.Call(nil, "--list")
 	s := string(out)
 	if code != 0 || !strings.Contains(s, "regnety-cifar10") || !strings.Contains(s, "RegNetY-32GF") || !strings.Contains(s, "360M:400M") {
 		t.Errorf("list:\n%s", s)
@@ -174,28 +153,11 @@ func TestList(t *testing.T) {
 // config is built for it, with the strides and the flops bounds of the rule, and an
 // explicit --flops replaces the scaled bounds.
 func TestRetargetedSpace(t *testing.T) {
-	decode := func(out []byte) []formats.Config {
-		t.Helper()
-		rd, err := formats.NewReader(bytes.NewReader(out), "out", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rd.Release()
-		var cs []formats.Config
-		for rd.Next() {
-			c, err := formats.DecodeConfigs(rd.Record())
-			if err != nil {
-				t.Fatal(err)
-			}
-			cs = append(cs, c...)
-		}
-		return cs
-	}
-	out, stderr, code := call(t, nil, "--space", "regnetx", "--res", "32", "--channels", "1", "--classes", "5", "-n", "4")
+	out, stderr, code := prog.Call(nil, "--space", "regnetx", "--res", "32", "--channels", "1", "--classes", "5", "-n", "4")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	cs := decode(out)
+	cs := clitest.Configs(t, out)
 	if len(cs) != 4 {
 		t.Fatalf("%d configs, want 4", len(cs))
 	}
@@ -209,11 +171,11 @@ func TestRetargetedSpace(t *testing.T) {
 			t.Errorf("config %s: %d flops outside the scaled bounds 117551020:130612245", c.ID, f)
 		}
 	}
-	out, stderr, code = call(t, nil, "--space", "regnetx", "--res", "32", "--stem-stride", "2", "--flops", "1M:3M", "-n", "2")
+	out, stderr, code = prog.Call(nil, "--space", "regnetx", "--res", "32", "--stem-stride", "2", "--flops", "1M:3M", "-n", "2")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, c := range decode(out) {
+	for _, c := range clitest.Configs(t, out) {
 		if c.Net.StemS != 2 || c.Complexity.Flops < 1e6 || c.Complexity.Flops > 3e6 {
 			t.Errorf("config %s: stem %d, %d flops; want stem 2 and 1M:3M", c.ID, c.Net.StemS, c.Complexity.Flops)
 		}

@@ -15,16 +15,13 @@ import (
 
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/formats/anynet"
-	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/internal/clitest"
 	"github.com/ddstools/dds/sample/sampler"
 	"github.com/ddstools/dds/train/safetensors"
 )
 
-func call(stdin []byte, args ...string) (string, string, int) {
-	var out, errb bytes.Buffer
-	code := cli.Code("show", run(args, bytes.NewReader(stdin), &out, &errb), &errb)
-	return out.String(), errb.String(), code
-}
+// prog runs show in process; prog.Call returns its stdout, stderr and exit status.
+var prog = clitest.Program{Name: "show", Run: run}
 
 func zooStream(t *testing.T) []byte {
 	m, _ := anynet.LookupModel("RegNetY-200MF")
@@ -42,16 +39,16 @@ func zooStream(t *testing.T) []byte {
 func TestShow(t *testing.T) {
 	data := zooStream(t)
 	two := append(append([]byte{}, data...), data...)
-	out, stderr, code := call(two, "-c", "space,block,stages")
-	lines := strings.Split(strings.TrimSpace(out), "\n")
+	out, stderr, code := prog.Call(two, "-c", "space,block,stages")
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[1], "zoo:RegNetY-200MF  y") {
 		t.Fatalf("exit %d %s\n%s", code, stderr, out)
 	}
 	path := filepath.Join(t.TempDir(), "c.arrows")
 	os.WriteFile(path, data, 0o644)
-	out, _, code = call(nil, "-f", "jsonl", path)
+	out, _, code = prog.Call(nil, "-f", "jsonl", path)
 	var row map[string]any
-	if err := json.Unmarshal([]byte(out), &row); err != nil || code != 0 || row["block"] != "y" {
+	if err := json.Unmarshal(out, &row); err != nil || code != 0 || row["block"] != "y" {
 		t.Fatalf("jsonl %q: %v", out, err)
 	}
 }
@@ -74,7 +71,7 @@ func TestShowBadInput(t *testing.T) {
 		{data, []string{"-", "/nonexistent.arrows"}, 1, "/nonexistent.arrows: "},
 	}
 	for _, c := range cases {
-		_, stderr, code := call(c.stdin, c.args...)
+		_, stderr, code := prog.Call(c.stdin, c.args...)
 		if code != c.code || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d stderr %q, want %d and %q", c.args, code, stderr, c.code, c.want)
 		}
@@ -116,7 +113,7 @@ func TestShowMerge(t *testing.T) {
 	sizes := map[string]int{}
 	for _, codec := range []string{"zstd", "lz4", "none"} {
 		merged := filepath.Join(dir, "m."+codec+".arrows")
-		_, stderr, code := call(data, "-f", "arrows", a, "-", b, "-o", merged, "--compression", codec)
+		_, stderr, code := prog.Call(data, "-f", "arrows", a, "-", b, "-o", merged, "--compression", codec)
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", codec, code, stderr)
 		}
@@ -130,8 +127,8 @@ func TestShowMerge(t *testing.T) {
 	if sizes["none"] == sizes["zstd"] || sizes["none"] == sizes["lz4"] {
 		t.Errorf("sizes %v: --compression made no difference", sizes)
 	}
-	out, _, code := call(nil, "-f", "arrows", "-c", "id,flops", "--limit", "3", a, b)
-	if n, _ := firstStreamRows(t, []byte(out)); code != 0 || n != 3 {
+	out, _, code := prog.Call(nil, "-f", "arrows", "-c", "id,flops", "--limit", "3", a, b)
+	if n, _ := firstStreamRows(t, out); code != 0 || n != 3 {
 		t.Errorf("-c id,flops --limit 3: exit %d, %d rows", code, n)
 	}
 }
@@ -147,8 +144,8 @@ func mustRead(t *testing.T, path string) string {
 
 func TestShowCSVAndInt64(t *testing.T) {
 	data := zooStream(t)
-	out, stderr, code := call(data, "-f", "csv", "-c", "id,seed,stages,regnet_w0")
-	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	out, stderr, code := prog.Call(data, "-f", "csv", "-c", "id,seed,stages,regnet_w0")
+	recs, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
 	if code != 0 || err != nil || len(recs) != 2 {
 		t.Fatalf("exit %d %s, %v:\n%s", code, stderr, err, out)
 	}
@@ -163,16 +160,16 @@ func TestShowCSVAndInt64(t *testing.T) {
 		t.Errorf("regnet_w0 %q", recs[1][3])
 	}
 	for _, mode := range []string{"number", "string"} {
-		out, _, _ := call(data, "-f", "jsonl", "--int64", mode, "-c", "seed,flops")
+		out, _, _ := prog.Call(data, "-f", "jsonl", "--int64", mode, "-c", "seed,flops")
 		var row map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(out), &row); err != nil {
+		if err := json.Unmarshal(out, &row); err != nil {
 			t.Fatal(err)
 		}
 		quoted := row["seed"][0] == '"'
 		if quoted != (mode == "string") || strings.Trim(string(row["seed"]), `"`) != recs[1][1] {
 			t.Errorf("--int64 %s: seed %s (CSV %s)", mode, row["seed"], recs[1][1])
 		}
-		if !strings.HasPrefix(out, `{"seed":`) {
+		if !strings.HasPrefix(string(out), `{"seed":`) {
 			t.Errorf("keys not in the order asked: %s", out)
 		}
 	}
@@ -181,8 +178,8 @@ func TestShowCSVAndInt64(t *testing.T) {
 func TestShowFlagsAfterFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.arrows")
 	os.WriteFile(path, zooStream(t), 0o644)
-	out, stderr, code := call(nil, path, "-f", "jsonl", "-c", "id")
-	if code != 0 || !strings.HasPrefix(out, `{"id":"`) {
+	out, stderr, code := prog.Call(nil, path, "-f", "jsonl", "-c", "id")
+	if code != 0 || !strings.HasPrefix(string(out), `{"id":"`) {
 		t.Errorf("show FILE -f jsonl -c id: exit %d %s %q", code, stderr, out)
 	}
 }
@@ -223,7 +220,7 @@ func TestShowWeights(t *testing.T) {
 	data := trainedStream(t, formats.Trained{Status: "ok", Weights: w})
 	id := zooID(t)
 	path := filepath.Join(t.TempDir(), "model.safetensors")
-	_, stderr, code := call(data, "--weights", id[:6], "-o", path)
+	_, stderr, code := prog.Call(data, "--weights", id[:6], "-o", path)
 	got, _ := os.ReadFile(path)
 	if code != 0 || !bytes.Equal(got, w) || !strings.Contains(stderr, "1 tensors") {
 		t.Fatalf("exit %d %q: wrote %d bytes, want the %d of the weights", code, stderr, len(got), len(w))
@@ -240,18 +237,18 @@ func TestShowWeights(t *testing.T) {
 		{trainedStream(t, formats.Trained{Status: "diverged"}), id, `has no weights (status "diverged")`},
 		{data, "zz", `no model with id "zz"`},
 	} {
-		_, stderr, code := call(c.stdin, "--weights", c.id, "-o", path)
+		_, stderr, code := prog.Call(c.stdin, "--weights", c.id, "-o", path)
 		if code != 1 || !strings.Contains(stderr, c.want) {
 			t.Errorf("--weights %s: exit %d %q, want %q", c.id, code, stderr, c.want)
 		}
 	}
-	_, stderr, code = call(zooStream(t), "--weights", id, "-o", path)
+	_, stderr, code = prog.Call(zooStream(t), "--weights", id, "-o", path)
 	if code != 1 || !strings.Contains(stderr, "no weights column") {
 		t.Errorf("config stream: exit %d %q", code, stderr)
 	}
 }
 
 func zooID(t *testing.T) string {
-	out, _, _ := call(zooStream(t), "-f", "csv", "-c", "id")
-	return strings.Split(out, "\n")[1]
+	out, _, _ := prog.Call(zooStream(t), "-f", "csv", "-c", "id")
+	return strings.Split(string(out), "\n")[1]
 }

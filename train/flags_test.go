@@ -2,19 +2,20 @@ package main
 
 import (
 	"bytes"
+	"strings"
+	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/formats/anynet"
+	"github.com/ddstools/dds/internal/clitest"
 	"github.com/ddstools/dds/sample/sampler"
-	"strings"
-	"testing"
 )
 
 // TestFlagBounds: numeric flags a recipe column cannot hold, or that are not sane,
 // are usage errors (exit 2) naming the flag and its range, before any input is read.
 func TestFlagBounds(t *testing.T) {
-	for _, c := range []struct{ flag, value, want string }{
+	prog.CheckUsageErrors(t, nil, nil, [][3]string{
 		{"--epochs", "4294967297", "-epochs: 4294967297 is outside [1, 10000]"},
 		{"--batch", "4294967297", "-batch: 4294967297 is outside [1, 65536]"},
 		{"--epochs", "0", "-epochs: 0 is outside"},
@@ -24,12 +25,7 @@ func TestFlagBounds(t *testing.T) {
 		{"--wd", "-0.1", "-wd: -0.1 is outside"},
 		{"--concurrency", "100000", "-concurrency: 100000 is outside [0, 1024]"},
 		{"--max-memory", "lots", "not a size in bytes"},
-	} {
-		out, stderr, code := call(t, nil, c.flag, c.value)
-		if code != 2 || len(out) != 0 || !strings.Contains(stderr, c.want) {
-			t.Errorf("%s %s: exit %d, stderr %q; want 2 and %q", c.flag, c.value, code, stderr, c.want)
-		}
-	}
+	})
 }
 
 // TestHostileStreamExit0: a stream of a normal config, one with 10^9 classes and one
@@ -53,12 +49,12 @@ func TestHostileStreamExit0(t *testing.T) {
 	}
 	check := func(args []string, want [][2]string) {
 		t.Helper()
-		out, stderr, code := call(t, in.Bytes(), append([]string{"--data", synth, "--epochs", "1", "--batch", "32", "--jobs", "1"}, args...)...)
+		out, stderr, code := prog.Call(in.Bytes(), append([]string{"--data", synth, "--epochs", "1", "--batch", "32", "--jobs", "1"}, args...)...)
 		if code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, stderr)
 		}
 		var got [][2]string
-		for _, rec := range readAll(t, out) {
+		for _, rec := range clitest.Records(t, out) {
 			st := rec.Column(rec.Schema().FieldIndices("status")[0]).(*array.String)
 			er := rec.Column(rec.Schema().FieldIndices("error")[0]).(*array.String)
 			for i := 0; i < st.Len(); i++ {

@@ -15,17 +15,12 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/formats/anynet"
-	"github.com/ddstools/dds/internal/cli"
+	"github.com/ddstools/dds/internal/clitest"
 	"github.com/ddstools/dds/sample/sampler"
 )
 
-// call runs train in-process and returns stdout, stderr and the exit code.
-func call(t *testing.T, stdin []byte, args ...string) ([]byte, string, int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code := cli.Code("train", run(args, bytes.NewReader(stdin), &out, &errb), &errb)
-	return out.Bytes(), errb.String(), code
-}
+// prog runs train in process; prog.Call returns its stdout, stderr and exit status.
+var prog = clitest.Program{Name: "train", Run: run}
 
 // configs encodes small X networks for 8x8x3 images as a config stream.
 func configs(t *testing.T, nets ...anynet.Net) []byte {
@@ -48,26 +43,6 @@ func tiny(w1, w2, g int) anynet.Net {
 
 const synth = "synthetic:8x8x3:4:512:64"
 
-// readAll decodes a stream into its records, failing the test on any error.
-func readAll(t *testing.T, b []byte) []arrow.RecordBatch {
-	t.Helper()
-	rd, err := formats.NewReader(bytes.NewReader(b), "output", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Release()
-	var recs []arrow.RecordBatch
-	for rd.Next() {
-		rec := rd.Record()
-		rec.Retain()
-		recs = append(recs, rec)
-	}
-	if err := rd.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return recs
-}
-
 // column returns the string values of a column over all records.
 func column(t *testing.T, recs []arrow.RecordBatch, name string) []string {
 	t.Helper()
@@ -89,7 +64,7 @@ func column(t *testing.T, recs []arrow.RecordBatch, name string) []string {
 // compared except the timing ones.
 func sameRecords(t *testing.T, a, b []byte) {
 	t.Helper()
-	ra, rb := readAll(t, a), readAll(t, b)
+	ra, rb := clitest.Records(t, a), clitest.Records(t, b)
 	if len(ra) != len(rb) {
 		t.Fatalf("%d records vs %d", len(ra), len(rb))
 	}
@@ -110,11 +85,11 @@ func sameRecords(t *testing.T, a, b []byte) {
 
 func TestTrainStream(t *testing.T) {
 	in := configs(t, tiny(8, 16, 4), tiny(16, 16, 8), tiny(12, 16, 8))
-	out, stderr, code := call(t, in, "--data", synth, "--epochs", "2", "--batch", "32")
+	out, stderr, code := prog.Call(in, "--data", synth, "--epochs", "2", "--batch", "32")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	recs := readAll(t, out)
+	recs := clitest.Records(t, out)
 	if got := column(t, recs, "status"); strings.Join(got, ",") != "ok,ok,failed" {
 		t.Errorf("statuses %v, want ok,ok,failed", got)
 	}
@@ -128,7 +103,7 @@ func TestTrainStream(t *testing.T) {
 	if !strings.Contains(stderr, "3 models") || !strings.Contains(stderr, "2 ok, 0 diverged, 1 failed") {
 		t.Errorf("summary: %q", stderr)
 	}
-	again, _, _ := call(t, in, "--data", synth, "--epochs", "2", "--batch", "32")
+	again, _, _ := prog.Call(in, "--data", synth, "--epochs", "2", "--batch", "32")
 	sameRecords(t, out, again)
 }
 
@@ -143,13 +118,7 @@ func TestBadInput(t *testing.T) {
 	}()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "data_batch_1.bin"), []byte("short"), 0o644)
-	for _, c := range []struct {
-		name  string
-		stdin []byte
-		args  []string
-		code  int
-		want  string
-	}{
+	prog.CheckOneLineFailures(t, []clitest.Failure{
 		{"space stream", space, nil, 1, "input is not a config stream"},
 		{"not arrow", []byte("hello"), nil, 1, "stdin"},
 		{"empty", nil, nil, 1, "empty input"},
@@ -158,20 +127,15 @@ func TestBadInput(t *testing.T) {
 		{"bad flag", nil, []string{"--epochs", "0"}, 2, "-epochs: 0 is outside [1, 10000]"},
 		{"cuda", nil, []string{"--device", "cuda"}, 1, "cuda: CUDA library not found"},
 		{"bad device", nil, []string{"--device", "gpu"}, 2, `--device "gpu": want cpu, cuda, cuda:N or auto`},
-	} {
-		_, stderr, code := call(t, c.stdin, c.args...)
-		if code != c.code || !strings.Contains(stderr, c.want) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
-			t.Errorf("%s: exit %d, stderr %q; want exit %d and one line with %q", c.name, code, stderr, c.code, c.want)
-		}
-	}
+	})
 	// Labels beyond the network's outputs: a failed record, not a crash.
 	few := tiny(8, 16, 4)
 	few.Classes = 2
-	out, stderr, code := call(t, configs(t, few, tiny(8, 16, 4)), "--data", synth, "--epochs", "1", "--batch", "64")
+	out, stderr, code := prog.Call(configs(t, few, tiny(8, 16, 4)), "--data", synth, "--epochs", "1", "--batch", "64")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	recs := readAll(t, out)
+	recs := clitest.Records(t, out)
 	if st := column(t, recs, "status"); st[0] != "failed" || st[1] != "ok" {
 		t.Errorf("statuses %v", st)
 	}
@@ -281,11 +245,11 @@ func TestRecipeOverrides(t *testing.T) {
 	}
 	w.Close()
 
-	out, stderr, code := call(t, buf.Bytes(), "--data", synth, "--epochs", "1", "--batch", "64", "--lr", "0.1")
+	out, stderr, code := prog.Call(buf.Bytes(), "--data", synth, "--epochs", "1", "--batch", "64", "--lr", "0.1")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	recs := readAll(t, out)
+	recs := clitest.Records(t, out)
 	got := column(t, recs, "recipe")
 	for i, want := range []string{`"epochs":2`, `"epochs":1`, `"epochs":1`} {
 		if !strings.Contains(got[i], want) {

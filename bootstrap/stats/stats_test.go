@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/stat"
+
+	"github.com/ddstools/dds/internal/approx"
 )
 
 // checkNear is the one tolerance helper of this package's tests: it fails the
@@ -20,7 +22,7 @@ func checkNear(t *testing.T, what string, got, want, tol float64) {
 	if math.IsNaN(got) && math.IsNaN(want) {
 		return
 	}
-	if !(math.Abs(got-want) <= tol*math.Max(1, math.Abs(want))) {
+	if !approx.Close(got, want, tol*math.Max(1, math.Abs(want)), 0) {
 		t.Errorf("%s = %.15g, want %.15g (tol %g)", what, got, want, tol)
 	}
 }

@@ -6,11 +6,14 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/ddstools/dds/internal/approx"
 )
 
 // near reports whether a and b agree to within 1e-12, absolutely or relatively.
 func near(a, b float64) bool {
-	return math.Abs(a-b) <= 1e-12*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
+	m := math.Max(math.Abs(a), math.Abs(b))
+	return approx.Close(a, b, 1e-12*math.Max(1, m), 0)
 }
 
 // eFit computes e_fit = mean_j |log(w_j^pred / w_j)| of parameters p for widths ws

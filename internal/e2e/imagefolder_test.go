@@ -19,7 +19,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/clitest"
 )
 
 var programs = []string{"sample", "train", "evaluate"}
@@ -132,26 +132,11 @@ func sh(t *testing.T, bin, line string, fail bool) string {
 // records reads an Arrow stream file into its records.
 func records(t *testing.T, path string) []arrow.RecordBatch {
 	t.Helper()
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	rd, err := formats.NewReader(f, path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Release()
-	var out []arrow.RecordBatch
-	for rd.Next() {
-		r := rd.Record()
-		r.Retain()
-		out = append(out, r)
-	}
-	if err := rd.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return clitest.Records(t, b)
 }
 
 // row is one record's columns by name, as Go values.

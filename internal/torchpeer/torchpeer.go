@@ -1,49 +1,63 @@
-// Package torchpeer locates the PyTorch oracle for tests: Debian's /usr/bin/python3
-// with torch, and the peer module ../shared/peer/torch_anynet.py beside the
-// repository (or $DDS_TORCH_PEER). Tests that compare against PyTorch skip when
-// either is missing, except under CI (the CI variable set), where they fail.
+// Package torchpeer runs the PyTorch oracle for tests: Debian's /usr/bin/python3
+// with torch (or $DDS_PYTHON), and the peer module ../shared/peer/torch_anynet.py
+// beside the repository (or $DDS_TORCH_PEER). The oracle tests compare with golden
+// files under their testdata and need neither; `go test -update` regenerates those
+// files through this package, which skips a test when PyTorch or the peer module
+// is missing, except under CI, where it fails (internal/testenv).
 package torchpeer
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/ddstools/dds/internal/testenv"
 )
 
-// Python is the interpreter that has Debian's python3-torch.
-const Python = "/usr/bin/python3"
+// Python returns the interpreter that has Debian's python3-torch: $DDS_PYTHON, or
+// /usr/bin/python3.
+func Python() string {
+	if p := os.Getenv("DDS_PYTHON"); p != "" {
+		return p
+	}
+	return "/usr/bin/python3"
+}
 
-// Find returns the interpreter and the absolute path of the peer module, or skips
-// (fails under CI) t when they are not there.
-func Find(t testing.TB) (python, peer string) {
+// RequireTorch returns when Python() imports torch, and otherwise skips t (fails
+// it under CI).
+func RequireTorch(t testing.TB) {
+	t.Helper()
+	err := exec.Command(Python(), "-c", "import torch").Run()
+	testenv.Require(t, Python()+" with torch (apt-get install python3-torch)", err)
+}
+
+// Find returns the absolute path of the peer module after RequireTorch, or skips
+// (fails under CI) t when the module is not there.
+func Find(t testing.TB) (peer string) {
 	t.Helper()
 	peer = os.Getenv("DDS_TORCH_PEER")
 	if peer == "" {
 		_, here, _, _ := runtime.Caller(0)
 		peer = filepath.Join(filepath.Dir(here), "..", "..", "..", "shared", "peer", "torch_anynet.py")
 	}
-	missing := ""
-	if _, err := os.Stat(peer); err != nil {
-		missing = "the PyTorch peer module " + peer
-	} else if err := exec.Command(Python, "-c", "import torch").Run(); err != nil {
-		missing = Python + " with torch (apt-get install python3-torch)"
+	peer = filepath.Clean(peer)
+	_, err := os.Stat(peer)
+	if errors.Is(err, os.ErrNotExist) {
+		err = errors.New("not found; set DDS_TORCH_PEER to its path")
 	}
-	if missing != "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("this test needs %s", missing)
-		}
-		t.Skipf("needs %s", missing)
-	}
-	return Python, filepath.Clean(peer)
+	testenv.Require(t, "the PyTorch peer module "+peer, err)
+	RequireTorch(t)
+	return peer
 }
 
 // Command returns a command running the Python script with args, with this
 // package's folder on PYTHONPATH so the script can import safetensors_io.
 func Command(script string, args ...string) *exec.Cmd {
 	_, here, _, _ := runtime.Caller(0)
-	cmd := exec.Command(Python, append([]string{script}, args...)...)
+	cmd := exec.Command(Python(), append([]string{script}, args...)...)
 	cmd.Env = append(os.Environ(), "PYTHONPATH="+filepath.Dir(here))
 	return cmd
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/ddstools/dds/bootstrap/design/designtest"
 	"github.com/ddstools/dds/bootstrap/stats"
 	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/approx"
 	"github.com/ddstools/dds/refine/refiner"
 )
 
@@ -48,7 +49,7 @@ func TestTicks(t *testing.T) {
 			continue
 		}
 		for i := range got {
-			if math.Abs(got[i]-c.want[i]) > 1e-9*math.Abs(c.want[i])+1e-12 {
+			if !approx.Close(got[i], c.want[i], 1e-12, 1e-9) {
 				t.Errorf("%s: ticks %v, want %v", c.name, got, c.want)
 				break
 			}

@@ -4,16 +4,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/ddstools/dds/internal/approx"
 )
 
-// close reports whether got is within abs + rel·|want| of want (false for NaN). It is
-// the one tolerance rule of these tests; each case states its abs and rel. (It shadows
-// the builtin close inside this package's tests; the package uses no channels.)
-func close(got, want, abs, rel float64) bool {
-	return math.Abs(got-want) <= abs+rel*math.Abs(want)
-}
-
-// checkSlice fails t if any got[i] is not close to want[i], reporting the worst value.
+// checkSlice fails t if any got[i] is not approx.Close to want[i] (within abs +
+// rel·|want[i]|, the one tolerance rule of these tests; each case states its abs
+// and rel), reporting the worst value.
 func checkSlice(t *testing.T, name string, got []float32, want []float64, abs, rel float64) {
 	t.Helper()
 	if len(got) < len(want) {
@@ -22,7 +19,7 @@ func checkSlice(t *testing.T, name string, got []float32, want []float64, abs, r
 	bad, worst, wi := 0, 0.0, -1
 	for i, w := range want {
 		g := float64(got[i])
-		if !close(g, w, abs, rel) {
+		if !approx.Close(g, w, abs, rel) {
 			bad++
 			if d := math.Abs(g - w); wi < 0 || d > worst || math.IsNaN(d) {
 				worst, wi = d, i

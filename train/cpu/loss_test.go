@@ -3,6 +3,8 @@ package cpu
 import (
 	"math"
 	"testing"
+
+	"github.com/ddstools/dds/internal/approx"
 )
 
 // TestSoftmaxCrossEntropyByHand checks a 2×3 case worked out by hand with ε = 0.1.
@@ -18,7 +20,7 @@ func TestSoftmaxCrossEntropyByHand(t *testing.T) {
 	labels := []int32{2, 1}
 	d := guarded(6)
 	loss, correct := SoftmaxCrossEntropy(d, logits, labels, 2, 3, 0.1)
-	if !close(loss, 0.8031091, 1e-7, 0) {
+	if !approx.Close(loss, 0.8031091, 1e-7, 0) {
 		t.Errorf("loss = %.7f, want 0.8031091", loss)
 	}
 	if correct != 1 {
@@ -29,7 +31,7 @@ func TestSoftmaxCrossEntropyByHand(t *testing.T) {
 
 	// Without smoothing and without a gradient: loss = (0.4076060 + 1.0986123)/2.
 	loss, correct = SoftmaxCrossEntropy(nil, logits, []int32{2, 0}, 2, 3, 0)
-	if !close(loss, (0.4076060+1.0986123)/2, 1e-7, 0) || correct != 2 {
+	if !approx.Close(loss, (0.4076060+1.0986123)/2, 1e-7, 0) || correct != 2 {
 		t.Errorf("ε=0: loss %.7f correct %d, want %.7f and 2", loss, correct, (0.4076060+1.0986123)/2)
 	}
 }

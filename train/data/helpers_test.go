@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ddstools/dds/internal/approx"
 )
 
 // checkClose fails the test for every i where |got[i] − want[i]| > tol·(1 + |want[i]|),
@@ -21,7 +23,7 @@ func checkClose[T float32 | float64](t *testing.T, what string, got, want []T, t
 	bad := 0
 	for i := range got {
 		g, w := float64(got[i]), float64(want[i])
-		if math.Abs(g-w) > tol*(1+math.Abs(w)) || math.IsNaN(g) != math.IsNaN(w) {
+		if !approx.Close(g, w, tol, tol) && g != w && !(math.IsNaN(g) && math.IsNaN(w)) {
 			if bad < 5 {
 				t.Errorf("%s[%d] = %v, want %v (tol %g)", what, i, g, w, tol)
 			}

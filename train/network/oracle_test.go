@@ -2,14 +2,14 @@ package network
 
 import (
 	"encoding/json"
-	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ddstools/dds/formats/anynet"
+	"github.com/ddstools/dds/internal/approx"
+	"github.com/ddstools/dds/internal/golden"
 	"github.com/ddstools/dds/internal/torchpeer"
 	"github.com/ddstools/dds/train/cpu"
 	"github.com/ddstools/dds/train/safetensors"
@@ -42,28 +42,34 @@ func peerSpec(a anynet.Net) map[string]any {
 		"stem_stride": a.StemS, "block": a.Block, "se_ratio": a.SERatio, "stages": st}
 }
 
-func writeTensors(t *testing.T, path string, ts []safetensors.Tensor) {
+// encodeTensors is the safetensors file of ts.
+func encodeTensors(t *testing.T, ts []safetensors.Tensor) []byte {
 	t.Helper()
 	b, err := safetensors.Encode(ts, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return b
 }
 
 // TestOracleTorch trains each oracle network for three SGD steps on one batch here
 // and in PyTorch from the same initial state and compares logits, loss and gradients
 // of the first step and every parameter and running statistic after the third.
+// PyTorch's side is the golden files testdata/oracle/NAME: the inputs it was given
+// (spec.json, init.safetensors, batch.safetensors), which must equal those this
+// test makes, and its out.safetensors. go test -update runs
+// testdata/torch_oracle.py to rewrite them.
 func TestOracleTorch(t *testing.T) {
-	_, peer := torchpeer.Find(t)
+	var peer string
+	if golden.Update() {
+		peer = torchpeer.Find(t)
+	}
 	const batch, steps = 8, 3
 	rc := Hyper{Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true, Smoothing: 0.1}
 	const lr = 0.1
 	for name, arch := range oracleNets {
 		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := filepath.Join("testdata", "oracle", name)
 			n, err := New(cpu.NewEngine(), arch, batch, true)
 			if err != nil {
 				t.Fatal(err)
@@ -73,7 +79,6 @@ func TestOracleTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			writeTensors(t, filepath.Join(dir, "init.safetensors"), init)
 			r := rand.New(rand.NewPCG(1, 2))
 			hw, c := arch.Res*arch.Res, arch.Channels
 			x := make([]float32, batch*hw*c)
@@ -94,20 +99,26 @@ func TestOracleTorch(t *testing.T) {
 					}
 				}
 			}
-			writeTensors(t, filepath.Join(dir, "batch.safetensors"), []safetensors.Tensor{
-				safetensors.Float32("x", []int{batch, c, arch.Res, arch.Res}, nchw),
-				safetensors.Int64("y", []int{batch}, y64),
-			})
+			inputs := map[string][]byte{
+				"init.safetensors": encodeTensors(t, init),
+				"batch.safetensors": encodeTensors(t, []safetensors.Tensor{
+					safetensors.Float32("x", []int{batch, c, arch.Res, arch.Res}, nchw),
+					safetensors.Int64("y", []int{batch}, y64),
+				}),
+			}
 			spec := peerSpec(arch)
 			spec["lr"], spec["momentum"], spec["weight_decay"] = lr, rc.Momentum, rc.WeightDecay
 			spec["nesterov"], spec["smoothing"], spec["steps"] = rc.Nesterov, rc.Smoothing, steps
 			js, _ := json.Marshal(spec)
-			if err := os.WriteFile(filepath.Join(dir, "spec.json"), js, 0o644); err != nil {
-				t.Fatal(err)
+			inputs["spec.json"] = append(js, '\n')
+			for _, f := range []string{"spec.json", "init.safetensors", "batch.safetensors"} {
+				golden.Check(t, filepath.Join(dir, f), inputs[f])
 			}
-			cmd := torchpeer.Command("testdata/torch_oracle.py", peer, dir)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("torch_oracle.py: %v\n%s", err, out)
+			if golden.Update() {
+				cmd := torchpeer.Command("testdata/torch_oracle.py", peer, dir)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("torch_oracle.py: %v\n%s", err, out)
+				}
 			}
 
 			n.E.Upload(n.X, x)
@@ -132,11 +143,7 @@ func TestOracleTorch(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			b, err := os.ReadFile(filepath.Join(dir, "out.safetensors"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := safetensors.Decode(b)
+			want, err := safetensors.Decode(golden.Read(t, filepath.Join(dir, "out.safetensors")))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -147,7 +154,7 @@ func TestOracleTorch(t *testing.T) {
 			for _, g := range grads {
 				if wt, ok := want.Get("grad." + g.Name); ok {
 					w, _ := wt.Float32s()
-					floor = max(floor, 1e-3*norm(w))
+					floor = max(floor, 1e-3*approx.Norm(w))
 				}
 			}
 			worst := map[string]float64{}
@@ -163,7 +170,7 @@ func TestOracleTorch(t *testing.T) {
 					t.Fatal(err)
 				}
 				kind, _, _ := strings.Cut(key, ".")
-				e := relErr(got, w, floor)
+				e := approx.RelErr(got, w, floor)
 				worst[kind] = max(worst[kind], e)
 				if !(e <= 1e-4) {
 					t.Errorf("%s: relative error %.3g > 1e-4 (got %v want %v)", key, e, got[:min(6, len(got))], w[:min(6, len(w))])
@@ -195,32 +202,4 @@ func TestOracleTorch(t *testing.T) {
 			}
 		})
 	}
-}
-
-// relErr is the norm-wise relative error ‖got − want‖₂ / max(‖want‖₂, floor), the
-// absolute error when both are zero; NaN when the lengths differ or a value is not
-// finite.
-func relErr(got, want []float32, floor float64) float64 {
-	if len(got) != len(want) {
-		return math.NaN()
-	}
-	var d float64
-	for i := range got {
-		e := float64(got[i]) - float64(want[i])
-		d += e * e
-	}
-	den := max(norm(want), floor)
-	if den == 0 {
-		return math.Sqrt(d)
-	}
-	return math.Sqrt(d) / den
-}
-
-// norm is the Euclidean norm of v, in float64.
-func norm(v []float32) float64 {
-	var s float64
-	for _, x := range v {
-		s += float64(x) * float64(x)
-	}
-	return math.Sqrt(s)
 }

@@ -6,38 +6,26 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/ddstools/dds/internal/golden"
+	"github.com/ddstools/dds/internal/torchpeer"
 )
-
-const python = "/usr/bin/python3"
-
-// needTorch skips the test when python3 or torch is missing, or fails it when the
-// environment variable CI is set: CI must run it.
-func needTorch(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, python, "-c", "import torch").CombinedOutput()
-	if err == nil {
-		return
-	}
-	msg := python + ` -c "import torch": ` + err.Error() + "\n" + string(out)
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s\nCI is set, so this interop test must run: install python3 and torch", msg)
-	}
-	t.Skipf("skipping the PyTorch interop test (with CI set it fails instead): %s", msg)
-}
 
 // TestTorchReads writes a file from Go and has PyTorch parse it (json, struct and
 // torch.frombuffer only, in testdata/load.py), then compares every element.
+// PyTorch's side is the golden files testdata/torch_reads: the file it read, which
+// must equal the one this test writes, and what load.py printed (load.json). go
+// test -update runs load.py to rewrite them.
 func TestTorchReads(t *testing.T) {
-	needTorch(t)
+	if golden.Update() {
+		torchpeer.RequireTorch(t)
+	}
 	ts, md := sample()
 	f64 := make([]byte, 16)
 	binary.LittleEndian.PutUint64(f64, math.Float64bits(math.Pi))
@@ -50,20 +38,22 @@ func TestTorchReads(t *testing.T) {
 		Tensor{Name: "f16", DType: F16, Shape: []int{4}, Data: []byte{0x00, 0x3c, 0x00, 0xc1, 0x01, 0x00, 0x00, 0x7c}},
 	)
 	b := encode(t, ts, md)
-	path := filepath.Join(t.TempDir(), "w.safetensors")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
+	dir := filepath.Join("testdata", "torch_reads")
+	path, printed := filepath.Join(dir, "w.safetensors"), filepath.Join(dir, "load.json")
+	golden.Check(t, path, b)
+	if golden.Update() {
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, torchpeer.Python(), filepath.Join("testdata", "load.py"), path)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("testdata/load.py: %v\n%s", err, stderr.Bytes())
+		}
+		golden.Write(t, printed, out)
 	}
-
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, python, filepath.Join("testdata", "load.py"), path)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("testdata/load.py: %v\n%s", err, stderr.Bytes())
-	}
+	out := golden.Read(t, printed)
 	var got struct {
 		Order    []string
 		Metadata map[string]string

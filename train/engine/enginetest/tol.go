@@ -1,6 +1,10 @@
 package enginetest
 
-import "math"
+import (
+	"math"
+
+	"github.com/ddstools/dds/internal/approx"
+)
 
 // Tolerances. Every comparison of the suite is relErr, the norm-wise relative error
 // of a whole argument, against one of these.
@@ -65,36 +69,13 @@ const (
 	bf16LossTol = 2e-2
 )
 
-// relErr is the norm-wise relative error ‖got − want‖₂ / max(‖want‖₂, floor); the
-// absolute error ‖got − want‖₂ when that denominator is 0; NaN when the lengths
-// differ, +Inf when a value of got is not finite.
-func relErr(got, want []float32, floor float64) float64 {
-	if len(got) != len(want) {
-		return math.NaN()
-	}
-	var d float64
-	for i := range got {
-		if math.IsNaN(float64(got[i])) || math.IsInf(float64(got[i]), 0) {
-			return math.Inf(1)
-		}
-		e := float64(got[i]) - float64(want[i])
-		d += e * e
-	}
-	den := max(norm(want), floor)
-	if den == 0 {
-		return math.Sqrt(d)
-	}
-	return math.Sqrt(d) / den
-}
-
-// norm is the Euclidean norm of v, in float64.
-func norm(v []float32) float64 {
-	var s float64
-	for _, x := range v {
-		s += float64(x) * float64(x)
-	}
-	return math.Sqrt(s)
-}
+// relErr is the norm-wise relative error of the tree's one rule (approx.RelErr):
+// ‖got − want‖₂ / max(‖want‖₂, floor), +Inf when got holds a value that is not
+// finite. norm is its Euclidean norm.
+var (
+	relErr = approx.RelErr
+	norm   = approx.Norm
+)
 
 // worst returns the index of the largest absolute difference (a NaN first).
 func worst(got, want []float32) int {
