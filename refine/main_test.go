@@ -16,50 +16,8 @@ import (
 // prog runs refine in process; prog.Call returns its stdout, stderr and exit status.
 var prog = clitest.Program{Name: "refine", Run: run}
 
-// plantedSpace is an AnyNet space whose models often share their group width (g ∈
-// {8, 16}), always share b = 1, and have 1 or 2 blocks per stage.
-func plantedSpace() *formats.Space {
-	s, _ := formats.LookupSpace("anynetx-a-mnist")
-	s.Name = "planted"
-	s.Flops = formats.Bounds{}
-	for i := range s.Vars {
-		v := &s.Vars[i]
-		switch v.Name[0] {
-		case 'g':
-			v.Choices, v.Lo, v.Hi = []float64{8, 16}, 8, 16
-		case 'b':
-			v.Choices, v.Lo, v.Hi = []float64{1}, 1, 1
-		case 'd':
-			v.Lo, v.Hi = 1, 2
-		case 'w':
-			v.Lo, v.Hi = 16, 128
-		}
-	}
-	return s
-}
-
-// plantedError makes a shared group width help (−3 points) and non-decreasing
-// widths hurt (+4 points), with unit noise.
-func plantedError(c formats.Config) float64 {
-	r := rand.New(rand.NewPCG(uint64(c.Seed), 2))
-	e := 20 + r.NormFloat64()
-	st := c.Net.Stages
-	shared, nondec := true, true
-	for i := 1; i < len(st); i++ {
-		shared = shared && st[i].G == st[0].G
-		nondec = nondec && st[i].W >= st[i-1].W
-	}
-	if shared {
-		e -= 3
-	}
-	if nondec {
-		e += 4
-	}
-	return e
-}
-
 func TestAutoPicksPlantedHelp(t *testing.T) {
-	in := designtest.Stream(t, plantedSpace(), 600, 1, plantedError)
+	in := designtest.Stream(t, designtest.PlantedSpace(), 600, 1, designtest.PlantedError)
 	out, stderr, code := prog.Call(in, "--auto", "--normalize", "none")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -131,12 +89,12 @@ func TestStepToRegNet(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	in := designtest.Stream(t, plantedSpace(), 30, 1, plantedError)
+	in := designtest.Stream(t, designtest.PlantedSpace(), 30, 1, designtest.PlantedError)
 	prog.CheckFailures(t, []clitest.Failure{
 		{"no step", in, nil, 2, "give --step CONSTRAINT or --auto"},
 		{"both", in, []string{"--auto", "--step", "shared_b"}, 2, "give --step CONSTRAINT or --auto"},
 		{"unknown step", in, []string{"--step", "shared_x"}, 2, `--step "shared_x"`},
-		{"few", designtest.Stream(t, plantedSpace(), 6, 1, plantedError), []string{"--auto"}, 1, "at least 10 evaluated models"},
+		{"few", designtest.Stream(t, designtest.PlantedSpace(), 6, 1, designtest.PlantedError), []string{"--auto"}, 1, "at least 10 evaluated models"},
 		{"not ready", in, []string{"--step", "quantized_linear"}, 1, "add shared_b and shared_g first"},
 	})
 }

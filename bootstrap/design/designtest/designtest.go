@@ -133,28 +133,6 @@ func PlantedError(c formats.Config) float64 {
 	return e
 }
 
-// Configs returns the configs of a stream of configs or of evaluated records.
-func Configs(t testing.TB, stream []byte) []formats.Config {
-	t.Helper()
-	rd, err := formats.NewReader(bytes.NewReader(stream), "stream", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Release()
-	var cs []formats.Config
-	for rd.Next() {
-		got, err := formats.DecodeConfigs(rd.Record())
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs = append(cs, got...)
-	}
-	if err := rd.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return cs
-}
-
 // write samples the configs, lets mut (when not nil) change each one and encodes
 // them again, and adds to each record the columns of fields that cols returns for
 // its configs (first: the position of the record's first config in the stream).
