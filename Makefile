@@ -7,7 +7,7 @@ CMDS    := sample show train evaluate bootstrap refine compare report
 # exceeded" having found nothing.
 FUZZTIME ?= 100000x
 
-.PHONY: all build cuda cuda-test cuda-emu cuda-compile cuda-bench gpu-bundle demo sweep reference-mnist test vet cross bench bench-cpu bench-decode clean
+.PHONY: all build cuda cuda-test cuda-emu cuda-compile cuda-bench gpu-bundle demo sweep reference-mnist test vet cross bench bench-cpu bench-decode golden clean
 
 all: build
 
@@ -138,6 +138,15 @@ cross:
 	  echo "cross-build $$t"; \
 	  GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 $(GO) build ./... || exit 1; \
 	done
+
+# The golden files of the PyTorch oracle tests (PyTorch's side, from Debian's
+# python3-torch and ../shared/peer) and the expected output of the programs'
+# regression cases (testdata/cases), rewritten by the tests' -update; review the
+# change with git diff. -update is a flag only of the packages named here.
+golden:
+	$(GO) test -count 1 -run Torch ./train/network/ ./evaluate/evaluator/ ./train/safetensors/ -update
+	$(GO) test -count 1 -run 'TestCases|TestInputs' ./internal/cases/ ./show/ ./sample/ ./compare/ ./bootstrap/ ./refine/ -update
+	git status --short -- '*testdata*'
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 20x ./sample/sampler/ ./bootstrap/stats/
