@@ -3,7 +3,6 @@ package evaluator
 import (
 	"encoding/json"
 	"errors"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/ddstools/dds/formats"
 	"github.com/ddstools/dds/formats/anynet"
+	"github.com/ddstools/dds/internal/approx"
 	"github.com/ddstools/dds/internal/golden"
 	"github.com/ddstools/dds/internal/testenv"
 	"github.com/ddstools/dds/internal/torchpeer"
@@ -65,7 +65,7 @@ func TestWeightsLoadInPyTorch(t *testing.T) {
 	if m.Images != int64(want.N) || m.Top1 != 100*float64(want.Top1Wrong)/float64(want.N) || m.Top5 != 100*float64(want.Top5Wrong)/float64(want.N) {
 		t.Errorf("errors differ")
 	}
-	if math.Abs(m.Loss-want.Loss) > 1e-4*math.Abs(want.Loss) {
+	if !approx.Close(m.Loss, want.Loss, 0, 1e-4) {
 		t.Errorf("loss %g, PyTorch %g", m.Loss, want.Loss)
 	}
 

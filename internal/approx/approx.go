@@ -1,8 +1,8 @@
 // Package approx holds the tree's rules for numbers that agree up to rounding:
 // Close for one value (an absolute plus a relative tolerance) and RelErr for a
 // whole tensor (a norm-wise relative error). Each test states its tolerance and
-// why; these say how it is applied. Users: the engine suite (enginetest), the
-// network oracle and the numeric tests of train/cpu and formats.
+// why; these say how it is applied. Users: the engine suite (enginetest) and
+// every test that compares numbers up to a tolerance.
 package approx
 
 import "math"

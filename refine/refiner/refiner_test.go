@@ -3,7 +3,6 @@ package refiner
 import (
 	"bytes"
 	"io"
-	"math"
 	"slices"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/ddstools/dds/bootstrap/design/designtest"
 	"github.com/ddstools/dds/bootstrap/stats"
 	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/approx"
 )
 
 // models samples n configs of space, plants errFn's error in each and loads them
@@ -199,7 +199,7 @@ func TestOneSided(t *testing.T) {
 		{"crossing", edf(1, 4), edf(2, 3), 0.5, 0.5},
 	} {
 		aUp, bUp := oneSided(c.a, c.b)
-		if math.Abs(aUp-c.aUp) > 1e-12 || math.Abs(bUp-c.bUp) > 1e-12 {
+		if !approx.Close(aUp, c.aUp, 1e-12, 0) || !approx.Close(bUp, c.bUp, 1e-12, 0) {
 			t.Errorf("%s: oneSided = %g, %g; want %g, %g", c.name, aUp, bUp, c.aUp, c.bUp)
 		}
 	}

@@ -106,7 +106,7 @@ func TestAnalyse(t *testing.T) {
 		t.Fatalf("%d models, %d skipped, %d runs", len(s.Errs), s.Skipped, len(l.Runs))
 	}
 	for i, r := range l.Runs {
-		if math.Abs(r.Top5-s.Errs[i]/3) > 1e-9 || len(r.EpochLoss) != 4 || r.Recipe == nil || r.Recipe.Epochs != 4 {
+		if !approx.Close(r.Top5, s.Errs[i]/3, 1e-9, 0) || len(r.EpochLoss) != 4 || r.Recipe == nil || r.Recipe.Epochs != 4 {
 			t.Fatalf("run %d (%s) not aligned with its model: top-5 %g for error %g, %d epochs", i, s.Configs[i].ID, r.Top5, s.Errs[i], len(r.EpochLoss))
 		}
 	}

@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ddstools/dds/internal/approx"
 )
 
 // writeImage writes img to path as PNG, or as JPEG of quality 95 when the name
@@ -336,7 +338,7 @@ func TestDecodeProgress(t *testing.T) {
 	if _, err := fmt.Sscanf(line, "imagefolder: /photos: %d/%d images, %f/s, %s left", &n, &total, &rate, &left); err != nil || n != 250 || total != 1000 || rate <= 0 {
 		t.Fatalf("progress line %q (%v); want 250/1000 images, a rate and the time left", line, err)
 	}
-	if d, err := time.ParseDuration(left); err != nil || math.Abs(d.Seconds()-750/rate) > 1 {
+	if d, err := time.ParseDuration(left); err != nil || !approx.Close(d.Seconds(), 750/rate, 1, 0) {
 		t.Errorf("time left %q, want about %.1fs at %.0f/s", left, 750/rate, rate)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/ddstools/dds/internal/approx"
 )
 
 // fits reports whether a box of integer sides w×h is the rounding of some real
@@ -44,7 +46,7 @@ func TestResizedCropDraw(t *testing.T) {
 			}
 			logRatio += math.Log(float64(b.Width) / float64(b.Height))
 		}
-		if math.Abs(float64(flips)/4000-0.5) > 0.03 {
+		if !approx.Close(float64(flips)/4000, 0.5, 0.03, 0) {
 			t.Errorf("%dx%d: %d flips in 4000, want about half", sz.h, sz.w, flips)
 		}
 		if sz.h == sz.w {
@@ -52,7 +54,7 @@ func TestResizedCropDraw(t *testing.T) {
 				t.Errorf("%dx%d: %d boxes outside the ranges", sz.h, sz.w, central)
 			}
 			// On a square image the ratio is symmetric in log space.
-			if m := logRatio / 4000; math.Abs(m) > 0.02 {
+			if m := logRatio / 4000; !approx.Close(m, 0, 0.02, 0) {
 				t.Errorf("%dx%d: mean log ratio %.3f, want about 0", sz.h, sz.w, m)
 			}
 		}

@@ -2,11 +2,11 @@ package network
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
 
+	"github.com/ddstools/dds/internal/approx"
 	"github.com/ddstools/dds/train/cpu"
 	"github.com/ddstools/dds/train/data"
 	"github.com/ddstools/dds/train/engine"
@@ -227,7 +227,7 @@ func TestBF16Network(t *testing.T) {
 		for s := range steps {
 			f, b := losses[0][s], losses[1][s]
 			same = same && f == b
-			if math.Abs(b-f) > 0.03*math.Abs(f) {
+			if !approx.Close(b, f, 0, 0.03) {
 				t.Errorf("%s step %d: loss %g in BF16, %g in FP32", name, s, b, f)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"github.com/ddstools/dds/formats"
+	"github.com/ddstools/dds/internal/approx"
 	"math"
 	"slices"
 	"testing"
@@ -135,7 +136,7 @@ func TestLRAt(t *testing.T) {
 		{20, 0.1},
 		{40, 0},
 	} {
-		if got := r.LRAt(c.t, 40, 10); math.Abs(got-c.want) > 1e-12 {
+		if got := r.LRAt(c.t, 40, 10); !approx.Close(got, c.want, 1e-12, 0) {
 			t.Errorf("LRAt(%d) = %g, want %g", c.t, got, c.want)
 		}
 	}
@@ -212,7 +213,7 @@ func TestTrainBF16(t *testing.T) {
 	if bytes.Equal(a.Weights, c.Weights) {
 		t.Error("BF16 and FP32 training gave the same weights")
 	}
-	if math.Abs(a.EpochLoss[2]-c.EpochLoss[2]) > 0.1*c.EpochLoss[2] {
+	if !approx.Close(a.EpochLoss[2], c.EpochLoss[2], 0, 0.1) {
 		t.Errorf("last epoch loss %g in BF16, %g in FP32", a.EpochLoss[2], c.EpochLoss[2])
 	}
 	if JobKey("id", 0, 3, j16.Recipe) == JobKey("id", 0, 3, j32.Recipe) {
