@@ -96,7 +96,8 @@ type Space struct {
 // Clone returns a deep copy of s: every field, with its own copies of the strides,
 // the constraints and the parameters, and of each parameter's choices and median,
 // so that changing the copy leaves s unchanged. Nil slices and a nil median stay
-// nil; empty ones stay empty.
+// nil, and empty strides and constraints stay empty; an empty choice list becomes
+// nil, as in the JSON form, where choices are left out when there are none.
 func (s *Space) Clone() *Space {
 	c := *s
 	c.Strides = slices.Clone(s.Strides)
@@ -104,7 +105,10 @@ func (s *Space) Clone() *Space {
 	c.Vars = slices.Clone(s.Vars)
 	for i := range c.Vars {
 		p := &c.Vars[i]
-		p.Choices = slices.Clone(p.Choices)
+		p.Choices = nil
+		if len(s.Vars[i].Choices) > 0 {
+			p.Choices = slices.Clone(s.Vars[i].Choices)
+		}
 		if p.Median != nil {
 			m := *p.Median
 			p.Median = &m

@@ -63,4 +63,10 @@ func TestSpaceClone(t *testing.T) {
 			t.Errorf("%s: changing the clone changed the original:\n%+v\nwant\n%+v", c.name, orig, want)
 		}
 	}
+
+	// An empty choice list clones as the JSON form keeps it: left out, so nil.
+	s := &Space{Name: "empty-choices", Vars: []Param{{Name: "w1", Choices: []float64{}}}}
+	if got := s.Clone().Vars[0].Choices; got != nil {
+		t.Errorf("empty choices cloned as %#v, want nil", got)
+	}
 }

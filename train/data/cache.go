@@ -1,25 +1,6 @@
 package data
 
-import (
-	"fmt"
-	"sync"
-
-	"github.com/ddstools/dds/formats/anynet"
-)
-
-// Fits reports why the network arch cannot take d's images: an input shape other
-// than the images of d's train split, or fewer outputs than d's classes. Train and
-// evaluate check it before building a network for d.
-func (d *Data) Fits(arch anynet.Net) error {
-	s := d.Train
-	if s.H != arch.Res || s.W != arch.Res || s.C != arch.Channels {
-		return fmt.Errorf("network takes %dx%dx%d images, data %s has %dx%dx%d", arch.Res, arch.Res, arch.Channels, d.Name, s.H, s.W, s.C)
-	}
-	if s.Classes > arch.Classes {
-		return fmt.Errorf("data %s has %d classes, the network only %d outputs", d.Name, s.Classes, arch.Classes)
-	}
-	return nil
-}
+import "sync"
 
 // Cache opens each dataset spec once, on its first Get, and answers every later Get
 // of the spec with the same Data or the same error: a stream of many models on one

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/ddstools/dds/formats/anynet"
 )
 
 // Data is a dataset: its train and test splits and the per-channel normalisation
@@ -125,4 +127,18 @@ func OpenWith(spec string, opt Options) (*Data, error) {
 // take.
 func (opt Options) Opener() func(spec string) (*Data, error) {
 	return func(spec string) (*Data, error) { return OpenWith(spec, opt) }
+}
+
+// Fits reports why the network arch cannot take d's images: an input shape other
+// than the images of d's train split, or fewer outputs than d's classes. Train and
+// evaluate check it before building a network for d.
+func (d *Data) Fits(arch anynet.Net) error {
+	s := d.Train
+	if s.H != arch.Res || s.W != arch.Res || s.C != arch.Channels {
+		return fmt.Errorf("network takes %dx%dx%d images, data %s has %dx%dx%d", arch.Res, arch.Res, arch.Channels, d.Name, s.H, s.W, s.C)
+	}
+	if s.Classes > arch.Classes {
+		return fmt.Errorf("data %s has %d classes, the network only %d outputs", d.Name, s.Classes, arch.Classes)
+	}
+	return nil
 }

@@ -23,7 +23,8 @@ import (
 // "__momentum__") and the partial Result as metadata, saved after every epoch.
 // Files are written as formats.WriteFile writes them: to a temporary name beside
 // them, synced and renamed, so a run killed at any moment leaves either the old file
-// or the new one, never a torn one.
+// or the new one, never a torn one. They get the permissions of -o outputs: those of
+// the file they replace, or 0666 less the umask.
 type Store struct {
 	Dir string
 }
@@ -33,9 +34,9 @@ func OpenStore(dir string) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("checkpoint directory: %v", err)
 	}
-	// The temporary files of formats.WriteFile (.NAME.tmpN), and those of
-	// earlier versions (.tmp-N).
-	for _, pattern := range []string{".*.tmp[0-9]*", ".tmp-*"} {
+	// The temporary files of formats.WriteFile (.KEY.done.tmpN, .KEY.state.tmpN),
+	// and those of earlier versions (.tmp-N).
+	for _, pattern := range []string{".*.done.tmp[0-9]*", ".*.state.tmp[0-9]*", ".tmp-*"} {
 		tmps, _ := filepath.Glob(filepath.Join(dir, pattern))
 		for _, t := range tmps {
 			os.Remove(t)
