@@ -117,12 +117,12 @@ func benchStep(b *testing.B, e *Engine, batch int) {
 	r := enginetest.NewNetRun(b, e, x200mf, batch, d)
 	r.Step(b, 0) // Batch once; the steps reuse X and Y
 	for range 5 {
-		if _, err := r.Net().Step(enginetest.LR, enginetest.Recipe); err != nil {
+		if _, err := r.Net().Step(enginetest.LR, enginetest.Hyper); err != nil {
 			b.Fatal(err)
 		}
 	}
 	for b.Loop() {
-		if _, err := r.Net().Step(enginetest.LR, enginetest.Recipe); err != nil {
+		if _, err := r.Net().Step(enginetest.LR, enginetest.Hyper); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -193,7 +193,7 @@ func benchStepGraph(b *testing.B, e *Engine, batch int) {
 	const group = 64
 	d := enginetest.NewData(x200mf, batch, group, 1)
 	r := enginetest.NewNetRun(b, e, x200mf, batch, d)
-	steps, err := r.Net().NewSteps(group, r.Set(), false, 0, d.Mean, d.Std, enginetest.Recipe)
+	steps, err := r.Net().NewSteps(group, r.Set(), false, 0, d.Mean, d.Std, enginetest.Hyper)
 	if err != nil {
 		b.Fatal(err)
 	}

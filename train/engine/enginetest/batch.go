@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ddstools/dds/internal/approx"
 	"github.com/ddstools/dds/train/data"
 	"github.com/ddstools/dds/train/engine"
 )
@@ -127,7 +128,7 @@ func (c *suite) checkBatch(t *testing.T, e, ref engine.Engine, bc batchCase, see
 			}
 		}
 		g, w := got[guard:guard+n*size], want[guard:guard+n*size]
-		re := relErr(g, w, 0)
+		re := approx.RelErr(g, w, 0)
 		largest = max(largest, re)
 		if !(re <= batchTol) {
 			j := worst(g, w)
@@ -331,9 +332,9 @@ func compareGuarded(t *testing.T, what string, got, want []float32, tol float64)
 			j := worst(g, w)
 			t.Errorf("%s: differs at %d: %g, want %g", what, j, g[j], w[j])
 		}
-		return relErr(g, w, 0)
+		return approx.RelErr(g, w, 0)
 	}
-	re := relErr(g, w, 0)
+	re := approx.RelErr(g, w, 0)
 	if !(re <= tol) {
 		j := worst(g, w)
 		t.Errorf("%s: relative error %.3g > %g (worst at %d: %g, want %g)", what, re, tol, j, g[j], w[j])

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ddstools/dds/formats/anynet"
+	"github.com/ddstools/dds/internal/approx"
 	"github.com/ddstools/dds/train/engine"
 	"github.com/ddstools/dds/train/network"
 	"github.com/ddstools/dds/train/safetensors"
@@ -52,12 +53,12 @@ const netBatch = 8
 // steps10 is the length of the long network runs.
 const steps10 = 10
 
-// Recipe is the training recipe of the network cases: pycls's CIFAR recipe with
+// Hyper holds the step settings of the network cases, from pycls's CIFAR recipe, run at
 // learning rate LR = 0.01. At 0.1, ten steps of these small networks on random data
 // are chaotic (a 1e-7 perturbation of the initial parameters moves the parameters
 // after ten steps by percents), so no tolerance could tell an engine's error from its
 // rounding.
-var Recipe = network.Hyper{Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true, Smoothing: 0.1}
+var Hyper = network.Hyper{Momentum: 0.9, WeightDecay: 5e-4, Nesterov: true, Smoothing: 0.1}
 
 // LR is the learning rate of the network cases.
 const LR = 0.01
@@ -131,11 +132,11 @@ func (r *NetRun) Net() *network.Net { return r.net }
 func (r *NetRun) Set() engine.ImageSet { return r.set }
 
 // Step assembles batch i of the data set (Batch) and takes one training step at
-// learning rate LR with Recipe, failing t on an error.
+// learning rate LR with Hyper, failing t on an error.
 func (r *NetRun) Step(t testing.TB, i int) network.Stats {
 	t.Helper()
 	r.e.Batch(r.net.X, r.net.Y, r.set, r.d.Idx[i], r.d.Crops[i], r.d.Pad, r.d.Mean, r.d.Std)
-	st, err := r.net.Step(LR, Recipe)
+	st, err := r.net.Step(LR, Hyper)
 	if err != nil {
 		t.Fatalf("%s: step %d: %v", r.e.Name(), i+1, err)
 	}
@@ -162,7 +163,7 @@ func compareTensors(t *testing.T, what string, got, want []safetensors.Tensor, t
 	floor := 0.0
 	for _, w := range want {
 		if v, err := w.Float32s(); err == nil {
-			floor = max(floor, floorFrac*norm(v))
+			floor = max(floor, floorFrac*approx.Norm(v))
 		}
 	}
 	worstErr, worstName := 0.0, ""
@@ -179,7 +180,7 @@ func compareTensors(t *testing.T, what string, got, want []safetensors.Tensor, t
 		}
 		gv, _ := g.Float32s()
 		wv, _ := w.Float32s()
-		re := relErr(gv, wv, floor)
+		re := approx.RelErr(gv, wv, floor)
 		if !(re <= tol) {
 			j := worst(gv, wv)
 			t.Errorf("%s: %s: relative error %.3g > %.0e (worst at %d: %g, want %g)", what, w.Name, re, tol, j, gv[j], wv[j])
@@ -236,8 +237,8 @@ func compareRuns(t *testing.T, at string, got, want *NetRun, tol1 float64) train
 	t.Helper()
 	var r trainErrors
 	ws, gs := want.Step(t, 0), got.Step(t, 0)
-	r.loss1 = relErr([]float32{float32(gs.Loss)}, []float32{float32(ws.Loss)}, 0)
-	r.logits1 = relErr(got.download(t, got.net.Logits), want.download(t, want.net.Logits), 0)
+	r.loss1 = approx.RelErr([]float32{float32(gs.Loss)}, []float32{float32(ws.Loss)}, 0)
+	r.logits1 = approx.RelErr(got.download(t, got.net.Logits), want.download(t, want.net.Logits), 0)
 	gg, err := got.net.Gradients()
 	if err != nil {
 		t.Fatal(err)
@@ -247,17 +248,17 @@ func compareRuns(t *testing.T, at string, got, want *NetRun, tol1 float64) train
 	r.state1, r.state1Name = compareTensors(t, at+": state after 1 step", state(t, got.net), state(t, want.net), tol1, 0)
 	for i := 1; i < steps10; i++ {
 		ws, gs := want.Step(t, i), got.Step(t, i)
-		r.loss = max(r.loss, relErr([]float32{float32(gs.Loss)}, []float32{float32(ws.Loss)}, 0))
+		r.loss = max(r.loss, approx.RelErr([]float32{float32(gs.Loss)}, []float32{float32(ws.Loss)}, 0))
 	}
-	r.params = relErr(got.download(t, got.net.P), want.download(t, want.net.P), 0)
-	r.momentum = relErr(got.download(t, got.net.V), want.download(t, want.net.V), 0)
-	r.running = relErr(running(t, got.net), running(t, want.net), 0)
+	r.params = approx.RelErr(got.download(t, got.net.P), want.download(t, want.net.P), 0)
+	r.momentum = approx.RelErr(got.download(t, got.net.V), want.download(t, want.net.V), 0)
+	r.running = approx.RelErr(running(t, got.net), running(t, want.net), 0)
 	gp, err := got.net.Predictions(got.net.Batch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wp, _ := want.net.Predictions(want.net.Batch)
-	r.eval = relErr(gp, wp, 0)
+	r.eval = approx.RelErr(gp, wp, 0)
 	return r
 }
 
@@ -318,7 +319,7 @@ func (c *suite) networkBF16(t *testing.T, a Net, got, want *NetRun) {
 	first, worstLoss := 0.0, 0.0
 	for i := range steps10 {
 		ws, gs := want.Step(t, i), got.Step(t, i)
-		re := relErr([]float32{float32(gs.Loss)}, []float32{float32(ws.Loss)}, 0)
+		re := approx.RelErr([]float32{float32(gs.Loss)}, []float32{float32(ws.Loss)}, 0)
 		losses = append(losses, fmt.Sprintf("%.4f/%.4f", gs.Loss, ws.Loss))
 		if i == 0 {
 			first = re
@@ -328,14 +329,14 @@ func (c *suite) networkBF16(t *testing.T, a Net, got, want *NetRun) {
 			t.Errorf("network %s bf16: step %d: loss %g, %s %g: relative error %.3g > %g", a.Name, i+1, gs.Loss, want.e.Name(), ws.Loss, re, bf16LossTol)
 		}
 	}
-	params := relErr(got.download(t, got.net.P), want.download(t, want.net.P), 0)
+	params := approx.RelErr(got.download(t, got.net.P), want.download(t, want.net.P), 0)
 	gp, err := got.net.Predictions(got.net.Batch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wp, _ := want.net.Predictions(want.net.Batch)
 	t.Logf("network %s bf16: losses (%s/%s) %s; worst relative error %.1e; after %d steps: parameters %.1e, evaluation logits %.1e",
-		a.Name, got.e.Name(), want.e.Name(), strings.Join(losses, " "), worstLoss, steps10, params, relErr(gp, wp, 0))
+		a.Name, got.e.Name(), want.e.Name(), strings.Join(losses, " "), worstLoss, steps10, params, approx.RelErr(gp, wp, 0))
 	c.sum.add("network_1step", c.p, first)
 	c.sum.add("network_10steps", c.p, worstLoss)
 }

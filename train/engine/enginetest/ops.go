@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ddstools/dds/internal/approx"
 	"github.com/ddstools/dds/train/engine"
 )
 
@@ -178,7 +179,7 @@ func compareOp(p engine.Precision, e, ref engine.Engine, oc opCase, seed uint64)
 		} else if bf16 {
 			tol = floatTolBF16
 		}
-		re := relErr(g, w, 0)
+		re := approx.RelErr(g, w, 0)
 		rep.largest = max(rep.largest, re)
 		if math.IsNaN(re) {
 			rep.largest = re

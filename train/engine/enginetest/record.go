@@ -44,9 +44,9 @@ func newStepInputs(t testing.TB, e engine.Engine, d *Data, batch, classes int, l
 func (s *stepInputs) issue(r *NetRun) {
 	e, n := r.e, r.net
 	e.BatchAt(n.X, n.Y, r.set, s.idxs, s.crops, s.counter, n.Batch, r.d.Pad, r.d.Mean, r.d.Std)
-	n.Forward(true, Recipe.Smoothing)
+	n.Forward(true, Hyper.Smoothing)
 	n.Backward()
-	e.SGDStepAt(n.P, n.G, n.V, n.NParams, s.lrs, s.counter, Recipe.Momentum, Recipe.WeightDecay, Recipe.Nesterov)
+	e.SGDStepAt(n.P, n.G, n.V, n.NParams, s.lrs, s.counter, Hyper.Momentum, Hyper.WeightDecay, Hyper.Nesterov)
 	if e.Precision() == engine.FP32 {
 		e.CopyAt(s.kept, n.Logits, s.counter, n.Batch*n.Arch.Classes)
 	}

@@ -1,13 +1,9 @@
 package enginetest
 
-import (
-	"math"
+import "math"
 
-	"github.com/ddstools/dds/internal/approx"
-)
-
-// Tolerances. Every comparison of the suite is relErr, the norm-wise relative error
-// of a whole argument, against one of these.
+// Tolerances. Every comparison of the suite is approx.RelErr, the norm-wise relative
+// error of a whole argument, against one of these.
 const (
 	// opTol is allowed between two engines for one operation in FP32: they sum in
 	// other orders (and the CPU's batch norm in float64, the naive engine everything
@@ -67,14 +63,6 @@ const (
 	// moves by a bfloat16 ulp (2^-8 relative), a perturbation far larger than
 	// FP32's rounding, which the following layers and steps carry along.
 	bf16LossTol = 2e-2
-)
-
-// relErr is the norm-wise relative error of the tree's one rule (approx.RelErr):
-// ‖got − want‖₂ / max(‖want‖₂, floor), +Inf when got holds a value that is not
-// finite. norm is its Euclidean norm.
-var (
-	relErr = approx.RelErr
-	norm   = approx.Norm
 )
 
 // worst returns the index of the largest absolute difference (a NaN first).
