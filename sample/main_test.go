@@ -19,15 +19,9 @@ func TestModel(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	rd, err := formats.NewReader(bytes.NewReader(out), "out", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.Release()
-	rd.Next()
-	cs, err := formats.DecodeConfigs(rd.Record())
-	if err != nil {
-		t.Fatal(err)
+	cs := clitest.Configs(t, out)
+	if len(cs) != 1 {
+		t.Fatalf("%d configs, want 1", len(cs))
 	}
 	c := cs[0]
 	if c.Complexity.Flops != 199040872 || c.Complexity.Params != 2684792 || c.Complexity.Acts != 2164056 {

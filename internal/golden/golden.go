@@ -10,9 +10,9 @@
 //	go test ./train/network ./evaluate/evaluator ./train/safetensors -run Torch -update
 //	go test ./internal/cases ./show ./sample ./compare ./bootstrap ./refine -run 'TestCases|TestInputs' -update
 //
-// The first needs Debian's python3-torch and the peer module ../shared/peer
-// (internal/torchpeer), and the evaluator's also the MNIST data set (train/data);
-// both regenerate byte-identical files.
+// The first needs Debian's python3-torch (internal/torchpeer); the network and
+// evaluator oracles also the peer module ../shared/peer, and the evaluator's the
+// MNIST data set (train/data). Both regenerate byte-identical files.
 package golden
 
 import (

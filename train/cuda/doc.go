@@ -104,7 +104,8 @@
 // testdata/fake/fake.c, built by the test where a C compiler exists: loading, its
 // messages, the conformance families the fake implements), fake_bf16_test.go
 // (bfloat16 storage and conversion on the fake), fake_binding_test.go (buffers,
-// errors, argument checks, allocations and the cost of a call on the fake),
+// errors, argument checks, recording, allocations and the cost of a call on the
+// fake),
 // open_test.go, paths_test.go, arch_test.go, nocgo_test.go.
 // The GPU tests skip where Open fails, unless DDS_REQUIRE_GPU=1.
 //

@@ -18,7 +18,7 @@ import (
 
 // Job is one model to train.
 type Job struct {
-	Key    string // checkpoint key (Store.Key)
+	Key    string // checkpoint key (JobKey)
 	Arch   anynet.Net
 	Seed   uint64
 	Recipe formats.Recipe // with Augment resolved (not formats.AugmentAuto)
