@@ -29,18 +29,14 @@ func Records(t testing.TB, stream []byte) []arrow.RecordBatch {
 // Configs decodes the configs of a stream a program wrote, failing t on any error.
 func Configs(t testing.TB, stream []byte) []formats.Config {
 	t.Helper()
-	rd := reader(t, stream)
-	defer rd.Release()
 	var cs []formats.Config
-	for rd.Next() {
-		got, err := formats.DecodeConfigs(rd.Record())
+	for _, rec := range Records(t, stream) {
+		got, err := formats.DecodeConfigs(rec)
+		rec.Release()
 		if err != nil {
 			t.Fatal(err)
 		}
 		cs = append(cs, got...)
-	}
-	if err := rd.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return cs
 }
